@@ -8,7 +8,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -142,6 +142,24 @@ export async function clusterDown(name = "edgefleet", workdir = defaultWorkdir()
   const bins = await ensureBinaries(["kwokctl"]);
   if (!existsSync(workdir) || !(await listClusters(bins, workdir)).includes(name)) return;
   await kwokctl(bins, workdir, ["delete", "cluster", "--name", name]);
+}
+
+/** The running processes of a cluster (found by its data directory on their command line) and their RSS. */
+export async function componentMemory(
+  name = "edgefleet",
+  workdir = defaultWorkdir(),
+): Promise<{ component: string; pid: number; rssMB: number }[]> {
+  const marker = `${join(workdir, "clusters", name)}/bin/`;
+  const found = [];
+  for (const pid of (await readdir("/proc")).filter((d) => /^\d+$/.test(d))) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    const exe = cmdline.split("\0")[0] ?? "";
+    if (!exe.startsWith(marker)) continue;
+    const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    found.push({ component: exe.slice(marker.length), pid: Number(pid), rssMB: Math.round(kb / 1024) });
+  }
+  return found.sort((a, b) => a.component.localeCompare(b.component));
 }
 
 function kwokctlConfig(bins: Record<(typeof controlPlaneBinaries)[number], string>): string {
