@@ -1,0 +1,1 @@
+export { buildLadder, totalBytes, upperHull } from "./hull.js";
