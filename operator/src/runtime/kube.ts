@@ -1,0 +1,274 @@
+/**
+ * The one place that talks to the Kubernetes API. @kubernetes/client-node loads the kubeconfig (files,
+ * in-cluster service accounts, exec plugins) and supplies TLS material and credentials; requests are
+ * plain HTTPS so that server-side apply, the status subresource and streaming watches need no
+ * per-type generated client.
+ *
+ * Controllers never see HTTP codes: get() maps 404 to undefined and every failure is an ApiError.
+ */
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { KubeConfig } from "@kubernetes/client-node";
+
+/** The identity of a resource type: enough to build its REST paths. */
+export type Kind = Readonly<{
+  group: string; // "" for the core group
+  version: string;
+  kind: string;
+  plural: string;
+  namespaced: boolean;
+}>;
+
+export type ObjectKey = Readonly<{ namespace?: string; name: string }>;
+
+export type ObjectMeta = {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+  ownerReferences?: {
+    apiVersion: string;
+    kind: string;
+    name: string;
+    uid: string;
+    controller?: boolean;
+    blockOwnerDeletion?: boolean;
+  }[];
+  creationTimestamp?: string;
+};
+
+export type KubeObject = { apiVersion: string; kind: string; metadata: ObjectMeta; [field: string]: unknown };
+
+export type WatchEvent<T> = Readonly<{ type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK"; object: T }>;
+
+/** A failed API call, with the server's Status reason and, for invalid objects, the offending fields. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  readonly status: number;
+  readonly reason: string;
+  readonly causes: readonly { field?: string; message?: string; reason?: string }[];
+  constructor(
+    status: number,
+    reason: string,
+    message: string,
+    causes: ApiError["causes"] = [],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.status = status;
+    this.reason = reason;
+    this.causes = causes;
+  }
+}
+
+/** A watch whose resourceVersion is too old (HTTP 410 Gone): the caller must list again. */
+export class WatchExpiredError extends Error {
+  override name = "WatchExpiredError";
+}
+
+export const apiVersionOf = (k: Kind): string => (k.group ? `${k.group}/${k.version}` : k.version);
+
+export function keyOf(o: { metadata: ObjectMeta }): string {
+  return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+export class Kube {
+  readonly #server: URL;
+  readonly #options: RequestOptions;
+
+  private constructor(server: URL, options: RequestOptions) {
+    this.#server = server;
+    this.#options = options;
+  }
+
+  /** From a kubeconfig file, or the default chain (KUBECONFIG, ~/.kube/config, in-cluster). */
+  static async connect(kubeconfigPath?: string): Promise<Kube> {
+    const kc = new KubeConfig();
+    if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
+    else kc.loadFromDefault();
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error(`kubeconfig ${kubeconfigPath ?? "(default)"} has no current cluster`);
+    const opts: RequestOptions & { headers: Record<string, string> } = { headers: {} };
+    await kc.applyToHTTPSOptions(opts);
+    return new Kube(new URL(cluster.server), opts);
+  }
+
+  /** The REST path of a collection (no name) or of one object. */
+  path(kind: Kind, key?: Partial<ObjectKey>, subresource?: string): string {
+    const base = kind.group ? `/apis/${kind.group}/${kind.version}` : `/api/${kind.version}`;
+    const ns = kind.namespaced && key?.namespace ? `/namespaces/${encodeURIComponent(key.namespace)}` : "";
+    const name = key?.name ? `/${encodeURIComponent(key.name)}` : "";
+    return `${base}${ns}/${kind.plural}${name}${subresource && key?.name ? `/${subresource}` : ""}`;
+  }
+
+  async get<T extends KubeObject>(kind: Kind, key: ObjectKey): Promise<T | undefined> {
+    try {
+      return (await this.#json("GET", this.path(kind, key))) as T;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async list<T extends KubeObject>(
+    kind: Kind,
+    opts: { namespace?: string; labelSelector?: string } = {},
+  ): Promise<{ items: T[]; resourceVersion: string }> {
+    const items: T[] = [];
+    let resourceVersion = "";
+    let cont: string | undefined;
+    do {
+      const page = (await this.#json("GET", this.path(kind, { namespace: opts.namespace }), undefined, {
+        limit: 500,
+        continue: cont,
+        labelSelector: opts.labelSelector,
+      })) as { items: T[]; metadata: { resourceVersion: string; continue?: string } };
+      // Lists omit apiVersion/kind on items; restore them so objects look the same as from get().
+      for (const it of page.items) items.push({ ...it, apiVersion: apiVersionOf(kind), kind: kind.kind });
+      resourceVersion = page.metadata.resourceVersion;
+      cont = page.metadata.continue || undefined;
+    } while (cont);
+    return { items, resourceVersion };
+  }
+
+  /** Server-side apply of the fields this manager owns; `force` takes over conflicting fields. */
+  async apply<T extends KubeObject>(
+    kind: Kind,
+    obj: KubeObject,
+    fieldManager: string,
+    opts: { force?: boolean; subresource?: "status" } = {},
+  ): Promise<T> {
+    const key = { namespace: obj.metadata.namespace, name: obj.metadata.name };
+    return (await this.#json("PATCH", this.path(kind, key, opts.subresource), obj, {
+      fieldManager,
+      force: opts.force ?? true,
+    })) as T;
+  }
+
+  async create<T extends KubeObject>(kind: Kind, obj: KubeObject, fieldManager?: string): Promise<T> {
+    return (await this.#json("POST", this.path(kind, { namespace: obj.metadata.namespace }), obj, {
+      fieldManager,
+    })) as T;
+  }
+
+  /** Replaces an object, failing with 409 Conflict when its resourceVersion is stale (optimistic concurrency). */
+  async update<T extends KubeObject>(kind: Kind, obj: KubeObject, subresource?: "status"): Promise<T> {
+    return (await this.#json("PUT", this.path(kind, obj.metadata, subresource), obj)) as T;
+  }
+
+  /** Deletes; a missing object is not an error. */
+  async delete(kind: Kind, key: ObjectKey, propagationPolicy = "Background"): Promise<void> {
+    try {
+      await this.#json("DELETE", this.path(kind, key), { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy });
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+    }
+  }
+
+  /**
+   * Streams watch events from `resourceVersion` until the server ends the watch (it does so after
+   * timeoutSeconds) or `signal` aborts. Throws WatchExpiredError when the version is too old.
+   */
+  async watch<T extends KubeObject>(
+    kind: Kind,
+    opts: { namespace?: string; resourceVersion: string; timeoutSeconds?: number },
+    onEvent: (e: WatchEvent<T>) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const res = await this.#send(
+      "GET",
+      this.path(kind, { namespace: opts.namespace }),
+      undefined,
+      {
+        watch: true,
+        allowWatchBookmarks: true,
+        resourceVersion: opts.resourceVersion,
+        timeoutSeconds: opts.timeoutSeconds ?? 300,
+      },
+      signal,
+    );
+    if (res.statusCode === 410) throw new WatchExpiredError(`watch ${kind.plural}: resourceVersion expired`);
+    if (res.statusCode !== 200) throw await apiErrorOf(res);
+    let buf = "";
+    res.setEncoding("utf8");
+    try {
+      for await (const chunk of res) {
+        buf += chunk as string;
+        let nl = buf.indexOf("\n");
+        while (nl >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          nl = buf.indexOf("\n");
+          if (!line) continue;
+          const ev = JSON.parse(line) as { type: string; object: T & { code?: number; message?: string } };
+          if (ev.type === "ERROR") {
+            if (ev.object.code === 410) throw new WatchExpiredError(`watch ${kind.plural}: ${ev.object.message}`);
+            throw new ApiError(ev.object.code ?? 500, "WatchError", `watch ${kind.plural}: ${ev.object.message}`);
+          }
+          onEvent(ev as WatchEvent<T>);
+        }
+      }
+    } catch (err) {
+      if (signal.aborted) return;
+      throw err;
+    }
+  }
+
+  async #json(method: string, path: string, body?: unknown, query?: Query): Promise<unknown> {
+    const res = await this.#send(method, path, body, query);
+    if (res.statusCode === undefined || res.statusCode >= 300) throw await apiErrorOf(res, `${method} ${path}`);
+    const text = await readAll(res);
+    return text ? JSON.parse(text) : undefined;
+  }
+
+  #send(method: string, path: string, body: unknown, query?: Query, signal?: AbortSignal): Promise<IncomingMessage> {
+    const url = new URL(this.#server);
+    url.pathname = `${url.pathname.replace(/\/$/, "")}${path}`;
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = {
+      ...(this.#options.headers as Record<string, string>),
+      accept: "application/json",
+    };
+    if (payload !== undefined) {
+      headers["content-type"] = method === "PATCH" ? "application/apply-patch+yaml" : "application/json";
+      headers["content-length"] = String(Buffer.byteLength(payload));
+    }
+    const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(url, { ...this.#options, method, headers, signal }, resolve);
+      req.on("error", (err) =>
+        reject(new ApiError(0, "ConnectionError", `${method} ${path}: ${err.message}`, [], { cause: err })),
+      );
+      req.end(payload);
+    });
+  }
+}
+
+async function readAll(res: IncomingMessage): Promise<string> {
+  res.setEncoding("utf8");
+  let s = "";
+  for await (const c of res) s += c as string;
+  return s;
+}
+
+async function apiErrorOf(res: IncomingMessage, what = ""): Promise<ApiError> {
+  const text = await readAll(res);
+  try {
+    const st = JSON.parse(text) as {
+      reason?: string;
+      message?: string;
+      details?: { causes?: ApiError["causes"] };
+    };
+    return new ApiError(res.statusCode ?? 0, st.reason ?? "Unknown", st.message ?? text, st.details?.causes ?? []);
+  } catch {
+    return new ApiError(res.statusCode ?? 0, "Unknown", `${what}: HTTP ${res.statusCode}: ${text.slice(0, 500)}`);
+  }
+}

@@ -1,0 +1,71 @@
+/** The runtime's API client and informer against the real API server. */
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Informer } from "../../operator/src/runtime/informer.js";
+import { ApiError, type Kind, Kube, type KubeObject } from "../../operator/src/runtime/kube.js";
+import { eventually, kubeconfig, kubectl, kubectlOk } from "./kube.js";
+
+const ConfigMap: Kind = { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
+const ns = `rt-${Date.now().toString(36)}`;
+const log = pino({ level: "silent" });
+const cm = (name: string, data: Record<string, string>): KubeObject => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name, namespace: ns },
+  data,
+});
+
+describe("runtime against the API server", () => {
+  let kube: Kube;
+  beforeAll(async () => {
+    kube = await Kube.connect(kubeconfig());
+    await kubectlOk(["create", "namespace", ns]);
+  });
+  afterAll(() => kubectl(["delete", "namespace", ns, "--wait=false"]));
+
+  it("server-side applies, reads, lists and deletes; a missing object is undefined", async () => {
+    await kube.apply(ConfigMap, cm("a", { k: "1" }), "edgefleet-test");
+    const got = await kube.get<KubeObject & { data: Record<string, string> }>(ConfigMap, { namespace: ns, name: "a" });
+    expect(got?.data).toEqual({ k: "1" });
+    const managers = (
+      got?.metadata as unknown as { managedFields?: { manager: string; operation: string }[] } | undefined
+    )?.managedFields;
+    expect(managers?.map((m) => [m.manager, m.operation])).toContainEqual(["edgefleet-test", "Apply"]);
+    const { items } = await kube.list(ConfigMap, { namespace: ns });
+    expect(items.map((i) => i.metadata.name)).toContain("a");
+    expect(items[0]?.kind).toBe("ConfigMap");
+    await kube.delete(ConfigMap, { namespace: ns, name: "a" });
+    await kube.delete(ConfigMap, { namespace: ns, name: "a" });
+    expect(await kube.get(ConfigMap, { namespace: ns, name: "a" })).toBeUndefined();
+  });
+
+  it("reports an invalid object as an ApiError naming the field", async () => {
+    const bad = cm("Not_A_Valid_Name", {});
+    const err = await kube.apply(ConfigMap, bad, "edgefleet-test").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(422);
+    expect((err as ApiError).causes.map((c) => c.field)).toContain("metadata.name");
+  });
+
+  it("an informer lists, then sees adds, updates and deletes by key", async () => {
+    await kube.apply(ConfigMap, cm("before", { v: "0" }), "edgefleet-test");
+    const inf = new Informer<KubeObject & { data?: Record<string, string> }>(kube, ConfigMap, log, { namespace: ns });
+    const changed: string[] = [];
+    inf.onChange((k) => changed.push(k));
+    const stop = new AbortController();
+    const running = inf.run(stop.signal);
+    await inf.synced();
+    expect(inf.get(`${ns}/before`)?.data).toEqual({ v: "0" });
+
+    await kube.apply(ConfigMap, cm("after", { v: "1" }), "edgefleet-test");
+    await kube.apply(ConfigMap, cm("before", { v: "2" }), "edgefleet-test");
+    await kube.delete(ConfigMap, { namespace: ns, name: "after" });
+    await eventually(
+      async () => (inf.get(`${ns}/before`)?.data?.v === "2" && !inf.get(`${ns}/after`) ? true : undefined),
+      "informer cache to converge",
+    );
+    expect(changed).toContain(`${ns}/after`);
+    stop.abort();
+    await running;
+  });
+});
