@@ -1,0 +1,60 @@
+/**
+ * What steering needs to know, as plain data: the narrow input the lead feeds from informers
+ * (OCAClusters, heartbeats, Titles, active Placements). Shapes are structural subsets of the API
+ * types in operator/src/api, so an `OCAClusterSpec` field or a `LadderEntry` can be passed as is.
+ */
+
+export type LatLon = Readonly<{ lat: number; lon: number }>;
+
+/** One BGP announcement to a site (OCAClusterSpec.prefixes[]). */
+export type Announcement = Readonly<{
+  cidr: string;
+  /** Nearest AS first; empty when the peer itself originates the prefix. */
+  asPath: readonly number[];
+  med: number;
+  localPref: number;
+}>;
+
+/** A server a client can be sent to (OCAClusterSpec.servers[]). */
+export type ServerEndpoint = Readonly<{ name: string; ipv4?: string | undefined; ipv6?: string | undefined }>;
+
+/** An OCACluster as steering sees it: `name` is metadata.name, the rest comes from the spec. */
+export type ClusterView = Readonly<{
+  name: string;
+  region: string;
+  /** The AS the site peers with (spec.site.asn): the neighbour AS of announcements with an empty path. */
+  asn: number;
+  location: LatLon;
+  servers: readonly ServerEndpoint[];
+  prefixes: readonly Announcement[];
+  /** Port of the edge's HTTPS listener (spec.edge.httpsPort); 443 when absent. */
+  httpsPort?: number | undefined;
+}>;
+
+/** The latest heartbeat of a cluster, aggregated over its servers by whoever receives them. */
+export type ClusterHealth = Readonly<{
+  /** When the last heartbeat arrived, in epoch milliseconds. */
+  heartbeatAtMs: number;
+  /** Fraction of the cluster's serving capacity in use, 0..1. */
+  load: number;
+  /** The cluster says it takes no new clients, whatever its load. */
+  saturated?: boolean | undefined;
+}>;
+
+/** One rendition of a title's convex-hull ladder (TitleStatus.ladder[].rungs[]). */
+export type Rung = Readonly<{
+  path: string;
+  bitrateKbps: number;
+  resolution?: string | undefined;
+  vmaf?: number | undefined;
+}>;
+
+export type LadderEntry = Readonly<{ kind: string; codec: string; rungs: readonly Rung[] }>;
+
+export type TitleView = Readonly<{ id: string; ladder: readonly LadderEntry[] }>;
+
+/**
+ * Which server of a cluster holds a file under the cluster's ACTIVE placement, or undefined when the
+ * active placement does not hold it (a title newer than the placement's catalog is not filled yet).
+ */
+export type LocateFile = (path: string) => string | undefined;
