@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { describeIssues } from "./validate.js";
 
 /** A path nginx can take verbatim inside double quotes: absolute, and no quote, `$`, `;`, braces or whitespace. */
 const nginxPath = z
@@ -57,8 +58,7 @@ export class EdgeSettingsError extends Error {
 export function parseEdgeSettings(input: unknown): EdgeSettings {
   const r = EdgeSettings.safeParse(input);
   if (!r.success) {
-    const msg = r.error.issues.map((i) => `edge.${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-    throw new EdgeSettingsError(`invalid edge settings: ${msg}`, { cause: r.error });
+    throw new EdgeSettingsError(`invalid edge settings: ${describeIssues("edge", r.error)}`, { cause: r.error });
   }
   return r.data;
 }

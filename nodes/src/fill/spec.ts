@@ -1,0 +1,99 @@
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { describeIssues } from "../validate.js";
+import { parseBandwidth } from "./token-bucket.js";
+
+/** Segments of safe characters, none starting with "." (so no "..", and nothing under .edgefleet/). */
+const relPath = z
+  .string()
+  .max(1024)
+  .regex(
+    /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/,
+    'must be a relative path of segments of A-Z a-z 0-9 . _ - that do not start with "."',
+  );
+
+export const WantedFile = z.object({
+  path: relPath,
+  bytes: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits"),
+  /** Names of peers (sources.peers) that already hold this file, best first. */
+  peers: z.array(z.string()).default([]),
+});
+export type WantedFile = z.output<typeof WantedFile>;
+
+const httpUrl = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ""));
+
+/**
+ * What one fill Job does: this server's files (computed from the Placement and the catalog), where to
+ * get them, and under which cap. Until the operator writes it from the API, it is read from a file.
+ */
+export const FillSpec = z
+  .object({
+    server: z.string().min(1),
+    contentPath: z.string().regex(/^\//, "must be an absolute path"),
+    /** The cluster's fill cap ("1.2Gbps", or bits/s); absent means uncapped. */
+    bandwidthCap: z
+      .union([z.string(), z.number()])
+      .transform((v, ctx) => {
+        try {
+          return parseBandwidth(v);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: (err as Error).message });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+    concurrency: z.int().min(1).max(64).default(4),
+    /** File holding the secure-link secret, to sign fetches from peers' nginx. */
+    secretPath: z.string().regex(/^\//, "must be an absolute path").optional(),
+    sources: z.object({
+      origin: httpUrl,
+      peers: z.array(z.object({ name: z.string().min(1), url: httpUrl })).default([]),
+    }),
+    files: z.array(WantedFile),
+  })
+  .superRefine((s, ctx) => {
+    const seen = new Set<string>();
+    const peers = new Set(s.sources.peers.map((p) => p.name));
+    s.files.forEach((f, i) => {
+      if (seen.has(f.path))
+        ctx.addIssue({ code: "custom", path: ["files", i, "path"], message: `duplicate path ${f.path}` });
+      seen.add(f.path);
+      f.peers.forEach((p, j) => {
+        if (!peers.has(p)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["files", i, "peers", j],
+            message: `unknown peer ${p} (not in sources.peers)`,
+          });
+        }
+      });
+    });
+    if (s.sources.peers.length > 0 && s.secretPath === undefined) {
+      ctx.addIssue({ code: "custom", path: ["secretPath"], message: "is required to sign fetches from peers" });
+    }
+  });
+export type FillSpec = z.output<typeof FillSpec>;
+export type FillSpecInput = z.input<typeof FillSpec>;
+
+export class FillSpecError extends Error {
+  override name = "FillSpecError";
+}
+
+export function parseFillSpec(input: unknown): FillSpec {
+  const r = FillSpec.safeParse(input);
+  if (!r.success) throw new FillSpecError(`invalid fill spec: ${describeIssues("fill", r.error)}`, { cause: r.error });
+  return r.data;
+}
+
+/** Reads a fill spec from YAML or JSON. */
+export async function loadFillSpec(path: string): Promise<FillSpec> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(await readFile(path, "utf8"));
+  } catch (err) {
+    throw new FillSpecError(`reading fill spec ${path}`, { cause: err });
+  }
+  return parseFillSpec(doc);
+}
