@@ -3,6 +3,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Informer } from "../../operator/src/runtime/informer.js";
 import { ApiError, type Kind, Kube, type KubeObject } from "../../operator/src/runtime/kube.js";
+import { LeaderElector } from "../../operator/src/runtime/leader.js";
 import { eventually, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 
 const ConfigMap: Kind = { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
@@ -67,5 +68,38 @@ describe("runtime against the API server", () => {
     expect(changed).toContain(`${ns}/after`);
     stop.abort();
     await running;
+  });
+});
+
+describe("leader election on a Lease", () => {
+  it("one candidate leads; the other takes over after the leader stops", async () => {
+    const kube = await Kube.connect(kubeconfig());
+    const opts = {
+      namespace: "default",
+      name: `le-${Date.now().toString(36)}`,
+      retryPeriodMs: 100,
+      leaseDurationMs: 2000,
+    };
+    const a = new LeaderElector(kube, { ...opts, identity: "a" }, log);
+    const b = new LeaderElector(kube, { ...opts, identity: "b" }, log);
+    const order: string[] = [];
+    const stopA = new AbortController();
+    const stopB = new AbortController();
+    const runA = a.run(stopA.signal, async (leading) => {
+      order.push("a");
+      await new Promise((r) => leading.addEventListener("abort", r, { once: true }));
+    });
+    await eventually(async () => (order.length ? true : undefined), "a to lead");
+    const runB = b.run(stopB.signal, async () => {
+      order.push("b");
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(order).toEqual(["a"]); // b waits while a renews
+    stopA.abort();
+    await runA;
+    await eventually(async () => (order.length === 2 ? true : undefined), "b to take over");
+    expect(order).toEqual(["a", "b"]);
+    stopB.abort();
+    await runB;
   });
 });

@@ -1,0 +1,30 @@
+/** /healthz (the process is alive), /readyz (caches synced) and /metrics (Prometheus text format). */
+import { createServer, type Server } from "node:http";
+import type { Registry } from "prom-client";
+
+export type Probes = Readonly<{ ready: () => boolean; registry: Registry }>;
+
+export function startHealthServer(port: number, host: string, probes: Probes): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method !== "GET") {
+      res.writeHead(405).end();
+    } else if (path === "/healthz") {
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+    } else if (path === "/readyz") {
+      const ok = probes.ready();
+      res.writeHead(ok ? 200 : 503, { "content-type": "text/plain" }).end(ok ? "ok" : "caches not synced");
+    } else if (path === "/metrics") {
+      probes.registry.metrics().then(
+        (text) => res.writeHead(200, { "content-type": probes.registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
