@@ -9,7 +9,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["operator/**/*.test.ts", "nodes/**/*.test.ts", "hack/**/*.test.ts", "pulumi/**/*.test.ts"],
-          testTimeout: 30_000,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       {
