@@ -12,9 +12,7 @@ import type { LadderEntry, Rung, TitleFile } from "../api/index.js";
  * equal points the first wins. Pure; O(n log n).
  */
 export function upperHull<T>(items: readonly T[], x: (t: T) => number, y: (t: T) => number): T[] {
-  const byX = items
-    .map((t, i) => ({ t, i, x: x(t), y: y(t) }))
-    .sort((a, b) => a.x - b.x || b.y - a.y || a.i - b.i);
+  const byX = items.map((t, i) => ({ t, i, x: x(t), y: y(t) })).sort((a, b) => a.x - b.x || b.y - a.y || a.i - b.i);
   const hull: typeof byX = [];
   for (const p of byX) {
     const last = hull.at(-1);
@@ -42,10 +40,12 @@ function rung(f: TitleFile): Rung {
   };
 }
 
-/** Audio and text have no quality score: every distinct bitrate, rising; of equal ones the first path. */
-function distinctBitrates(files: readonly TitleFile[]): TitleFile[] {
-  const sorted = [...files].sort((a, b) => a.bitrateKbps - b.bitrateKbps || (a.path < b.path ? -1 : 1));
-  return sorted.filter((f, i) => i === 0 || sorted[i - 1]?.bitrateKbps !== f.bitrateKbps);
+/**
+ * Audio and text have no quality score, and files of equal bitrate differ in what the API does not
+ * model (language, say), so all of them are offered, by rising bitrate, then path.
+ */
+function byBitrate(files: readonly TitleFile[]): TitleFile[] {
+  return [...files].sort((a, b) => a.bitrateKbps - b.bitrateKbps || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /**
@@ -70,7 +70,7 @@ export function buildLadder(files: readonly TitleFile[]): LadderEntry[] {
             (f) => f.bitrateKbps,
             (f) => f.vmaf ?? 0,
           )
-        : distinctBitrates(group);
+        : byBitrate(group);
     if (chosen.length > 0) entries.push({ kind: first.kind, codec: first.codec, rungs: chosen.map(rung) });
   }
   return entries.sort((a, b) => kindOrder[a.kind] - kindOrder[b.kind] || (a.codec < b.codec ? -1 : 1));

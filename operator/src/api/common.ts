@@ -1,0 +1,138 @@
+/** Building blocks shared by the kinds: names, ASNs, conditions, object metadata. */
+import { z } from "zod";
+import { isMasked, parseCIDR, parseIP } from "./ip.js";
+import { withRules } from "./rules.js";
+
+export const group = "cdn.edgefleet.dev";
+export const version = "v1alpha1";
+export const apiVersion = `${group}/${version}`;
+
+/** An RFC 1123 label: what Kubernetes accepts as most object names, and what we use for our own names. */
+export const dnsLabel = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+
+/** An RFC 1123 subdomain: node and Secret names. */
+export const dnsSubdomain = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/);
+
+/** Public and private 16/32-bit ASNs; 0 and 4294967295 are reserved, 23456 is AS_TRANS (RFC 6793). */
+export const asn = withRules(z.int().min(1).max(4294967294), [
+  { rule: "self != 23456", message: "AS 23456 is AS_TRANS, not a real AS", test: (a) => a !== 23456 },
+]);
+
+export const cidr = withRules(z.string().max(49), [
+  {
+    rule: "isCIDR(self) && cidr(self) == cidr(self).masked()",
+    message: "must be a CIDR prefix with no host bits set, like 203.0.113.0/24 or 2001:db8:4400::/40",
+    test: (s) => {
+      const c = parseCIDR(s);
+      return c !== undefined && isMasked(c);
+    },
+  },
+]);
+
+export const ipv4 = withRules(z.string().max(15), [
+  {
+    rule: "isIP(self) && ip(self).family() == 4",
+    message: "must be an IPv4 address like 198.51.100.7",
+    test: (s) => parseIP(s)?.family === 4,
+  },
+]);
+
+export const ipv6 = withRules(z.string().max(45), [
+  {
+    rule: "isIP(self) && ip(self).family() == 6",
+    message: "must be an IPv6 address like 2001:db8::7",
+    test: (s) => parseIP(s)?.family === 6,
+  },
+]);
+
+/** metav1.Condition, as every Kubernetes status carries it. */
+export const Condition = z.strictObject({
+  type: z
+    .string()
+    .max(316)
+    .regex(
+      /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/,
+    ),
+  status: z.enum(["True", "False", "Unknown"]),
+  observedGeneration: z.int().min(0).optional(),
+  lastTransitionTime: z.iso.datetime(),
+  reason: z
+    .string()
+    .min(1)
+    .max(1024)
+    .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/),
+  message: z.string().max(32768),
+});
+export type Condition = z.infer<typeof Condition>;
+
+/** Conditions keyed by type, so server-side apply merges them one by one. */
+export const conditions = z
+  .array(Condition)
+  .max(16)
+  .meta({
+    "x-kubernetes-list-type": "map",
+    "x-kubernetes-list-map-keys": ["type"],
+  });
+
+/** The parts of ObjectMeta we read; the API server validates the rest, so unknown keys pass. */
+export const ObjectMeta = z.looseObject({
+  name: z.string().min(1).max(253),
+  namespace: z.string().optional(),
+  generation: z.int().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+
+/** The envelope of one of our objects: apiVersion and kind fixed, spec validated, status optional. */
+export function objectSchema<K extends string, Spec extends z.ZodType, Status extends z.ZodType>(
+  kind: K,
+  spec: Spec,
+  status: Status,
+) {
+  return z.looseObject({
+    apiVersion: z.literal(apiVersion),
+    kind: z.literal(kind),
+    metadata: ObjectMeta,
+    spec,
+    status: status.optional(),
+  });
+}
+
+/** A list keyed by `key`: unique keys, enforced by the API server and by zod at the duplicate's index. */
+export function listMap<T extends z.ZodType>(item: T, key: string & keyof z.output<T>, maxItems: number) {
+  return z
+    .array(item)
+    .max(maxItems)
+    .superRefine((items, ctx) => {
+      const seen = new Set<unknown>();
+      for (const [i, it] of items.entries()) {
+        const k = it[key];
+        if (seen.has(k)) ctx.addIssue({ code: "custom", message: `duplicate ${key} ${JSON.stringify(k)}`, path: [i] });
+        seen.add(k);
+      }
+    })
+    .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": [key] });
+}
+
+/** A list of unique scalars (x-kubernetes-list-type: set). */
+export function listSet<T extends z.ZodType>(item: T, maxItems: number) {
+  return z
+    .array(item)
+    .max(maxItems)
+    .superRefine((items, ctx) => {
+      const seen = new Set<unknown>();
+      for (const [i, it] of items.entries()) {
+        if (seen.has(it)) ctx.addIssue({ code: "custom", message: `duplicate ${JSON.stringify(it)}`, path: [i] });
+        seen.add(it);
+      }
+    })
+    .meta({ "x-kubernetes-list-type": "set" });
+}

@@ -1,0 +1,12 @@
+/** cdn.edgefleet.dev/v1alpha1: schemas, types, validation and CRD rendering. */
+export * from "./common.js";
+export * from "./crd.js";
+export * from "./ip.js";
+export * from "./kinds.js";
+export * from "./ocacluster.js";
+export * from "./placement.js";
+export * from "./popularity.js";
+export * from "./quantity.js";
+export * from "./rules.js";
+export * from "./title.js";
+export * from "./validate.js";

@@ -1,0 +1,59 @@
+/**
+ * Popularity: a region's demand for every title, one object per region, replaced daily.
+ *
+ * Why one object per region: popularity changes every day for thousands of titles at once. On Title
+ * it would be thousands of writes a day, each bumping a generation and waking every watcher of
+ * Titles; per title and region it would be more. One object per region is one write a day, read
+ * atomically, so HCA always ranks a consistent snapshot, named by `catalogGeneration` (which a
+ * Placement records). Demand is a map, not a list: keys are unique by construction, and an atomic map
+ * keeps server-side apply from tracking one managedFields entry per title.
+ *
+ * Size: at most 15,000 titles of ids ≤ 32 characters and demands ≤ 10^12 is under 800 KiB; apply it
+ * server-side, since client-side apply would store a second copy in an annotation.
+ */
+import { z } from "zod";
+import { conditions, dnsLabel, objectSchema } from "./common.js";
+import { withRules } from "./rules.js";
+import { TitleId } from "./title.js";
+
+export const maxPopularityTitles = 15_000;
+
+const demand = withRules(
+  z
+    .record(z.string(), z.int().min(0).max(1e12))
+    .meta({ "x-kubernetes-map-type": "atomic", maxProperties: maxPopularityTitles }),
+  [
+    {
+      rule: "self.all(id, id.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && size(id) <= 32)",
+      message: "keys must be title ids (lowercase alphanumerics and '-', at most 32 characters)",
+      test: (d) => Object.keys(d).every((id) => TitleId.safeParse(id).success),
+    },
+  ],
+).refine((d) => Object.keys(d).length <= maxPopularityTitles, {
+  message: `at most ${maxPopularityTitles} titles`,
+});
+
+export const PopularitySpec = z.strictObject({
+  /** The region this demand was measured in; name the object after it. Immutable. */
+  region: dnsLabel,
+  /** Identifies this snapshot (e.g. "2026-08-14"); Placements record the one they were computed from. */
+  catalogGeneration: z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/),
+  /** Title id → plays over the last day. Only ratios matter; titles absent have no demand. */
+  demand,
+});
+
+export const PopularityStatus = z.strictObject({
+  observedGeneration: z.int().min(0).optional(),
+  conditions: conditions.optional(),
+  /** Entries in spec.demand, for `kubectl get pop`. */
+  titleCount: z.int().min(0).optional(),
+});
+
+export const Popularity = objectSchema("Popularity", PopularitySpec, PopularityStatus);
+export type PopularitySpec = z.infer<typeof PopularitySpec>;
+export type PopularityStatus = z.infer<typeof PopularityStatus>;
+export type Popularity = z.infer<typeof Popularity>;
