@@ -162,6 +162,8 @@ ${ktlsLine}
 
   server {
     listen 127.0.0.1:${s.statusPort};
+    # The agent's own polls are not client traffic.
+    access_log off;
     location = ${STATUS_LOCATION} {
       stub_status;
       allow 127.0.0.1;

@@ -1,0 +1,44 @@
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { describeIssues } from "../validate.js";
+
+/** serve mode's settings: one ConfigMap for the whole DaemonSet; the node name comes from the pod (--node). */
+export const ServeConfig = z.object({
+  namespace: z.string().min(1),
+  ktls: z.enum(["auto", "required", "off"]),
+  contentPath: z.string().regex(/^\//, "must be an absolute path"),
+  /** nginx's stub_status, on loopback. */
+  statusUrl: z.url({ protocol: /^http$/ }),
+  /** Where nginx sends its per-request syslog lines (EdgeSettings.accessLogUdpPort). */
+  accessLogUdpPort: z.int().min(1).max(65535),
+  /** The agent's own /metrics, /healthz, /readyz. */
+  metricsPort: z.int().min(1).max(65535),
+  metricsAddress: z.string().default("0.0.0.0"),
+  heartbeatSeconds: z.number().min(1).max(300).default(10),
+  /** Steering drops a server whose Lease is older than this. */
+  leaseDurationSeconds: z.int().min(3).max(3600).default(30),
+});
+export type ServeConfig = z.output<typeof ServeConfig>;
+export type ServeConfigInput = z.input<typeof ServeConfig>;
+
+export class ServeConfigError extends Error {
+  override name = "ServeConfigError";
+}
+
+export function parseServeConfig(input: unknown): ServeConfig {
+  const r = ServeConfig.safeParse(input);
+  if (!r.success)
+    throw new ServeConfigError(`invalid serve config: ${describeIssues("serve", r.error)}`, { cause: r.error });
+  return r.data;
+}
+
+export async function loadServeConfig(path: string): Promise<ServeConfig> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(await readFile(path, "utf8"));
+  } catch (err) {
+    throw new ServeConfigError(`reading serve config ${path}`, { cause: err });
+  }
+  return parseServeConfig(doc);
+}

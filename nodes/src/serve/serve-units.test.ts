@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { parseAccessLine } from "./access-log.js";
+import { parseServeConfig } from "./config.js";
+import { computeLoad, heartbeatLease, microTime, type Sample } from "./heartbeat.js";
+import { renderMetrics } from "./metrics.js";
+import { parseStubStatus } from "./stub-status.js";
+
+const STUB = "Active connections: 3 \nserver accepts handled requests\n 10 10 31 \nReading: 0 Writing: 2 Waiting: 1 \n";
+
+describe("parseStubStatus", () => {
+  it("reads nginx's page", () =>
+    expect(parseStubStatus(STUB)).toEqual({
+      active: 3,
+      accepts: 10,
+      handled: 10,
+      requests: 31,
+      reading: 0,
+      writing: 2,
+      waiting: 1,
+    }));
+  it("rejects anything else", () => expect(() => parseStubStatus("<html>")).toThrow(/stub_status/));
+});
+
+describe("parseAccessLine", () => {
+  it.each([
+    { msg: "<190>Nov  1 12:00:00 edgefleet: 206 2097152", want: { status: 206, bytesSent: 2097152 } },
+    { msg: "<190>Nov 11 02:03:04 edgefleet: 403 153\n", want: { status: 403, bytesSent: 153 } },
+    { msg: "<190>Nov  1 12:00:00 other: 200 5", want: undefined },
+    { msg: "garbage", want: undefined },
+  ])("$msg", ({ msg, want }) => expect(parseAccessLine(msg)).toEqual(want));
+});
+
+describe("computeLoad", () => {
+  const s = (atMs: number, bytesSent: number): Sample => ({
+    atMs,
+    nginx: parseStubStatus(STUB),
+    bytesSent,
+    diskUsedBytes: 5,
+    diskTotalBytes: 10,
+  });
+  it.each([
+    { name: "first sample → 0 B/s", prev: undefined, cur: s(1000, 500), want: 0 },
+    { name: "rate over the interval", prev: s(0, 0), cur: s(2000, 5000), want: 2500 },
+    { name: "counter reset (agent restart) → 0, never negative", prev: s(0, 9000), cur: s(1000, 10), want: 0 },
+  ])("$name", ({ prev, cur, want }) => {
+    const l = computeLoad(prev, cur, "unavailable");
+    expect(l).toEqual({ connections: 3, bytesPerSec: want, diskUsedBytes: 5, diskTotalBytes: 10, ktls: "unavailable" });
+  });
+});
+
+describe("heartbeatLease", () => {
+  it("carries holder, renew time, load and kTLS state", () => {
+    const load = { connections: 1, bytesPerSec: 2, diskUsedBytes: 3, diskTotalBytes: 4, ktls: "active" as const };
+    const l = heartbeatLease("oca-1", "edge", load, new Date("2026-11-01T12:00:00.123Z"), 30);
+    expect(l.metadata.name).toBe("edge-oca-1");
+    expect(l.spec).toEqual({
+      holderIdentity: "oca-1",
+      leaseDurationSeconds: 30,
+      renewTime: "2026-11-01T12:00:00.123000Z",
+    });
+    expect(l.metadata.annotations["cdn.edgefleet.dev/ktls"]).toBe("active");
+    expect(JSON.parse(l.metadata.annotations["cdn.edgefleet.dev/load"] ?? "")).toEqual(load);
+  });
+  it("MicroTime has six fractional digits", () => expect(microTime(new Date(0))).toBe("1970-01-01T00:00:00.000000Z"));
+});
+
+describe("renderMetrics", () => {
+  it("exposes Prometheus text", () => {
+    const text = renderMetrics({
+      load: { connections: 3, bytesPerSec: 100, diskUsedBytes: 5, diskTotalBytes: 10, ktls: "unavailable" },
+      nginx: parseStubStatus(STUB),
+      bytesSentTotal: 12345,
+      requestsByClass: new Map([
+        ["4xx", 2],
+        ["2xx", 7],
+      ]),
+      ready: true,
+      heartbeatFailures: 0,
+    });
+    expect(text).toContain("# TYPE edgefleet_edge_sent_bytes_total counter\nedgefleet_edge_sent_bytes_total 12345\n");
+    expect(text).toContain(
+      'edgefleet_edge_responses_total{code="2xx"} 7\nedgefleet_edge_responses_total{code="4xx"} 2',
+    );
+    expect(text).toContain("edgefleet_edge_ktls_active 0");
+    expect(text).toContain("edgefleet_edge_requests_total 31");
+  });
+});
+
+describe("parseServeConfig", () => {
+  it.each([
+    { name: "bad ktls", over: { ktls: "yes" }, field: "serve.ktls" },
+    { name: "https status url", over: { statusUrl: "https://127.0.0.1/x" }, field: "serve.statusUrl" },
+    { name: "port 0", over: { metricsPort: 0 }, field: "serve.metricsPort" },
+  ])("rejects $name, naming $field", ({ over, field }) => {
+    const base = {
+      namespace: "edge",
+      ktls: "auto",
+      contentPath: "/data",
+      statusUrl: "http://127.0.0.1:8081/nginx_status",
+      accessLogUdpPort: 5514,
+      metricsPort: 9100,
+    };
+    expect(() => parseServeConfig({ ...base, ...over })).toThrow(`${field}:`);
+  });
+});
