@@ -106,16 +106,20 @@ export function objectSchema<K extends string, Spec extends z.ZodType, Status ex
   });
 }
 
-/** A list keyed by `key`: unique keys, enforced by the API server and by zod at the duplicate's index. */
+/**
+ * A list keyed by `key`, so server-side apply merges it entry by entry. Keys are unique; zod reports a
+ * duplicate at the list, as server-side apply does (".spec.servers: duplicate entries for key").
+ */
 export function listMap<T extends z.ZodType>(item: T, key: string & keyof z.output<T>, maxItems: number) {
   return z
     .array(item)
     .max(maxItems)
     .superRefine((items, ctx) => {
       const seen = new Set<unknown>();
-      for (const [i, it] of items.entries()) {
+      for (const it of items) {
         const k = it[key];
-        if (seen.has(k)) ctx.addIssue({ code: "custom", message: `duplicate ${key} ${JSON.stringify(k)}`, path: [i] });
+        if (seen.has(k))
+          ctx.addIssue({ code: "custom", message: `duplicate entries for key ${key}=${JSON.stringify(k)}` });
         seen.add(k);
       }
     })
@@ -129,8 +133,8 @@ export function listSet<T extends z.ZodType>(item: T, maxItems: number) {
     .max(maxItems)
     .superRefine((items, ctx) => {
       const seen = new Set<unknown>();
-      for (const [i, it] of items.entries()) {
-        if (seen.has(it)) ctx.addIssue({ code: "custom", message: `duplicate ${JSON.stringify(it)}`, path: [i] });
+      for (const it of items) {
+        if (seen.has(it)) ctx.addIssue({ code: "custom", message: `duplicate entries for ${JSON.stringify(it)}` });
         seen.add(it);
       }
     })

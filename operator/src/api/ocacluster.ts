@@ -149,7 +149,7 @@ export const HCA = z.strictObject({
 });
 
 const classesExist = {
-  rule: "self.servers.all(s, self.serverClasses.exists(c, c.name == s['class']))",
+  rule: "self.servers.all(s, self.serverClasses.exists(c, c.name == s.class))",
   message: "every server's class must name an entry of serverClasses",
   fieldPath: ".servers",
   test: (s: { servers: { class: string }[]; serverClasses: { name: string }[] }) =>

@@ -1,7 +1,8 @@
 /**
  * Objects with exactly one defect each, and the field path both the API server and zod must name.
  * Each starts from a committed sample, so the rest of the object is known to be valid. Shared by
- * validate.test.ts (zod) and test/integration/crds.test.ts (the API server).
+ * validate.test.ts (zod) and test/integration/crds.test.ts (the API server, through server-side apply,
+ * which reports a duplicate list key at the list rather than at the entry).
  */
 import { type Sample, sample } from "./samples.js";
 
@@ -46,7 +47,7 @@ export function invalidObjects(): InvalidCase[] {
     oca("storage zero", "spec.serverClasses[0].storage", (s) => (s.serverClasses[0].storage = "0Ti")),
     oca("throughput without bps", "spec.serverClasses[1].throughput", (s) => (s.serverClasses[1].throughput = "100G")),
     oca("no server classes", "spec.serverClasses", (s) => (s.serverClasses = [])),
-    oca("duplicate server name", "spec.servers[1]", (s) => (s.servers[1].name = s.servers[0].name)),
+    oca("duplicate server name", "spec.servers", (s) => (s.servers[1].name = s.servers[0].name)),
     oca("server class that does not exist", "spec.servers", (s) => (s.servers[2].class = "nvme")),
     oca("IPv4 octet above 255", "spec.servers[0].ipv4", (s) => (s.servers[0].ipv4 = "100.72.16.300")),
     oca("IPv6 address as ipv4", "spec.servers[1].ipv4", (s) => (s.servers[1].ipv4 = "2001:db8::1")),
@@ -55,7 +56,7 @@ export function invalidObjects(): InvalidCase[] {
     oca("CIDR with host bits", "spec.prefixes[0].cidr", (s) => (s.prefixes[0].cidr = "100.64.0.1/11")),
     oca("CIDR length 33", "spec.prefixes[1].cidr", (s) => (s.prefixes[1].cidr = "100.96.0.0/33")),
     oca("IPv6 CIDR with host bits", "spec.prefixes[4].cidr", (s) => (s.prefixes[4].cidr = "2001:db8:4401::/40")),
-    oca("duplicate prefix", "spec.prefixes[1]", (s) => (s.prefixes[1].cidr = s.prefixes[0].cidr)),
+    oca("duplicate prefix", "spec.prefixes", (s) => (s.prefixes[1].cidr = s.prefixes[0].cidr)),
     oca("AS path with ASN 0", "spec.prefixes[3].asPath[1]", (s) => (s.prefixes[3].asPath = [64500, 0])),
     oca("negative MED", "spec.prefixes[0].med", (s) => (s.prefixes[0].med = -1)),
     oca("local preference beyond 32 bits", "spec.prefixes[2].localPref", (s) => (s.prefixes[2].localPref = 2 ** 32)),
@@ -64,7 +65,7 @@ export function invalidObjects(): InvalidCase[] {
     oca("time zone not IANA-shaped", "spec.fill.window.timeZone", (s) => (s.fill.window.timeZone = "CET summer")),
     oca("bandwidth cap zero", "spec.fill.bandwidthCap", (s) => (s.fill.bandwidthCap = "0Gbps")),
     oca("origin not http(s)", "spec.fill.sources.origin", (s) => (s.fill.sources.origin = "ftp://origin.example/c")),
-    oca("duplicate fill peer", "spec.fill.sources.peers[1]", (s) => (s.fill.sources.peers = ["ams-ix-1", "ams-ix-1"])),
+    oca("duplicate fill peer", "spec.fill.sources.peers", (s) => (s.fill.sources.peers = ["ams-ix-1", "ams-ix-1"])),
     oca("https port equals http port", "spec.edge.httpsPort", (s) => (s.edge.httpsPort = s.edge.httpPort)),
     oca("port above 65535", "spec.edge.httpPort", (s) => (s.edge.httpPort = 70000)),
     oca("kTLS mode unknown", "spec.edge.ktls", (s) => (s.edge.ktls = "maybe")),
@@ -86,9 +87,9 @@ export function invalidObjects(): InvalidCase[] {
     title("video file without VMAF", "spec.files[5].vmaf", (s) => delete s.files[5].vmaf),
     title("VMAF above 100", "spec.files[4].vmaf", (s) => (s.files[4].vmaf = 101)),
     title("resolution malformed", "spec.files[6].resolution", (s) => (s.files[6].resolution = "1080p")),
-    title("duplicate file path", "spec.files[1]", (s) => (s.files[1].path = s.files[0].path)),
+    title("duplicate file path", "spec.files", (s) => (s.files[1].path = s.files[0].path)),
     title("no regions", "spec.regions", (s) => (s.regions = [])),
-    title("duplicate region", "spec.regions[1]", (s) => (s.regions = ["eu-west", "eu-west"])),
+    title("duplicate region", "spec.regions", (s) => (s.regions = ["eu-west", "eu-west"])),
     title("zero duration", "spec.durationSeconds", (s) => (s.durationSeconds = 0)),
     title("id with spaces", "spec.id", (s) => (s.id = "Night Harbor")),
     title(
@@ -104,7 +105,7 @@ export function invalidObjects(): InvalidCase[] {
     }),
     plc("no servers", "spec.servers", (s) => (s.servers = [])),
     plc("empty catalog generation", "spec.catalogGeneration", (s) => (s.catalogGeneration = "")),
-    plc("duplicate server", "spec.servers[2]", (s) => (s.servers[2].name = s.servers[0].name)),
+    plc("duplicate server", "spec.servers", (s) => (s.servers[2].name = s.servers[0].name)),
     pop("demand key not a title id", "spec.demand", (s) => (s.demand["Night Harbor"] = 5)),
     pop("negative demand", "spec.demand.night-harbor", (s) => (s.demand["night-harbor"] = -1)),
     pop("region missing", "spec.region", (s) => delete s.region),
