@@ -1,29 +1,85 @@
 // The node agent. `fill` and `evict` run in the fill Job; `serve` runs beside nginx in the DaemonSet.
 // Usage:
+//   edgefleet-agent init  --settings edge.yaml --secret <file> --out <dir>
+//                                             render nginx.conf and the secret include (init container)
+//   edgefleet-agent serve --config serve.yaml --node <node name>
+//                                             heartbeat Lease, node annotation, /metrics, /readyz
 //   edgefleet-agent fill  --spec fill.yaml    fetch this server's files for a new placement
 //   edgefleet-agent evict --spec fill.yaml    after promotion: remove files the active placement does not name
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
+import { parse as parseYaml } from "yaml";
+import { writeFileAtomic } from "./atomic-write.js";
 import { runEvict, runFill } from "./fill/run.js";
 import { loadFillSpec } from "./fill/spec.js";
+import { probeKtls } from "./ktls.js";
+import { renderNginxConf, renderSecretInclude } from "./nginx-config.js";
+import { loadServeConfig } from "./serve/config.js";
+import { kubeHeartbeatWriter } from "./serve/kube.js";
+import { startAgent } from "./serve/serve.js";
 
-const USAGE = "usage: edgefleet-agent fill|evict --spec <fill.yaml>";
+const USAGE =
+  "usage: edgefleet-agent init --settings <edge.yaml> --secret <file> --out <dir> | serve --config <serve.yaml> --node <name> [--server <name>] | fill|evict --spec <fill.yaml>";
+
+function need(v: string | undefined, flag: string): string {
+  if (v === undefined) throw new Error(`${flag} is required. ${USAGE}`);
+  return v;
+}
 
 async function main(argv: string[]): Promise<number> {
   const log = pino({ base: { component: "edgefleet-agent" } }, pino.destination(2));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { spec: { type: "string" } },
+    options: {
+      spec: { type: "string" },
+      settings: { type: "string" },
+      secret: { type: "string" },
+      out: { type: "string" },
+      config: { type: "string" },
+      node: { type: "string" },
+      /** The OCACluster server name, where it differs from the node's. */
+      server: { type: "string" },
+    },
   });
   const mode = positionals[0];
   const ac = new AbortController();
   process.once("SIGTERM", () => ac.abort(new Error("SIGTERM")));
   switch (mode) {
+    case "init": {
+      const out = need(values.out, "--out");
+      const settings = parseYaml(await readFile(need(values.settings, "--settings"), "utf8"));
+      const secret = (await readFile(need(values.secret, "--secret"), "utf8")).trim();
+      // Render (and so validate) both before writing either; the include goes first because nginx.conf names it.
+      const conf = renderNginxConf(settings);
+      const include = renderSecretInclude(secret);
+      await mkdir(out, { recursive: true });
+      await writeFileAtomic(join(out, "secret.conf"), include, 0o600);
+      await writeFileAtomic(join(out, "nginx.conf"), conf);
+      log.info({ out }, "nginx configuration written");
+      return 0;
+    }
+    case "serve": {
+      const node = need(values.node, "--node");
+      const cfg = await loadServeConfig(need(values.config, "--config"));
+      const agent = await startAgent(cfg, {
+        server: values.server ?? node,
+        nodeName: node,
+        writer: kubeHeartbeatWriter(),
+        probeKtls: () => probeKtls(),
+        now: () => new Date(),
+        log,
+      });
+      log.info({ metrics: agent.metricsUrl }, "serving");
+      await new Promise<void>((res) => ac.signal.addEventListener("abort", () => res(), { once: true }));
+      await agent.stop();
+      return 0;
+    }
     case "fill":
     case "evict": {
-      if (values.spec === undefined) throw new Error(`--spec is required. ${USAGE}`);
-      const spec = await loadFillSpec(values.spec);
+      const spec = await loadFillSpec(need(values.spec, "--spec"));
       const report =
         mode === "fill"
           ? await runFill(spec, {
