@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { TitleFile } from "../api/index.js";
+import { mustParse, type TitleFile, TitleStatus } from "../api/index.js";
+import { loadSamples } from "../api/testdata/samples.js";
 import { buildLadder, totalBytes, upperHull } from "./hull.js";
 
 type P = { x: number; y: number };
@@ -175,5 +176,29 @@ describe("buildLadder", () => {
 
   it("sums bytes", () => {
     expect(totalBytes([audio("aac", 64), audio("opus", 96)])).toBe((64 + 96) * 125 * 60);
+  });
+});
+
+describe("ladders of the sample titles", () => {
+  const titles = loadSamples()
+    .filter((s) => s.object.kind === "Title")
+    .map((s) => mustParse("Title", s.object));
+
+  it.each(titles.map((t) => ({ id: t.spec.id, t })))("$id: status validates, hull drops some renditions", ({ t }) => {
+    const ladder = buildLadder(t.spec.files);
+    const status = { ladder, totalBytes: totalBytes(t.spec.files), fileCount: t.spec.files.length };
+    expect(TitleStatus.safeParse(status).success).toBe(true);
+    const videoRungs = ladder.filter((e) => e.kind === "video").flatMap((e) => e.rungs);
+    const videoFiles = t.spec.files.filter((f) => f.kind === "video");
+    expect(videoRungs.length).toBeGreaterThan(videoFiles.length / 2);
+    expect(videoRungs.length).toBeLessThan(videoFiles.length);
+    expect(ladder.map((e) => `${e.kind}/${e.codec}`)).toEqual([
+      "video/av1",
+      "video/h264",
+      "video/hevc",
+      "audio/aac",
+      "audio/eac3",
+      "text/webvtt",
+    ]);
   });
 });
