@@ -1,0 +1,55 @@
+/**
+ * Steering benchmark: the prefix tables on the real BGP table (build time, memory, lookups/s) and
+ * the playback API under load on loopback. Prints figures; never passes or fails on time.
+ *
+ *   npm run bench:steering -- [--json] [--skip-http]
+ */
+import { readPrefixFile } from "../operator/src/steering/bgp-file.js";
+import { benchIndexBuild, syntheticClusters } from "./steering/index-build.js";
+import { benchLpm } from "./steering/lpm.js";
+
+const args = new Set(process.argv.slice(2));
+const json = args.has("--json");
+const log = (s: string) => {
+  if (!json) console.log(s);
+};
+const fmtRate = (r: number) => `${(r / 1e6).toFixed(1)}M/s`;
+
+const t0 = performance.now();
+const table = await readPrefixFile();
+const parseMs = performance.now() - t0;
+log(
+  `parsed ${table.v4.length + table.v6.length} prefixes (${table.v4.length} IPv4, ${table.v6.length} IPv6) in ${parseMs.toFixed(0)} ms`,
+);
+
+const lpm = benchLpm(table.v4, table.v6);
+log("\nprefix tables (one core; lookups: median of 5 rounds of 4,194,304):");
+log("family  strides               build ms  table MB  random      in-prefix");
+for (const [family, rows] of [
+  ["IPv4", lpm.ipv4],
+  ["IPv6", lpm.ipv6],
+] as const) {
+  for (const r of rows) {
+    log(
+      `${family.padEnd(8)}${r.strides.padEnd(22)}${r.buildMs.toFixed(0).padStart(8)}  ${r.tableMB.toFixed(1).padStart(8)}  ${fmtRate(r.randomLookupsPerSec).padEnd(12)}${fmtRate(r.inPrefixLookupsPerSec)}`,
+    );
+  }
+}
+
+const idx = benchIndexBuild(syntheticClusters(table, 100));
+log(
+  `\nsteering index over ${idx.clusters} clusters, ${idx.announcements} distinct prefixes: built in ${idx.indexBuildMs.toFixed(0)} ms, ~${idx.heapMB.toFixed(0)} MB`,
+);
+
+const figures = {
+  ipv4LookupsPerSec: Math.round(lpm.chosen.ipv4.randomLookupsPerSec),
+  ipv6LookupsPerSec: Math.round(lpm.chosen.ipv6.randomLookupsPerSec),
+  buildMs: Math.round(lpm.chosen.ipv4.buildMs + lpm.chosen.ipv6.buildMs),
+  tableMB: Number((lpm.chosen.ipv4.tableMB + lpm.chosen.ipv6.tableMB).toFixed(1)),
+  ipv4InPrefixLookupsPerSec: Math.round(lpm.chosen.ipv4.inPrefixLookupsPerSec),
+  ipv6InPrefixLookupsPerSec: Math.round(lpm.chosen.ipv6.inPrefixLookupsPerSec),
+  parseMs: Math.round(parseMs),
+  indexBuildMs: Math.round(idx.indexBuildMs),
+};
+if (json) console.log(JSON.stringify(figures));
+else log(`\n${JSON.stringify(figures, null, 2)}\n\nreproduce: npm run bench:steering -- --json`);
