@@ -1,0 +1,122 @@
+import { Rng } from "./rng.js";
+import { type CatalogFile, PlacementInputError } from "./types.js";
+
+/**
+ * A synthetic catalog for benchmarks and tests: Zipf(α) popularity over titles, each title a ladder of
+ * files (codecs × rungs) sized bitrate × duration, and daily drift (log-normal noise on each title's
+ * popularity, new releases entering near the head). Deterministic from the seed.
+ */
+export type CatalogSpec = Readonly<{
+  /** Approximate number of files; titles = ceil(files ÷ ladder size). */
+  files: number;
+  alpha: number;
+  seed: number;
+}>;
+
+export type Title = Readonly<{ id: string; popularity: number; durationSec: number }>;
+
+export type SyntheticCatalog = Readonly<{ titles: readonly Title[]; files: readonly CatalogFile[] }>;
+
+type Rung = Readonly<{ height: number; kbps: number; share: number }>;
+
+/** A streaming ladder (kbps for AVC) and the share of plays each rung gets. */
+const RUNGS: readonly Rung[] = [
+  { height: 240, kbps: 235, share: 0.02 },
+  { height: 360, kbps: 560, share: 0.05 },
+  { height: 480, kbps: 1050, share: 0.1 },
+  { height: 720, kbps: 2350, share: 0.2 },
+  { height: 1080, kbps: 4300, share: 0.25 },
+  { height: 1080, kbps: 5800, share: 0.2 },
+  { height: 2160, kbps: 11600, share: 0.1 },
+  { height: 2160, kbps: 16000, share: 0.08 },
+];
+
+/** Codecs, their bitrate relative to AVC for the same quality, and their share of plays. */
+const CODECS = [
+  { name: "avc", rate: 1, share: 0.4 },
+  { name: "hevc", rate: 0.7, share: 0.3 },
+  { name: "av1", rate: 0.6, share: 0.3 },
+] as const;
+
+export const LADDER_SIZE = RUNGS.length * CODECS.length;
+
+function checkSpec(spec: CatalogSpec): void {
+  if (!(Number.isSafeInteger(spec.files) && spec.files >= 1)) {
+    throw new PlacementInputError(`files: must be an integer ≥ 1, got ${spec.files}`);
+  }
+  if (!(Number.isFinite(spec.alpha) && spec.alpha >= 0 && spec.alpha <= 5)) {
+    throw new PlacementInputError(`alpha: must be a number in [0, 5], got ${spec.alpha}`);
+  }
+  if (!Number.isSafeInteger(spec.seed)) throw new PlacementInputError(`seed: must be an integer, got ${spec.seed}`);
+}
+
+/** A title's running time: episodes around 45 min, films around 2 h. */
+function duration(rng: Rng): number {
+  const film = rng.next() < 0.3;
+  return Math.round((film ? 6600 : 2700) * Math.exp(0.25 * rng.normal()));
+}
+
+function ladder(titles: readonly Title[]): CatalogFile[] {
+  const files: CatalogFile[] = [];
+  for (const t of titles) {
+    for (const c of CODECS) {
+      for (const r of RUNGS) {
+        const kbps = Math.round(r.kbps * c.rate);
+        files.push({
+          key: `${t.id}/${c.name}_${r.height}p_${kbps}k.mp4`,
+          bytes: Math.round((kbps * 1000 * t.durationSec) / 8),
+          demand: t.popularity * c.share * r.share,
+        });
+      }
+    }
+  }
+  // Rank by popularity; the key breaks ties so the order is total and deterministic.
+  return files.sort((a, b) => b.demand - a.demand || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+export function generateCatalog(spec: CatalogSpec): SyntheticCatalog {
+  checkSpec(spec);
+  const rng = new Rng(spec.seed);
+  const n = Math.ceil(spec.files / LADDER_SIZE);
+  const titles: Title[] = [];
+  for (let r = 1; r <= n; r++) {
+    titles.push({ id: `t${String(r).padStart(7, "0")}`, popularity: r ** -spec.alpha, durationSec: duration(rng) });
+  }
+  return { titles, files: ladder(titles) };
+}
+
+export type DriftSpec = Readonly<{
+  /** σ of the daily log-normal noise on each title's popularity. */
+  sigma: number;
+  /** New titles per day, as a fraction of the catalog's titles. */
+  releases: number;
+  seed: number;
+}>;
+
+export const DEFAULT_DRIFT: DriftSpec = { sigma: 0.1, releases: 0.002, seed: 1 };
+
+/**
+ * The next day's catalog: every title's popularity times exp(σ·N(0,1)), plus new releases whose
+ * popularity is that of a title drawn from the top 1% of the current ranking.
+ */
+export function driftCatalog(prev: SyntheticCatalog, day: number, spec: DriftSpec = DEFAULT_DRIFT): SyntheticCatalog {
+  if (!(Number.isFinite(spec.sigma) && spec.sigma >= 0)) {
+    throw new PlacementInputError(`sigma: must be a number ≥ 0, got ${spec.sigma}`);
+  }
+  if (!(Number.isFinite(spec.releases) && spec.releases >= 0 && spec.releases <= 1)) {
+    throw new PlacementInputError(`releases: must be a fraction in [0, 1], got ${spec.releases}`);
+  }
+  const rng = new Rng(spec.seed * 1_000_003 + day);
+  const titles = prev.titles.map((t) => ({ ...t, popularity: t.popularity * Math.exp(spec.sigma * rng.normal()) }));
+  const ranked = titles.map((t) => t.popularity).sort((a, b) => b - a);
+  const top = Math.max(1, Math.floor(ranked.length / 100));
+  const releases = Math.round(prev.titles.length * spec.releases);
+  for (let k = 0; k < releases; k++) {
+    titles.push({
+      id: `d${String(day).padStart(3, "0")}n${String(k).padStart(5, "0")}`,
+      popularity: ranked[Math.floor(rng.next() * top)] ?? 1,
+      durationSec: duration(rng),
+    });
+  }
+  return { titles, files: ladder(titles) };
+}

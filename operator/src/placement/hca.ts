@@ -1,0 +1,340 @@
+import { fileTraffic, HCA, storedSet } from "./stored.js";
+import {
+  type CatalogFile,
+  InfeasiblePlacementError,
+  PlacementInputError,
+  type Plan,
+  type Server,
+  type ServerTokens,
+} from "./types.js";
+import { canonicalServers, validateCatalog, validPlan } from "./validate.js";
+
+export type PlanInput = Readonly<{
+  cluster: string;
+  /** Defaults to `catalogFingerprint(catalog)`. */
+  catalogGeneration?: string;
+  servers: readonly Server[];
+  catalog: readonly CatalogFile[];
+  /** "auto" searches D*; an integer fixes it (it must be feasible). */
+  cutoff?: "auto" | number;
+  /**
+   * Relative slack on the balance objective inside which the least-churn cutoff wins, and inside
+   * which the previous cutoff is kept. Default 0.02.
+   */
+  hysteresis?: number;
+  previous?: Plan;
+}>;
+
+export type ServerExpectation = Readonly<{
+  name: string;
+  /** Fraction of the head ring's hash space (and so of head bytes and traffic, in expectation). */
+  headShare: number;
+  tailShare: number;
+  expectedBytes: number;
+  /** expectedBytes ÷ storageBytes. */
+  expectedUse: number;
+  /** Expected fraction of the cluster's traffic; equals the throughput share when feasible. */
+  trafficShare: number;
+}>;
+
+export type PlanExpectations = Readonly<{
+  /** False when no cutoff balances traffic; the plan then falls back to one ring (see README). */
+  feasible: boolean;
+  storedFiles: number;
+  storedBytes: number;
+  storedTraffic: number;
+  /** max over servers of expected bytes ÷ storage: the balance objective. */
+  maxExpectedUse: number;
+  /** Smallest and largest feasible cutoff among the candidates examined; [0, 0] when none. */
+  feasibleCutoffs: readonly [number, number];
+  servers: readonly ServerExpectation[];
+}>;
+
+export type PlanResult = Readonly<{ plan: Plan; expectations: PlanExpectations }>;
+
+type Solution = { cutoff: number; use: number; head: Float64Array; tail: Float64Array };
+
+/** Ranked-prefix sums of stored bytes and traffic. Replicas of hot files live in the fill headroom. */
+type Prefix = { bytes: Float64Array; traffic: Float64Array };
+
+const GRID = 256;
+const BISECTIONS = 64;
+
+function prefixSums(catalog: readonly CatalogFile[], count: number): Prefix {
+  const bytes = new Float64Array(count + 1);
+  const traffic = new Float64Array(count + 1);
+  for (let i = 0; i < count; i++) {
+    const f = catalog[i];
+    if (f === undefined) break;
+    const t = fileTraffic(f);
+    bytes[i + 1] = (bytes[i] ?? 0) + f.bytes;
+    traffic[i + 1] = (traffic[i] ?? 0) + t;
+  }
+  return { bytes, traffic };
+}
+
+/**
+ * Solves the cutoff-D problem of README.md: expected bytes s_j ∈ [τ_j·R/ρ_H, min(c·S_j, τ_j·R/ρ_T)],
+ * Σ s_j = B, minimising max s_j/S_j by water-filling s_j = clamp(u·S_j, L_j, U_j). Undefined if infeasible.
+ */
+function solve(D: number, p: Prefix, storage: Float64Array, tau: Float64Array): Solution | undefined {
+  const n = p.bytes.length - 1;
+  const B = p.bytes[n] ?? 0;
+  const R = p.traffic[n] ?? 0;
+  const BH = p.bytes[D] ?? 0;
+  const RH = p.traffic[D] ?? 0;
+  const BT = B - BH;
+  const RT = R - RH;
+  const den = BT * RH - BH * RT;
+  if (BH <= 0 || BT <= 0 || RH <= 0 || RT <= 0 || den <= 0) return undefined;
+  const m = storage.length;
+  const lo = new Float64Array(m);
+  const hi = new Float64Array(m);
+  let sumLo = 0;
+  let sumHi = 0;
+  let uMax = 0;
+  for (let j = 0; j < m; j++) {
+    const S = storage[j] ?? 0;
+    const t = (tau[j] ?? 0) * R;
+    const l = (t * BH) / RH;
+    const h = Math.min(HCA.fillLimit * S, (t * BT) / RT);
+    if (l > h) return undefined;
+    lo[j] = l;
+    hi[j] = h;
+    sumLo += l;
+    sumHi += h;
+    uMax = Math.max(uMax, h / S);
+  }
+  if (sumLo > B || sumHi < B) return undefined;
+  let a = 0;
+  let b = uMax;
+  for (let k = 0; k < BISECTIONS; k++) {
+    const u = (a + b) / 2;
+    let g = 0;
+    for (let j = 0; j < m; j++) g += Math.min(hi[j] ?? 0, Math.max(lo[j] ?? 0, u * (storage[j] ?? 0)));
+    if (g < B) a = u;
+    else b = u;
+  }
+  const head = new Float64Array(m);
+  const tail = new Float64Array(m);
+  let use = 0;
+  for (let j = 0; j < m; j++) {
+    const s = Math.min(hi[j] ?? 0, Math.max(lo[j] ?? 0, b * (storage[j] ?? 0)));
+    const t = (tau[j] ?? 0) * R;
+    head[j] = Math.max(0, (t * BT - s * RT) / den);
+    tail[j] = Math.max(0, (s * RH - t * BH) / den);
+    use = Math.max(use, s / (storage[j] ?? 1));
+  }
+  return { cutoff: D, use, head, tail };
+}
+
+/** Candidate cutoffs: a geometric grid over [1, n − 1] plus the ones the caller cares about. */
+function candidates(n: number, extra: readonly number[]): number[] {
+  const set = new Set<number>();
+  if (n >= 2) {
+    for (let g = 0; g <= GRID; g++) set.add(Math.min(n - 1, Math.max(1, Math.round((n - 1) ** (g / GRID)))));
+  }
+  for (const d of extra) if (d >= 1 && d <= n - 1) set.add(d);
+  return [...set].sort((x, y) => x - y);
+}
+
+function totalVariation(a: Float64Array, b: Float64Array): number {
+  let tv = 0;
+  for (let j = 0; j < a.length; j++) tv += Math.abs((a[j] ?? 0) - (b[j] ?? 0));
+  return tv / 2;
+}
+
+function shares(tokens: readonly number[]): Float64Array {
+  const sum = tokens.reduce((x, y) => x + y, 0);
+  return Float64Array.from(tokens, (t) => (sum > 0 ? t / sum : 0));
+}
+
+/**
+ * Expected bytes refilled to go from the previous plan to `s` (README, "Choosing D*"): ring shares
+ * that change move about their total-variation distance of the ring's bytes, and files crossing the
+ * cutoff move about TV(head, tail) of theirs.
+ */
+function churnCost(s: Solution, p: Prefix, prevD: number, prevHead: Float64Array, prevTail: Float64Array): number {
+  const n = p.bytes.length - 1;
+  const BH = p.bytes[s.cutoff] ?? 0;
+  const BT = (p.bytes[n] ?? 0) - BH;
+  const crossing = Math.abs(BH - (p.bytes[Math.min(prevD, n)] ?? 0));
+  return (
+    BH * totalVariation(s.head, prevHead) +
+    BT * totalVariation(s.tail, prevTail) +
+    crossing * totalVariation(s.head, s.tail)
+  );
+}
+
+/**
+ * Integer token counts for shares. A fresh plan uses `tokensPerServer` per server on average. With a
+ * previous plan, the scale K minimises Σ_j |K·x_j − prev_j| over the servers in both (a weighted
+ * median of prev_j / x_j, weights x_j): keys move in proportion to changed tokens, so this keeps the
+ * most tokens, and adding a server mostly adds its own tokens.
+ */
+function toTokens(share: Float64Array, names: readonly string[], previous: ReadonlyMap<string, number>): number[] {
+  const fresh = HCA.tokensPerServer * names.length;
+  const ratios: { r: number; w: number }[] = [];
+  let weight = 0;
+  names.forEach((name, j) => {
+    const t = previous.get(name);
+    const x = share[j] ?? 0;
+    if (t !== undefined && t > 0 && x > 0) {
+      ratios.push({ r: t / x, w: x });
+      weight += x;
+    }
+  });
+  ratios.sort((a, b) => a.r - b.r);
+  let scale = fresh;
+  let acc = 0;
+  for (const { r, w } of ratios) {
+    acc += w;
+    if (acc >= weight / 2) {
+      scale = Math.min(4 * fresh, Math.max(fresh / 4, r));
+      break;
+    }
+  }
+  return names.map((name, j) => {
+    const want = (share[j] ?? 0) * scale;
+    const prev = previous.get(name);
+    // Rounding and sub-0.5% share changes would otherwise flap tokens, and move files, every night.
+    return prev !== undefined && Math.abs(want - prev) <= Math.max(1, 0.005 * prev) ? prev : Math.round(want);
+  });
+}
+
+/**
+ * HCA: computes the cutoff D* and each server's head and tail tokens. Pure and deterministic.
+ * Throws PlacementInputError on bad input and InfeasiblePlacementError for an infeasible fixed cutoff.
+ */
+export function planHca(input: PlanInput): PlanResult {
+  if (input.cluster.length === 0) throw new PlacementInputError("cluster: must be a non-empty name");
+  const hysteresis = input.hysteresis ?? 0.02;
+  if (!(hysteresis >= 0 && hysteresis <= 1)) {
+    throw new PlacementInputError(`hysteresis: must be a number in [0, 1], got ${input.hysteresis}`);
+  }
+  const fixed = input.cutoff ?? "auto";
+  if (fixed !== "auto" && !(Number.isSafeInteger(fixed) && fixed >= 0)) {
+    throw new PlacementInputError(`cutoff: must be "auto" or an integer ≥ 0, got ${String(fixed)}`);
+  }
+  const servers = canonicalServers(input.servers);
+  validateCatalog(input.catalog);
+  const previous = input.previous === undefined ? undefined : validPlan(input.previous);
+  const names = servers.map((s) => s.name);
+  const storage = Float64Array.from(servers, (s) => s.storageBytes);
+  const throughput = servers.reduce((x, s) => x + s.throughputBitsPerSec, 0);
+  const tau = Float64Array.from(servers, (s) => s.throughputBitsPerSec / throughput);
+
+  const set = storedSet(input.catalog, servers);
+  const p = prefixSums(input.catalog, set.count);
+  const prevD = previous?.cutoff ?? 0;
+  const prevHeadTokens = new Map(previous?.servers.map((s) => [s.name, s.headTokens]));
+  const prevTailTokens = new Map(previous?.servers.map((s) => [s.name, s.tailTokens]));
+  const prevHead = shares(names.map((n) => prevHeadTokens.get(n) ?? 0));
+  const prevTail = shares(names.map((n) => prevTailTokens.get(n) ?? 0));
+
+  const extra = fixed === "auto" ? (previous ? [prevD] : []) : [fixed];
+  const solutions: Solution[] = [];
+  for (const D of fixed === "auto" ? candidates(set.count, extra) : extra) {
+    const s = solve(D, p, storage, tau);
+    if (s) solutions.push(s);
+  }
+  if (fixed !== "auto" && solutions.length === 0) {
+    throw new InfeasiblePlacementError(
+      `cutoff: ${fixed} is infeasible for this catalog and cluster (some server's head or tail weight would be negative, or storage would not fit)`,
+    );
+  }
+
+  let chosen: Solution | undefined;
+  if (solutions.length > 0) {
+    const best = Math.min(...solutions.map((s) => s.use));
+    const near = solutions.filter((s) => s.use <= best * (1 + hysteresis));
+    const kept = previous ? near.find((s) => s.cutoff === prevD) : undefined;
+    if (kept) chosen = kept;
+    else if (previous) {
+      let cost = Number.POSITIVE_INFINITY;
+      for (const s of near) {
+        const c = churnCost(s, p, prevD, prevHead, prevTail);
+        if (c < cost) {
+          cost = c;
+          chosen = s;
+        }
+      }
+    } else {
+      // The middle of the near-optimal range, so that tomorrow's drift leaves D* inside it (hysteresis).
+      chosen = near[Math.floor((near.length - 1) / 2)];
+    }
+  }
+
+  const storedBytes = p.bytes[set.count] ?? 0;
+  const sol = chosen ?? fallback(storage, tau, storedBytes);
+  const headTokens = toTokens(sol.head, names, prevHeadTokens);
+  const tailTokens = toTokens(sol.tail, names, prevTailTokens);
+  const BH = p.bytes[sol.cutoff] ?? 0;
+  const RH = p.traffic[sol.cutoff] ?? 0;
+  const servedTokens: ServerTokens[] = names.map((name, j) => ({
+    name,
+    headTokens: headTokens[j] ?? 0,
+    tailTokens: tailTokens[j] ?? 0,
+  }));
+  const feasibleCutoffs: readonly [number, number] =
+    solutions.length > 0 ? [solutions[0]?.cutoff ?? 0, solutions[solutions.length - 1]?.cutoff ?? 0] : [0, 0];
+  return {
+    plan: {
+      cluster: input.cluster,
+      catalogGeneration: input.catalogGeneration ?? catalogFingerprint(input.catalog),
+      cutoff: sol.cutoff,
+      servers: servedTokens,
+    },
+    expectations: {
+      feasible: chosen !== undefined,
+      storedFiles: set.count,
+      storedBytes,
+      storedTraffic: set.traffic,
+      maxExpectedUse: sol.use,
+      feasibleCutoffs,
+      servers: names.map((name, j) => {
+        const h = sol.head[j] ?? 0;
+        const t = sol.tail[j] ?? 0;
+        const bytes = h * BH + t * (storedBytes - BH);
+        return {
+          name,
+          headShare: h,
+          tailShare: t,
+          expectedBytes: bytes,
+          expectedUse: bytes / (storage[j] ?? 1),
+          trafficShare: set.traffic > 0 ? (h * RH + t * (set.traffic - RH)) / set.traffic : 0,
+        };
+      }),
+    },
+  };
+}
+
+/**
+ * No cutoff balances traffic (a flat catalog on a mixed cluster, or fewer than two stored files):
+ * one ring weighted by throughput when that fits the storage, else by storage. The bounded-load
+ * pass still guarantees no overflow and no holes; only the traffic balance is lost.
+ */
+function fallback(storage: Float64Array, tau: Float64Array, bytes: number): Solution {
+  const total = storage.reduce((x, y) => x + y, 0);
+  let fits = true;
+  for (let j = 0; j < storage.length; j++) if ((tau[j] ?? 0) * bytes > HCA.fillLimit * (storage[j] ?? 0)) fits = false;
+  const w = fits ? Float64Array.from(tau) : Float64Array.from(storage, (s) => s / total);
+  let use = 0;
+  for (let j = 0; j < storage.length; j++) use = Math.max(use, ((w[j] ?? 0) * bytes) / (storage[j] ?? 1));
+  return { cutoff: 0, use, head: new Float64Array(storage.length), tail: w };
+}
+
+/** A fingerprint of a catalog snapshot (keys, sizes, demands and order): a default catalogGeneration. */
+export function catalogFingerprint(catalog: readonly CatalogFile[]): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (const f of catalog) {
+    const line = `${f.key}\t${f.bytes}\t${f.demand}\n`;
+    for (let i = 0; i < line.length; i++) {
+      const c = line.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+    }
+  }
+  return `${(a >>> 0).toString(16).padStart(8, "0")}${(b >>> 0).toString(16).padStart(8, "0")}-${catalog.length}`;
+}

@@ -1,0 +1,32 @@
+export { assign } from "./assign.js";
+export { Assignment, AssignmentBuilder, type Balance, balance } from "./assignment.js";
+export {
+  type CatalogSpec,
+  DEFAULT_DRIFT,
+  type DriftSpec,
+  driftCatalog,
+  generateCatalog,
+  type SyntheticCatalog,
+  type Title,
+} from "./catalog.js";
+export { type Churn, churn } from "./churn.js";
+export { keyPosition, replicaPosition, serverSeed, tokenPosition } from "./hash.js";
+export {
+  catalogFingerprint,
+  type PlanExpectations,
+  type PlanInput,
+  type PlanResult,
+  planHca,
+  type ServerExpectation,
+} from "./hca.js";
+export { Ring } from "./ring.js";
+export { fileTraffic, HCA, type StoredSet, storedSet } from "./stored.js";
+export {
+  type CatalogFile,
+  InfeasiblePlacementError,
+  PlacementInputError,
+  type Plan,
+  type Server,
+  type ServerTokens,
+} from "./types.js";
+export { canonicalServers } from "./validate.js";

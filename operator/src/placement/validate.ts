@@ -1,0 +1,94 @@
+import { z } from "zod";
+import { type CatalogFile, PlacementInputError, type Plan, type Server } from "./types.js";
+
+const positive = z.number().finite().positive();
+const ServerSchema = z.object({
+  name: z.string().min(1),
+  storageBytes: positive,
+  throughputBitsPerSec: positive,
+});
+const PlanSchema = z.object({
+  cluster: z.string().min(1),
+  catalogGeneration: z.string(),
+  cutoff: z.number().int().nonnegative(),
+  servers: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        headTokens: z.number().int().nonnegative(),
+        tailTokens: z.number().int().nonnegative(),
+      }),
+    )
+    .min(1),
+});
+
+function fail(what: string, err: z.ZodError): never {
+  throw new PlacementInputError(`invalid ${what}: ${z.prettifyError(err)}`, { cause: err });
+}
+
+/** Validates servers and returns them sorted by name: the canonical order every index refers to. */
+export function canonicalServers(servers: readonly Server[]): Server[] {
+  const r = z.array(ServerSchema).min(1, "at least one server is required").safeParse(servers);
+  if (!r.success) fail("servers", r.error);
+  const sorted = [...r.data].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (let j = 1; j < sorted.length; j++) {
+    if (sorted[j]?.name === sorted[j - 1]?.name) {
+      throw new PlacementInputError(`servers: name "${sorted[j]?.name}" appears twice; names must be unique`);
+    }
+  }
+  return sorted;
+}
+
+export function validPlan(plan: Plan): Plan {
+  const r = PlanSchema.safeParse(plan);
+  if (!r.success) fail("plan", r.error);
+  return r.data;
+}
+
+/**
+ * Checks the catalog with a plain loop: zod over a million objects costs more than the placement.
+ * Rules: non-empty keys, bytes a positive safe integer, demand finite ≥ 0 and non-increasing.
+ * Key uniqueness is checked by `assign` from the key hashes it computes anyway (see uniqueKeys).
+ */
+export function validateCatalog(catalog: readonly CatalogFile[]): void {
+  let prev = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < catalog.length; i++) {
+    const f = catalog[i];
+    if (f === undefined) throw new PlacementInputError(`catalog[${i}]: missing file`);
+    if (typeof f.key !== "string" || f.key.length === 0) {
+      throw new PlacementInputError(`catalog[${i}].key: must be a non-empty string`);
+    }
+    if (!Number.isSafeInteger(f.bytes) || f.bytes <= 0) {
+      throw new PlacementInputError(`catalog[${i}].bytes: must be a positive integer, got ${f.bytes}`);
+    }
+    if (!Number.isFinite(f.demand) || f.demand < 0) {
+      throw new PlacementInputError(`catalog[${i}].demand: must be a finite number ≥ 0, got ${f.demand}`);
+    }
+    if (f.demand > prev) {
+      throw new PlacementInputError(
+        `catalog[${i}].demand: the catalog must be ranked by popularity (demand non-increasing), but ${f.demand} follows ${prev}`,
+      );
+    }
+    prev = f.demand;
+  }
+}
+
+/**
+ * Throws if two files share a key. Sorting the key positions finds candidates in O(n log n) on a typed
+ * array; only a position collision pays for string comparisons.
+ */
+export function uniqueKeys(catalog: readonly CatalogFile[], positions: Float64Array): void {
+  const sorted = positions.slice().sort();
+  for (let k = 1; k < sorted.length; k++) {
+    if (sorted[k] !== sorted[k - 1]) continue;
+    const seen = new Map<string, number>();
+    for (let i = 0; i < catalog.length; i++) {
+      const key = catalog[i]?.key ?? "";
+      const first = seen.get(key);
+      if (first !== undefined) {
+        throw new PlacementInputError(`catalog[${i}].key: "${key}" repeats catalog[${first}].key; keys must be unique`);
+      }
+      if (positions[i] === sorted[k]) seen.set(key, i);
+    }
+  }
+}
