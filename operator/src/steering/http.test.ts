@@ -1,0 +1,238 @@
+import { createHash } from "node:crypto";
+import type { Server } from "node:http";
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSteeringServer, SteeringConfigError } from "./http.js";
+import type { ClusterView, TitleView } from "./snapshot.js";
+import { SteeringStore } from "./store.js";
+
+const T0 = Date.UTC(2026, 10, 1);
+const PERIOD = 10_000;
+const SECRET = "0123456789abcdef-secret";
+
+const clusters: ClusterView[] = [
+  {
+    name: "isp-a",
+    region: "eu-west",
+    asn: 64500,
+    location: { lat: 48.86, lon: 2.35 },
+    servers: [
+      { name: "a-1", ipv4: "192.0.2.1", ipv6: "2001:db8:a::1" },
+      { name: "a-2", ipv4: "192.0.2.2" },
+    ],
+    prefixes: [
+      { cidr: "198.51.100.0/24", asPath: [64500], med: 0, localPref: 200 },
+      { cidr: "2001:db8:100::/48", asPath: [64500], med: 0, localPref: 200 },
+    ],
+  },
+  {
+    name: "ixp-b",
+    region: "eu-west",
+    asn: 64999,
+    location: { lat: 50.11, lon: 8.68 },
+    servers: [{ name: "b-1", ipv4: "203.0.113.1", ipv6: "2001:db8:b::1" }],
+    prefixes: [
+      { cidr: "198.51.0.0/16", asPath: [64501, 64500], med: 0, localPref: 100 },
+      { cidr: "2001:db8::/32", asPath: [64501, 64500], med: 0, localPref: 100 },
+    ],
+    httpsPort: 8443,
+  },
+];
+
+const rung = (path: string, bitrateKbps: number) => ({ path, bitrateKbps });
+const titles: TitleView[] = [
+  {
+    id: "filled",
+    ladder: [
+      { kind: "video", codec: "av1", rungs: [rung("filled/v/480.mp4", 900), rung("filled/v/1080.mp4", 4500)] },
+      { kind: "audio", codec: "aac", rungs: [rung("filled/a/128.m4a", 128)] },
+    ],
+  },
+  { id: "unfilled", ladder: [{ kind: "video", codec: "av1", rungs: [rung("unfilled/v/480.mp4", 900)] }] },
+];
+
+/** The union of the service's JSON answers, loosely: each test reads the part it asserts on. */
+type Body = {
+  client: string;
+  by: string;
+  clusters: { name: string; match: unknown; servers: unknown[] }[];
+  expiresAt: string;
+  ladder: { rungs: { urls: string[] }[] }[];
+  error: { code: string; message: string };
+};
+
+describe("steering HTTP service", () => {
+  let server: Server;
+  let base: string;
+  let now = T0;
+  const store = new SteeringStore();
+
+  beforeAll(async () => {
+    store.setClusters(clusters);
+    store.setTitles(titles);
+    // The active placements hold only "filled": "unfilled" is in a pending generation.
+    store.setActivePlacement("isp-a", (p) =>
+      p.startsWith("filled/") ? (p.includes("/v/") ? "a-1" : "a-2") : undefined,
+    );
+    store.setActivePlacement("ixp-b", (p) => (p.startsWith("filled/") ? "b-1" : undefined));
+    store.setLinkSecret("isp-a", SECRET);
+    store.setLinkSecret("ixp-b", SECRET);
+    server = createSteeringServer(
+      { trustedProxies: ["127.0.0.0/8"], heartbeatPeriodMs: PERIOD, regionDefault: { lat: 48.86, lon: 2.35 } },
+      { state: () => store.state, now: () => now },
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const addr = server.address();
+    if (addr === null || typeof addr === "string") throw new Error("no port");
+    base = `http://127.0.0.1:${addr.port}`;
+  });
+
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const beat = () => {
+    for (const c of clusters) store.recordHeartbeat(c.name, { heartbeatAtMs: now, load: 0.2 });
+  };
+
+  async function get(path: string, headers: Record<string, string> = {}) {
+    const res = await fetch(`${base}${path}`, { headers });
+    return { status: res.status, type: res.headers.get("content-type"), body: (await res.json()) as Body };
+  }
+
+  it("ranks clusters for ?ip=", async () => {
+    now = T0;
+    beat();
+    const r = await get("/v1/steering?ip=198.51.100.7");
+    expect(r.status).toBe(200);
+    expect(r.body.by).toBe("prefix");
+    expect(r.body.clusters.map((c) => c.name)).toEqual(["isp-a", "ixp-b"]);
+    expect(r.body.clusters[0]?.match).toMatchObject({ cidr: "198.51.100.0/24", localPref: 200 });
+    expect(r.body.clusters[0]?.servers).toEqual([
+      { name: "a-1", ipv4: "192.0.2.1", ipv6: "2001:db8:a::1" },
+      { name: "a-2", ipv4: "192.0.2.2" },
+    ]);
+  });
+
+  it("takes the client from X-Forwarded-For of a trusted proxy (IPv6)", async () => {
+    beat();
+    const r = await get("/v1/steering", { "x-forwarded-for": "2001:db8:5::9" });
+    expect(r.body.client).toBe("2001:db8:5::9");
+    expect(r.body.clusters.map((c) => c.name)).toEqual(["ixp-b"]);
+  });
+
+  it("a cluster whose heartbeat stops drops out within one period", async () => {
+    now = T0;
+    beat();
+    now = T0 + PERIOD / 2;
+    store.recordHeartbeat("ixp-b", { heartbeatAtMs: now, load: 0.2 });
+    now = T0 + PERIOD + 1;
+    const r = await get("/v1/steering?ip=198.51.100.7");
+    expect(r.body.clusters.map((c) => c.name)).toEqual(["ixp-b"]);
+    now = T0 + PERIOD / 2 + PERIOD + 1;
+    expect((await get("/v1/steering?ip=198.51.100.7")).status).toBe(503);
+  });
+
+  it("serves the manifest with ranked signed URLs from the active placement", async () => {
+    now = T0;
+    beat();
+    const r = await get("/v1/playback/filled", { "x-forwarded-for": "198.51.100.7" });
+    expect(r.status).toBe(200);
+    const expires = T0 / 1000 + 6 * 3600;
+    const md5 = (path: string) => createHash("md5").update(`${expires}${path} ${SECRET}`).digest("base64url");
+    expect(r.body.expiresAt).toBe(new Date(expires * 1000).toISOString());
+    expect(r.body.ladder[0]?.rungs[1]).toEqual({
+      path: "filled/v/1080.mp4",
+      bitrateKbps: 4500,
+      urls: [
+        `https://192.0.2.1/filled/v/1080.mp4?md5=${md5("/filled/v/1080.mp4")}&expires=${expires}`,
+        `https://203.0.113.1:8443/filled/v/1080.mp4?md5=${md5("/filled/v/1080.mp4")}&expires=${expires}`,
+      ],
+    });
+    expect(r.body.ladder[1]?.rungs[0]?.urls[0]).toMatch(/^https:\/\/192\.0\.2\.2\/filled\/a\/128\.m4a\?/);
+  });
+
+  it("gives IPv6 clients the servers' IPv6 addresses", async () => {
+    beat();
+    const r = await get("/v1/playback/filled", { "x-forwarded-for": "2001:db8:100::5" });
+    expect(r.body.ladder[0]?.rungs[0]?.urls.map((u) => new URL(u).host)).toEqual([
+      "[2001:db8:a::1]",
+      "[2001:db8:b::1]:8443",
+    ]);
+  });
+
+  it("never offers a title that is not filled in the active placement", async () => {
+    beat();
+    const r = await get("/v1/playback/unfilled", { "x-forwarded-for": "198.51.100.7" });
+    expect(r.status).toBe(404);
+    expect(r.body.error.code).toBe("TitleNotAvailable");
+  });
+
+  it("falls back to distance for a client no prefix matches", async () => {
+    beat();
+    const r = await get("/v1/steering?ip=192.0.2.77");
+    expect(r.body.by).toBe("distance");
+    expect(r.body.clusters.map((c) => c.name)).toEqual(["isp-a", "ixp-b"]);
+  });
+
+  it.each([
+    { name: "malformed ip", path: "/v1/steering?ip=1.2.3.999", status: 400, code: "InvalidAddress", field: /^ip: / },
+    {
+      name: "malformed X-Forwarded-For",
+      path: "/v1/steering",
+      headers: { "x-forwarded-for": "nope" },
+      status: 400,
+      code: "InvalidAddress",
+      field: /^x-forwarded-for: /,
+    },
+    { name: "unknown title", path: "/v1/playback/nope", status: 404, code: "UnknownTitle", field: /nope/ },
+    { name: "malformed title", path: "/v1/playback/..%2Fetc", status: 400, code: "InvalidTitle", field: /^title: / },
+    { name: "title with a slash", path: "/v1/playback/filled/x", status: 400, code: "InvalidTitle", field: /^title: / },
+    { name: "unknown route", path: "/v2/x", status: 404, code: "NotFound", field: /v2/ },
+    {
+      name: "URL too long",
+      path: `/v1/steering?x=${"a".repeat(3000)}`,
+      status: 414,
+      code: "UriTooLong",
+      field: /2048 bytes/,
+    },
+  ])("$name → $status JSON", async ({ path, headers, status, code, field }) => {
+    beat();
+    const r = await get(path, headers);
+    expect(r.status).toBe(status);
+    expect(r.type).toBe("application/json");
+    expect(r.body.error.code).toBe(code);
+    expect(r.body.error.message).toMatch(field);
+  });
+
+  it("rejects other methods with 405", async () => {
+    const res = await fetch(`${base}/v1/steering`, { method: "POST", body: "x" });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("GET, HEAD");
+  });
+
+  it("answers oversized headers and garbage with a JSON 4xx and keeps serving", async () => {
+    const raw = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const s = connect(Number(new URL(base).port), "127.0.0.1", () => s.end(text));
+        let out = "";
+        s.on("data", (d) => {
+          out += d.toString();
+        });
+        s.on("end", () => resolve(out));
+        s.on("error", reject);
+      });
+    const big = await raw(`GET /v1/steering HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(10_000)}\r\n\r\n`);
+    expect(big).toMatch(/^HTTP\/1\.1 431 /);
+    expect(big).toMatch(/"code":"HeadersTooLarge"/);
+    const junk = await raw("\x00\x01 nonsense\r\n\r\n");
+    expect(junk).toMatch(/^HTTP\/1\.1 400 /);
+    beat();
+    expect((await get("/v1/steering?ip=198.51.100.7")).status).toBe(200);
+  });
+
+  it("rejects invalid settings naming the field", () => {
+    const deps = { state: () => store.state, now: () => now };
+    expect(() => createSteeringServer({ maxClusters: 0 }, deps)).toThrow(SteeringConfigError);
+    expect(() => createSteeringServer({ maxClusters: 0 }, deps)).toThrow(/maxClusters/);
+    expect(() => createSteeringServer({ trustedProxies: ["10.0.0.1/8"] }, deps)).toThrow(/trustedProxies\[0\]/);
+  });
+});

@@ -1,0 +1,199 @@
+/**
+ * The steering HTTP service: `GET /v1/steering?ip=…` (ranked clusters and their endpoints) and
+ * `GET /v1/playback/{title}` (the manifest with signed URLs). All decisions live in the pure modules;
+ * this file only turns requests into their inputs and results into JSON.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { Logger } from "pino";
+import { z } from "zod";
+import { clientAddress, TrustedProxies } from "./client-address.js";
+import { formatIp, InvalidAddressError, type IpAddress, parseIp } from "./ip.js";
+import { buildManifest } from "./playback.js";
+import { type RankedCluster, rankClusters } from "./rank.js";
+import type { LatLon } from "./snapshot.js";
+import type { SteeringState } from "./store.js";
+
+const latLon = z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
+
+/** Service settings, validated once at startup; the CLI maps flags and environment onto this. */
+export const SteeringServiceConfig = z.strictObject({
+  /** CIDRs of the load balancers whose X-Forwarded-For is believed. */
+  trustedProxies: z.array(z.string()).max(1024).default([]),
+  heartbeatPeriodMs: z.int().min(1).default(10_000),
+  saturationLoad: z.number().gt(0).max(1).default(0.95),
+  /** Clusters offered per file in a manifest (and listed by /v1/steering). */
+  maxClusters: z.int().min(1).max(16).default(3),
+  urlTtlSeconds: z
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(6 * 3600),
+  /** Where clients are assumed to be when the geo source does not know: the region's centre. */
+  regionDefault: latLon.optional(),
+  maxUrlBytes: z.int().min(64).max(65_536).default(2048),
+  maxHeaderBytes: z.int().min(1024).max(65_536).default(8192),
+});
+export type SteeringServiceConfig = z.infer<typeof SteeringServiceConfig>;
+
+export type SteeringServiceDeps = Readonly<{
+  state: () => SteeringState;
+  /** Epoch milliseconds; injected so tests can age heartbeats. */
+  now: () => number;
+  /** Client location from a geo database; undefined falls back to `regionDefault`. */
+  geo?: ((address: IpAddress) => LatLon | undefined) | undefined;
+  log?: Logger | undefined;
+}>;
+
+/** Thrown by createSteeringServer for invalid settings; the message names each field and rule. */
+export class SteeringConfigError extends Error {
+  override name = "SteeringConfigError";
+}
+
+const TITLE_ID = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
+const PLAYBACK = "/v1/playback/";
+
+type Reply = Readonly<{ status: number; body: unknown; headers?: Record<string, string> }>;
+
+const error = (status: number, code: string, message: string, headers?: Record<string, string>): Reply => ({
+  status,
+  body: { error: { code, message } },
+  ...(headers ? { headers } : {}),
+});
+
+export function createSteeringServer(config: z.input<typeof SteeringServiceConfig>, deps: SteeringServiceDeps): Server {
+  const parsed = SteeringServiceConfig.safeParse(config);
+  if (!parsed.success) {
+    throw new SteeringConfigError(`invalid steering settings: ${z.prettifyError(parsed.error)}`, {
+      cause: parsed.error,
+    });
+  }
+  const cfg = parsed.data;
+  let trusted: TrustedProxies;
+  try {
+    trusted = new TrustedProxies(cfg.trustedProxies);
+  } catch (err) {
+    throw new SteeringConfigError(`invalid steering settings: ${String(err)}`, { cause: err });
+  }
+  const policy = { heartbeatPeriodMs: cfg.heartbeatPeriodMs, saturationLoad: cfg.saturationLoad };
+
+  const rank = (state: SteeringState, address: IpAddress) =>
+    rankClusters({
+      index: state.index,
+      health: state.health,
+      policy,
+      nowMs: deps.now(),
+      address,
+      clientLocation: deps.geo?.(address) ?? cfg.regionDefault,
+    });
+
+  const steering = (state: SteeringState, query: URLSearchParams, client: () => IpAddress): Reply => {
+    const ipParam = query.get("ip");
+    const address = ipParam === null ? client() : parseIp(ipParam, "ip");
+    const ranking = rank(state, address);
+    if (ranking.clusters.length === 0)
+      return error(503, "NoClusterAvailable", "no healthy cluster can serve this client");
+    return {
+      status: 200,
+      body: {
+        client: formatIp(address),
+        by: ranking.by,
+        clusters: ranking.clusters.slice(0, cfg.maxClusters).map(describe),
+      },
+    };
+  };
+
+  const playback = (state: SteeringState, id: string, client: () => IpAddress): Reply => {
+    if (!TITLE_ID.test(id)) {
+      return error(
+        400,
+        "InvalidTitle",
+        "title: must be 1-32 characters of a-z, 0-9 and '-', starting and ending alphanumeric",
+      );
+    }
+    const title = state.titles.get(id);
+    if (title === undefined) return error(404, "UnknownTitle", `title "${id}" is not in the catalog`);
+    const address = client();
+    const ranking = rank(state, address);
+    if (ranking.clusters.length === 0)
+      return error(503, "NoClusterAvailable", "no healthy cluster can serve this client");
+    const manifest = buildManifest({
+      title,
+      ranked: ranking.clusters,
+      maxClusters: cfg.maxClusters,
+      placements: state.placements,
+      linkSecrets: state.linkSecrets,
+      clientFamily: address.family,
+      expiresAt: new Date(deps.now() + cfg.urlTtlSeconds * 1000),
+    });
+    if (manifest === undefined) {
+      return error(404, "TitleNotAvailable", `title "${id}" is not filled in any cluster that serves this client yet`);
+    }
+    return { status: 200, body: manifest };
+  };
+
+  const route = (req: IncomingMessage): Reply => {
+    const raw = req.url ?? "/";
+    if (Buffer.byteLength(raw) > cfg.maxUrlBytes) {
+      return error(414, "UriTooLong", `request target: must be at most ${cfg.maxUrlBytes} bytes`);
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return error(405, "MethodNotAllowed", "method: only GET and HEAD", { allow: "GET, HEAD" });
+    }
+    const url = new URL(raw, "http://steering.invalid");
+    const client = () => clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], trusted);
+    const state = deps.state();
+    if (url.pathname === "/v1/steering") return steering(state, url.searchParams, client);
+    if (url.pathname.startsWith(PLAYBACK)) return playback(state, url.pathname.slice(PLAYBACK.length), client);
+    return error(404, "NotFound", `no route for ${url.pathname.slice(0, 128)}`);
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    let reply: Reply;
+    try {
+      reply = route(req);
+    } catch (err) {
+      if (err instanceof InvalidAddressError) {
+        reply = error(400, "InvalidAddress", err.message);
+      } else {
+        deps.log?.error({ err }, "steering request failed");
+        reply = error(500, "Internal", "internal error");
+      }
+    }
+    const body = JSON.stringify(reply.body);
+    res.writeHead(reply.status, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+      // Answers depend on the client address and carry expiring signatures.
+      "cache-control": "no-store",
+      ...reply.headers,
+    });
+    res.end(req.method === "HEAD" ? undefined : body);
+  };
+
+  const server = createServer({ maxHeaderSize: cfg.maxHeaderBytes, requestTimeout: 10_000 }, handle);
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable) return socket.destroy();
+    const [status, code, message] =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "HeadersTooLarge", `headers: must be at most ${cfg.maxHeaderBytes} bytes in all`]
+        : [400, "BadRequest", "malformed HTTP request"];
+    const body = JSON.stringify({ error: { code, message } });
+    const reason = status === 431 ? "Request Header Fields Too Large" : "Bad Request";
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
+}
+
+function describe(r: RankedCluster) {
+  return {
+    name: r.cluster.name,
+    region: r.cluster.region,
+    ...(r.match ? { match: r.match } : {}),
+    ...(r.distanceKm === undefined ? {} : { distanceKm: Math.round(r.distanceKm) }),
+    load: r.load,
+    servers: r.cluster.servers.map((s) => ({ name: s.name, ipv4: s.ipv4, ipv6: s.ipv6 })),
+  };
+}

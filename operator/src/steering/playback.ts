@@ -1,0 +1,81 @@
+import type { RankedCluster } from "./rank.js";
+import { signUrl } from "./sign-url.js";
+import type { ClusterView, LocateFile, ServerEndpoint, TitleView } from "./snapshot.js";
+
+export type ManifestRung = Readonly<{
+  path: string;
+  bitrateKbps: number;
+  resolution?: string | undefined;
+  vmaf?: number | undefined;
+  /** Best first: one per cluster that holds the file, in the client's cluster ranking. */
+  urls: readonly string[];
+}>;
+
+export type Manifest = Readonly<{
+  title: string;
+  expiresAt: string;
+  ladder: readonly Readonly<{ kind: string; codec: string; rungs: readonly ManifestRung[] }>[];
+}>;
+
+export type ManifestInput = Readonly<{
+  title: TitleView;
+  /** The client's ranking; only its first `maxClusters` clusters are offered. */
+  ranked: readonly RankedCluster[];
+  maxClusters: number;
+  /** Per cluster name, its ACTIVE placement. A cluster without one offers nothing. */
+  placements: ReadonlyMap<string, LocateFile>;
+  /** Per cluster name, the secret its edge checks links with. A cluster without one offers nothing. */
+  linkSecrets: ReadonlyMap<string, string>;
+  clientFamily: 4 | 6;
+  expiresAt: Date;
+}>;
+
+const serversByName = new WeakMap<ClusterView, ReadonlyMap<string, ServerEndpoint>>();
+
+/** Cached per (immutable) cluster view: a cluster has up to 500 servers and each rung asks once per cluster. */
+function server(cluster: ClusterView, name: string): ServerEndpoint | undefined {
+  let byName = serversByName.get(cluster);
+  if (byName === undefined) {
+    byName = new Map(cluster.servers.map((s) => [s.name, s]));
+    serversByName.set(cluster, byName);
+  }
+  return byName.get(name);
+}
+
+/** IPv6 clients get the server's IPv6 address when it has one; everyone else its IPv4 address. */
+function baseUrl(cluster: ClusterView, s: ServerEndpoint, family: 4 | 6): string | undefined {
+  const host = family === 6 && s.ipv6 !== undefined ? `[${s.ipv6}]` : s.ipv4;
+  if (host === undefined) return undefined;
+  const port = cluster.httpsPort ?? 443;
+  return port === 443 ? `https://${host}` : `https://${host}:${port}`;
+}
+
+/**
+ * The playback manifest: the title's ladder, each rung with signed URLs to the server that holds it
+ * in each of the client's top clusters. Only the ACTIVE placement is asked, so a file that is not
+ * filled yet gets no URL; rungs without any URL, and ladder entries left empty, are dropped.
+ * Returns undefined when no rung at all can be offered. Pure: time comes in as `expiresAt`.
+ */
+export function buildManifest(input: ManifestInput): Manifest | undefined {
+  const top = input.ranked.slice(0, input.maxClusters).flatMap(({ cluster }) => {
+    const locate = input.placements.get(cluster.name);
+    const secret = input.linkSecrets.get(cluster.name);
+    return locate === undefined || secret === undefined ? [] : [{ cluster, locate, secret }];
+  });
+  const ladder = input.title.ladder.flatMap(({ kind, codec, rungs }) => {
+    const offered = rungs.flatMap((rung) => {
+      const urls: string[] = [];
+      for (const { cluster, locate, secret } of top) {
+        const name = locate(rung.path);
+        const s = name === undefined ? undefined : server(cluster, name);
+        const base = s === undefined ? undefined : baseUrl(cluster, s, input.clientFamily);
+        if (base === undefined) continue;
+        urls.push(signUrl({ baseUrl: base, path: `/${rung.path}`, secret, expiresAt: input.expiresAt }));
+      }
+      return urls.length === 0 ? [] : [{ ...rung, urls }];
+    });
+    return offered.length === 0 ? [] : [{ kind, codec, rungs: offered }];
+  });
+  if (ladder.length === 0) return undefined;
+  return { title: input.title.id, expiresAt: input.expiresAt.toISOString(), ladder };
+}

@@ -1,0 +1,73 @@
+import type { ClusterHealth, ClusterView, LocateFile, TitleView } from "./snapshot.js";
+import { buildSteeringIndex, type SteeringIndex } from "./steering-index.js";
+
+/** Everything one request reads; taken once per request so a request never mixes two updates. */
+export type SteeringState = Readonly<{
+  index: SteeringIndex;
+  health: ReadonlyMap<string, ClusterHealth>;
+  titles: ReadonlyMap<string, TitleView>;
+  placements: ReadonlyMap<string, LocateFile>;
+  linkSecrets: ReadonlyMap<string, string>;
+}>;
+
+/**
+ * The steering service's view of the fleet, fed by the lead's informers. Every update replaces the
+ * state object (copy on write), so a request that took `state` keeps a consistent one. Clusters
+ * rebuild the prefix tables; heartbeats only replace the small health map.
+ */
+export class SteeringStore {
+  #state: SteeringState;
+
+  constructor() {
+    this.#state = {
+      index: buildSteeringIndex([]),
+      health: new Map(),
+      titles: new Map(),
+      placements: new Map(),
+      linkSecrets: new Map(),
+    };
+  }
+
+  get state(): SteeringState {
+    return this.#state;
+  }
+
+  /** All clusters at once (the informer's list); throws SteeringInputError and keeps the old index on bad input. */
+  setClusters(clusters: readonly ClusterView[]): void {
+    this.#state = { ...this.#state, index: buildSteeringIndex(clusters) };
+  }
+
+  recordHeartbeat(cluster: string, health: ClusterHealth): void {
+    this.#state = { ...this.#state, health: new Map(this.#state.health).set(cluster, health) };
+  }
+
+  /** The whole catalog at once: one copy instead of one per title on an informer's initial list. */
+  setTitles(titles: readonly TitleView[]): void {
+    this.#state = { ...this.#state, titles: new Map(titles.map((t) => [t.id, t])) };
+  }
+
+  setTitle(title: TitleView): void {
+    this.#state = { ...this.#state, titles: new Map(this.#state.titles).set(title.id, title) };
+  }
+
+  deleteTitle(id: string): void {
+    const titles = new Map(this.#state.titles);
+    titles.delete(id);
+    this.#state = { ...this.#state, titles };
+  }
+
+  /** The cluster's ACTIVE placement (undefined: none, so the cluster offers no file). */
+  setActivePlacement(cluster: string, locate: LocateFile | undefined): void {
+    const placements = new Map(this.#state.placements);
+    if (locate === undefined) placements.delete(cluster);
+    else placements.set(cluster, locate);
+    this.#state = { ...this.#state, placements };
+  }
+
+  setLinkSecret(cluster: string, secret: string | undefined): void {
+    const linkSecrets = new Map(this.#state.linkSecrets);
+    if (secret === undefined) linkSecrets.delete(cluster);
+    else linkSecrets.set(cluster, secret);
+    this.#state = { ...this.#state, linkSecrets };
+  }
+}
