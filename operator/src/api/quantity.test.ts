@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseBitsPerSecond, parseBytes, QuantityError } from "./quantity.js";
+import { formatBitsPerSecond, formatBytes, parseBitsPerSecond, parseBytes, QuantityError } from "./quantity.js";
 
 describe("parseBytes", () => {
   it.each([
@@ -36,4 +36,23 @@ describe("parseBitsPerSecond", () => {
   it.each(["40G", "40GB/s", "0Gbps", "40gbps", "40 Gbps", "40Gibps"])("rejects %j", (s) =>
     expect(() => parseBitsPerSecond(s)).toThrow(/is not a bit rate/),
   );
+});
+
+describe("formatting quantities", () => {
+  it.each([
+    { n: 836 * 2 ** 40, want: "836Ti" },
+    { n: 1.5 * 2 ** 30, want: "1.5Gi" },
+    { n: 512, want: "512" },
+  ])("formatBytes($n) = $want and parses back", ({ n, want }) => {
+    expect(formatBytes(n)).toBe(want);
+    expect(parseBytes(want)).toBe(n);
+  });
+  it.each([
+    { n: 360e9, want: "360Gbps" },
+    { n: 1.2e9, want: "1.2Gbps" },
+    { n: 800, want: "800bps" },
+  ])("formatBitsPerSecond($n) = $want and parses back", ({ n, want }) => {
+    expect(formatBitsPerSecond(n)).toBe(want);
+    expect(parseBitsPerSecond(want)).toBe(n);
+  });
 });

@@ -41,3 +41,29 @@ export function parseBytes(s: string): number {
 export function parseBitsPerSecond(s: string): number {
   return parse(s, bitsRe, bitSuffixes, "bit rate", '"40Gbps" or "2.5Gbps"');
 }
+
+function format(n: number, units: readonly (readonly [string, number])[], suffix: string): string {
+  for (const [unit, scale] of units) {
+    if (n >= scale) return `${Math.floor((n / scale) * 1000) / 1000}${unit}${suffix}`;
+  }
+  return `${n}${suffix}`;
+}
+
+/** The largest binary unit that keeps at least 1 ("836Ti"); rounds down to three decimals, as the pattern allows. */
+export function formatBytes(n: number): string {
+  return format(n, [...Object.entries(binary)].reverse(), "");
+}
+
+/** The largest decimal unit that keeps at least 1 ("360Gbps"). */
+export function formatBitsPerSecond(n: number): string {
+  return format(
+    n,
+    [
+      ["T", 1e12],
+      ["G", 1e9],
+      ["M", 1e6],
+      ["k", 1e3],
+    ],
+    "bps",
+  );
+}

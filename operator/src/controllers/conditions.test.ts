@@ -8,9 +8,9 @@ describe("setCondition", () => {
   it("keeps lastTransitionTime when the status is unchanged and moves it when it changes", () => {
     const a = setCondition([], { type: "Ready", status: "False", reason: "Filling", message: "" }, t0);
     const b = setCondition(a, { type: "Ready", status: "False", reason: "Filling", message: "50%" }, t1);
-    expect(b[0]?.lastTransitionTime).toBe(t0.toISOString());
+    expect(b[0]?.lastTransitionTime).toBe("2026-11-26T00:00:00Z");
     const c = setCondition(b, { type: "Ready", status: "True", reason: "Active", message: "" }, t1);
-    expect(c[0]?.lastTransitionTime).toBe(t1.toISOString());
+    expect(c[0]?.lastTransitionTime).toBe("2026-11-26T01:00:00Z");
   });
 
   it("keeps the order of conditions", () => {

@@ -1,12 +1,6 @@
-/** Status conditions as Kubernetes API conventions define them. */
-export type Condition = Readonly<{
-  type: string;
-  status: "True" | "False" | "Unknown";
-  reason: string;
-  message: string;
-  observedGeneration?: number;
-  lastTransitionTime: string;
-}>;
+/** Status conditions as Kubernetes API conventions define them (metav1.Condition). */
+import type { Condition } from "../api/index.js";
+
 export type NewCondition = Omit<Condition, "lastTransitionTime">;
 
 /**
@@ -17,10 +11,13 @@ export function setCondition(cs: readonly Condition[], next: NewCondition, now: 
   const old = cs.find((c) => c.type === next.type);
   const cond: Condition = {
     ...next,
-    lastTransitionTime: old?.status === next.status ? old.lastTransitionTime : now.toISOString(),
+    lastTransitionTime:
+      old?.status === next.status ? old.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, "Z"),
   };
   return old ? cs.map((c) => (c === old ? cond : c)) : [...cs, cond];
 }
 
-export const isTrue = (cs: readonly Condition[] | undefined, type: string): boolean =>
-  cs?.some((c) => c.type === type && c.status === "True") ?? false;
+/** Sets several conditions at once, in order. */
+export function setConditions(cs: readonly Condition[], next: readonly NewCondition[], now: Date): Condition[] {
+  return next.reduce<Condition[]>((acc, c) => setCondition(acc, c, now), [...cs]);
+}

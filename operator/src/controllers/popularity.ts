@@ -1,0 +1,43 @@
+/** Popularity controller: validates each region's daily demand and counts its titles for `kubectl get pop`. */
+import { type Popularity, type PopularityStatus, parseObject } from "../api/index.js";
+import type { Reconciler } from "../runtime/controller.js";
+import type { KubeObject } from "../runtime/kube.js";
+import { setCondition } from "./conditions.js";
+import { PopularityKind } from "./resources.js";
+import { applyStatus, type StatusWriter } from "./status.js";
+
+export type PopularityDeps = Readonly<{
+  popularities: { get(key: string): KubeObject | undefined };
+  kube: StatusWriter;
+  now: () => Date;
+}>;
+
+/** Pure: the status a Popularity object should have. */
+export function popularityStatus(obj: KubeObject, now: Date): PopularityStatus {
+  const old = (obj.status ?? {}) as PopularityStatus;
+  const generation = obj.metadata.generation;
+  const r = parseObject("Popularity", { ...obj, status: undefined });
+  const ready = r.ok
+    ? { status: "True" as const, reason: "Valid", message: "" }
+    : {
+        status: "False" as const,
+        reason: "InvalidSpec",
+        message: r.errors.map((e) => `${e.path}: ${e.message}`).join("; "),
+      };
+  return {
+    observedGeneration: generation,
+    conditions: setCondition(old.conditions ?? [], { type: "Ready", ...ready, observedGeneration: generation }, now),
+    ...(r.ok ? { titleCount: Object.keys((r.value as Popularity).spec.demand).length } : {}),
+  };
+}
+
+export function makePopularityReconciler(d: PopularityDeps): Reconciler {
+  return {
+    async reconcile(req) {
+      const obj = d.popularities.get(`${req.namespace}/${req.name}`);
+      if (!obj || obj.metadata.deletionTimestamp) return {};
+      await applyStatus(d.kube, PopularityKind, obj, popularityStatus(obj, d.now()));
+      return {};
+    },
+  };
+}
