@@ -1,0 +1,243 @@
+/**
+ * Placement benchmark: one synthetic catalog on one cluster mix, placed by HCA and four consistent-
+ * hashing baselines. Prints balance, churn under 7 days of drift, churn on adding and removing a
+ * server, time and memory. Each algorithm runs in its own process so that peak RSS is its own.
+ *
+ *   npm run bench:placement -- [--files N] [--servers M] [--alpha A] [--days D] [--seed S]
+ *                              [--mix name:TB:Gbps:share,...] [--fill-gbps G] [--window-h H] [--json]
+ */
+import { spawnSync } from "node:child_process";
+import { parseArgs } from "node:util";
+import {
+  balance,
+  canonicalServers,
+  churn,
+  DEFAULT_DRIFT,
+  driftCatalog,
+  generateCatalog,
+  type Server,
+} from "../operator/src/placement/index.js";
+import { ALGORITHMS, RING_TOKENS } from "./placement/algorithms.js";
+
+const { values: opts } = parseArgs({
+  options: {
+    files: { type: "string", default: "1000000" },
+    servers: { type: "string", default: "100" },
+    alpha: { type: "string", default: "0.9" },
+    days: { type: "string", default: "7" },
+    seed: { type: "string", default: "1" },
+    mix: { type: "string", default: "storage:200:40:0.2,flash:18:100:0.8" },
+    "fill-gbps": { type: "string", default: "1.2" },
+    "window-h": { type: "string", default: "12" },
+    only: { type: "string" },
+    worker: { type: "string" },
+    json: { type: "boolean", default: false },
+  },
+});
+
+function num(name: keyof typeof opts, min: number): number {
+  const v = Number(opts[name]);
+  if (!Number.isFinite(v) || v < min) {
+    console.error(`--${name}: must be a number ≥ ${min}, got ${String(opts[name])}`);
+    process.exit(2);
+  }
+  return v;
+}
+
+type ServerClass = { name: string; storageBytes: number; throughputBitsPerSec: number; share: number };
+
+function parseMix(spec: string): ServerClass[] {
+  return spec.split(",").map((part) => {
+    const [name, tb, gbps, share] = part.split(":");
+    const c = {
+      name: name ?? "",
+      storageBytes: Number(tb) * 1e12,
+      throughputBitsPerSec: Number(gbps) * 1e9,
+      share: Number(share),
+    };
+    if (!c.name || !(c.storageBytes > 0 && c.throughputBitsPerSec > 0 && c.share > 0)) {
+      console.error(`--mix: each class is name:TB:Gbps:share with positive numbers, got "${part}"`);
+      process.exit(2);
+    }
+    return c;
+  });
+}
+
+/** m servers split between the classes by share (largest remainder), named <class>-NNN. */
+function cluster(classes: readonly ServerClass[], m: number): Server[] {
+  const total = classes.reduce((x, c) => x + c.share, 0);
+  const counts = classes.map((c) => Math.floor((m * c.share) / total));
+  let left = m - counts.reduce((x, y) => x + y, 0);
+  for (let k = 0; left > 0; k = (k + 1) % classes.length, left--) counts[k] = (counts[k] ?? 0) + 1;
+  return classes.flatMap((c, k) =>
+    Array.from({ length: counts[k] ?? 0 }, (_, i) => ({
+      name: `${c.name}-${String(i).padStart(3, "0")}`,
+      storageBytes: c.storageBytes,
+      throughputBitsPerSec: c.throughputBitsPerSec,
+    })),
+  );
+}
+
+const files = num("files", 1);
+const m = num("servers", 2);
+const alpha = num("alpha", 0);
+const days = num("days", 1);
+const seed = num("seed", 0);
+const classes = parseMix(opts.mix ?? "");
+const servers = cluster(classes, m);
+const nightlyBudget = ((num("fill-gbps", 0) * 1e9) / 8) * num("window-h", 0) * 3600;
+
+export type Row = {
+  name: string;
+  peakToMean: number;
+  maxStorageUse: number;
+  overflowBytes: number;
+  holeBytes: number;
+  churnDailyBytes: number;
+  churnDailyByCause: { drift: number; cutoff: number; servers: number };
+  nightlyFillMaxBytes: number;
+  nightlyFillBudgetBytes: number;
+  churnAddRatio: number;
+  churnRemoveRatio: number;
+  ms: number;
+  cpuMs: number;
+  peakRssMB: number;
+};
+
+function runWorker(name: string): Row {
+  const alg = ALGORITHMS.find((a) => a.name === name);
+  if (!alg) throw new Error(`unknown algorithm ${name}`);
+  const day0 = generateCatalog({ files, alpha, seed });
+  const wall = performance.now();
+  const cpu = process.cpuUsage();
+  const placed = alg.place(day0.files, servers, undefined);
+  const ms = performance.now() - wall;
+  const used = process.cpuUsage(cpu);
+  const peakRssMB = process.resourceUsage().maxRSS / 1024;
+  const b = balance(placed.assignment, canonicalServers(servers));
+
+  let prev = placed;
+  let catalog = day0;
+  let total = 0;
+  let maxFill = 0;
+  const byCause = { drift: 0, cutoff: 0, servers: 0 };
+  for (let d = 1; d <= days; d++) {
+    catalog = driftCatalog(catalog, d, { ...DEFAULT_DRIFT, seed: seed + 1 });
+    const next = alg.place(catalog.files, servers, prev.state);
+    const c = churn(prev.assignment, next.assignment);
+    total += c.totalBytes;
+    byCause.drift += c.byCause.drift / days;
+    byCause.cutoff += c.byCause.cutoff / days;
+    byCause.servers += c.byCause.servers / days;
+    for (const x of c.perServer) maxFill = Math.max(maxFill, x);
+    prev = next;
+  }
+
+  // One more server of the last class, then one fewer: bytes fetched ÷ the bytes that must move.
+  const last = classes[classes.length - 1] as ServerClass;
+  const added: Server = {
+    name: `${last.name}-new`,
+    storageBytes: last.storageBytes,
+    throughputBitsPerSec: last.throughputBitsPerSec,
+  };
+  const grown = alg.place(day0.files, [...servers, added], placed.state);
+  const addIdeal = grown.assignment.bytes[grown.assignment.servers.indexOf(added.name)] ?? 0;
+  const victim = servers.find((s) => s.name.startsWith(`${last.name}-`)) as Server;
+  const shrunk = alg.place(
+    day0.files,
+    servers.filter((s) => s !== victim),
+    placed.state,
+  );
+  const removeIdeal = placed.assignment.bytes[placed.assignment.servers.indexOf(victim.name)] ?? 0;
+
+  return {
+    name,
+    ...b,
+    churnDailyBytes: total / days,
+    churnDailyByCause: byCause,
+    nightlyFillMaxBytes: maxFill,
+    nightlyFillBudgetBytes: nightlyBudget,
+    churnAddRatio: churn(placed.assignment, grown.assignment).totalBytes / addIdeal,
+    churnRemoveRatio: churn(placed.assignment, shrunk.assignment).totalBytes / removeIdeal,
+    ms,
+    cpuMs: (used.user + used.system) / 1000,
+    peakRssMB,
+  };
+}
+
+const TB = 1e12;
+const f2 = (x: number) => x.toFixed(2);
+const f3 = (x: number) => x.toFixed(3);
+
+function table(rows: readonly Row[]): string {
+  const head = [
+    "algorithm",
+    "peak/mean",
+    "max use",
+    "overflow TB",
+    "holes TB",
+    "churn/day TB",
+    "(drift/cutoff/servers)",
+    "max night fill ÷ budget",
+    "add ×ideal",
+    "remove ×ideal",
+    "ms",
+    "cpu ms",
+    "peak RSS MB",
+  ];
+  const lines = rows.map((r) => [
+    r.name,
+    f3(r.peakToMean),
+    f3(r.maxStorageUse),
+    f2(r.overflowBytes / TB),
+    f2(r.holeBytes / TB),
+    f2(r.churnDailyBytes / TB),
+    `${f2(r.churnDailyByCause.drift / TB)}/${f2(r.churnDailyByCause.cutoff / TB)}/${f2(r.churnDailyByCause.servers / TB)}`,
+    f2(r.nightlyFillMaxBytes / r.nightlyFillBudgetBytes),
+    f2(r.churnAddRatio),
+    f2(r.churnRemoveRatio),
+    r.ms.toFixed(0),
+    r.cpuMs.toFixed(0),
+    r.peakRssMB.toFixed(0),
+  ]);
+  return [head, head.map(() => "---"), ...lines].map((l) => `| ${l.join(" | ")} |`).join("\n");
+}
+
+function main(): void {
+  if (opts.worker) {
+    process.stdout.write(`${JSON.stringify(runWorker(opts.worker))}\n`);
+    return;
+  }
+  const passthrough = process.argv.slice(2).filter((a) => a !== "--json");
+  const rows: Row[] = [];
+  for (const alg of ALGORITHMS) {
+    if (opts.only && !opts.only.split(",").includes(alg.name)) continue;
+    const r = spawnSync(
+      process.execPath,
+      [...process.execArgv, process.argv[1] ?? "", ...passthrough, "--worker", alg.name],
+      {
+        encoding: "utf8",
+        maxBuffer: 1 << 24,
+      },
+    );
+    if (r.status !== 0) {
+      console.error(`${alg.name} failed:\n${r.stderr}`);
+      process.exit(1);
+    }
+    rows.push(JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as Row);
+  }
+  const command = `npm run bench:placement -- ${process.argv.slice(2).join(" ")}`.trim();
+  if (opts.json) {
+    console.log(JSON.stringify({ command, files, servers: m, alpha, days, mix: opts.mix, algorithms: rows }));
+    return;
+  }
+  const stored = rows[0];
+  console.log(`# ${command}`);
+  console.log(
+    `${files} files, α = ${alpha}, ${m} servers (${opts.mix}), ${days} days of drift, nightly budget ${f2(nightlyBudget / TB)} TB/server; rings: ${RING_TOKENS.baseline} tokens/server (baselines), ${RING_TOKENS.hca} (HCA)`,
+  );
+  console.log(table(rows));
+  if (stored === undefined) console.log("(no algorithm matched --only)");
+}
+
+main();
