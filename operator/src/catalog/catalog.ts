@@ -1,0 +1,54 @@
+/**
+ * The placement catalog of a region: what HCA ranks and places, derived from the Title objects and the
+ * region's Popularity snapshot. The operator, every edge agent and the playback API call this with the
+ * same objects and so place the same files in the same order: it is part of the ring's contract.
+ *
+ * - Only files on a title's convex-hull ladder are placed: playback never offers the others.
+ * - A title's plays split evenly over its ladder's video rungs, and separately over its audio and its
+ *   text files (each play fetches one of each): a file's demand is its share of the title's plays.
+ * - Titles of other regions are left out; titles the snapshot does not mention have demand 0 and go
+ *   to the end (they are still stored: the cluster holds the whole regional catalog when it fits).
+ * - Ties break by key, so the ranking is total and the same everywhere.
+ */
+import type { Popularity, Title } from "../api/index.js";
+import { buildLadder } from "../ladder/index.js";
+import { type CatalogFile, catalogFingerprint } from "../placement/index.js";
+
+export type RegionCatalog = Readonly<{
+  /** Ranked by demand, non-increasing. */
+  files: readonly CatalogFile[];
+  /** "<popularity generation>.<fingerprint>": names this exact snapshot in a Placement. */
+  generation: string;
+}>;
+
+/** The key of a file in the catalog and on the ring: "<title id>/<relative path>". */
+export const fileKey = (titleId: string, path: string): string => `${titleId}/${path}`;
+
+export function regionCatalog(
+  region: string,
+  titles: readonly Title[],
+  popularity: Popularity | undefined,
+): RegionCatalog {
+  const plays = popularity?.spec.demand ?? {};
+  const files: CatalogFile[] = [];
+  for (const t of titles) {
+    if (!t.spec.regions.includes(region)) continue;
+    const titlePlays = plays[t.spec.id] ?? 0;
+    // From the spec, not status: every caller must agree even while a status update is in flight.
+    const ladder = buildLadder(t.spec.files);
+    const bytesOf = new Map(t.spec.files.map((f) => [f.path, f.bytes]));
+    for (const kind of ["video", "audio", "text"] as const) {
+      const rungs = ladder.filter((e) => e.kind === kind).flatMap((e) => e.rungs);
+      for (const r of rungs) {
+        files.push({
+          key: fileKey(t.spec.id, r.path),
+          bytes: bytesOf.get(r.path) ?? 0,
+          demand: titlePlays / rungs.length,
+        });
+      }
+    }
+  }
+  files.sort((a, b) => b.demand - a.demand || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const base = (popularity?.spec.catalogGeneration ?? "none").slice(0, 38);
+  return { files, generation: `${base}.${catalogFingerprint(files)}` };
+}
