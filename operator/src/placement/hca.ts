@@ -260,8 +260,9 @@ export function planHca(input: PlanInput): PlanResult {
         }
       }
     } else {
-      // The middle of the near-optimal range, so that tomorrow's drift leaves D* inside it (hysteresis).
-      chosen = near[Math.floor((near.length - 1) / 2)];
+      // Files cross the cutoff when drift moves their rank by a factor (log-normal noise), so the bytes
+      // crossing each night grow with D: the smallest near-optimal cutoff churns least.
+      chosen = near[0];
     }
   }
 
