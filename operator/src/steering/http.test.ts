@@ -159,6 +159,20 @@ describe("steering HTTP service", () => {
     ]);
   });
 
+  it("a placement change reaches the next manifest despite the manifest cache", async () => {
+    beat();
+    const hosts = async () =>
+      (await get("/v1/playback/filled", { "x-forwarded-for": "198.51.100.7" })).body.ladder[0]?.rungs[0]?.urls.map(
+        (u) => new URL(u).host,
+      );
+    expect(await hosts()).toEqual(["192.0.2.1", "203.0.113.1:8443"]);
+    const before = store.state.placements.get("isp-a");
+    store.setActivePlacement("isp-a", undefined);
+    expect(await hosts()).toEqual(["203.0.113.1:8443"]);
+    store.setActivePlacement("isp-a", before);
+    expect(await hosts()).toEqual(["192.0.2.1", "203.0.113.1:8443"]);
+  });
+
   it("never offers a title that is not filled in the active placement", async () => {
     beat();
     const r = await get("/v1/playback/unfilled", { "x-forwarded-for": "198.51.100.7" });

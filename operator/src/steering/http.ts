@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { clientAddress, TrustedProxies } from "./client-address.js";
 import { formatIp, InvalidAddressError, type IpAddress, parseIp } from "./ip.js";
+import { ManifestCache } from "./manifest-cache.js";
 import { buildManifest } from "./playback.js";
 import { type RankedCluster, rankClusters } from "./rank.js";
 import type { LatLon } from "./snapshot.js";
@@ -33,6 +34,8 @@ export const SteeringServiceConfig = z.strictObject({
   regionDefault: latLon.optional(),
   maxUrlBytes: z.int().min(64).max(65_536).default(2048),
   maxHeaderBytes: z.int().min(1024).max(65_536).default(8192),
+  /** Serialised manifests kept for reuse (see manifest-cache.ts). */
+  manifestCacheEntries: z.int().min(0).max(1_000_000).default(50_000),
 });
 export type SteeringServiceConfig = z.infer<typeof SteeringServiceConfig>;
 
@@ -53,6 +56,10 @@ export class SteeringConfigError extends Error {
 const TITLE_ID = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
 const PLAYBACK = "/v1/playback/";
 
+/** Links expire on a whole minute, so one client's manifests are identical (and cacheable) for a minute. */
+const EXPIRY_STEP_MS = 60_000;
+
+/** `body` is JSON-serialised unless it already is a Buffer (a cached manifest). */
 type Reply = Readonly<{ status: number; body: unknown; headers?: Record<string, string> }>;
 
 const error = (status: number, code: string, message: string, headers?: Record<string, string>): Reply => ({
@@ -76,6 +83,7 @@ export function createSteeringServer(config: z.input<typeof SteeringServiceConfi
     throw new SteeringConfigError(`invalid steering settings: ${String(err)}`, { cause: err });
   }
   const policy = { heartbeatPeriodMs: cfg.heartbeatPeriodMs, saturationLoad: cfg.saturationLoad };
+  const cache = new ManifestCache(cfg.manifestCacheEntries);
 
   const rank = (state: SteeringState, address: IpAddress) =>
     rankClusters({
@@ -115,8 +123,14 @@ export function createSteeringServer(config: z.input<typeof SteeringServiceConfi
     if (title === undefined) return error(404, "UnknownTitle", `title "${id}" is not in the catalog`);
     const address = client();
     const ranking = rank(state, address);
-    if (ranking.clusters.length === 0)
+    if (ranking.clusters.length === 0) {
       return error(503, "NoClusterAvailable", "no healthy cluster can serve this client");
+    }
+    const expiresMs = Math.ceil((deps.now() + cfg.urlTtlSeconds * 1000) / EXPIRY_STEP_MS) * EXPIRY_STEP_MS;
+    const top = ranking.clusters.slice(0, cfg.maxClusters).map((r) => r.cluster.name);
+    const key = `${id} ${address.family} ${expiresMs} ${top.join(" ")}`;
+    const cached = cache.get(state.generation, key);
+    if (cached !== undefined) return { status: 200, body: cached };
     const manifest = buildManifest({
       title,
       ranked: ranking.clusters,
@@ -124,12 +138,14 @@ export function createSteeringServer(config: z.input<typeof SteeringServiceConfi
       placements: state.placements,
       linkSecrets: state.linkSecrets,
       clientFamily: address.family,
-      expiresAt: new Date(deps.now() + cfg.urlTtlSeconds * 1000),
+      expiresAt: new Date(expiresMs),
     });
     if (manifest === undefined) {
       return error(404, "TitleNotAvailable", `title "${id}" is not filled in any cluster that serves this client yet`);
     }
-    return { status: 200, body: manifest };
+    const body = Buffer.from(JSON.stringify(manifest));
+    if (cfg.manifestCacheEntries > 0) cache.set(state.generation, key, body);
+    return { status: 200, body };
   };
 
   const route = (req: IncomingMessage): Reply => {
@@ -140,12 +156,13 @@ export function createSteeringServer(config: z.input<typeof SteeringServiceConfi
     if (req.method !== "GET" && req.method !== "HEAD") {
       return error(405, "MethodNotAllowed", "method: only GET and HEAD", { allow: "GET, HEAD" });
     }
-    const url = new URL(raw, "http://steering.invalid");
+    const q = raw.indexOf("?");
+    const pathname = q < 0 ? raw : raw.slice(0, q);
     const client = () => clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], trusted);
     const state = deps.state();
-    if (url.pathname === "/v1/steering") return steering(state, url.searchParams, client);
-    if (url.pathname.startsWith(PLAYBACK)) return playback(state, url.pathname.slice(PLAYBACK.length), client);
-    return error(404, "NotFound", `no route for ${url.pathname.slice(0, 128)}`);
+    if (pathname === "/v1/steering") return steering(state, new URLSearchParams(q < 0 ? "" : raw.slice(q + 1)), client);
+    if (pathname.startsWith(PLAYBACK)) return playback(state, pathname.slice(PLAYBACK.length), client);
+    return error(404, "NotFound", `no route for ${JSON.stringify(pathname.slice(0, 128))}`);
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -160,10 +177,10 @@ export function createSteeringServer(config: z.input<typeof SteeringServiceConfi
         reply = error(500, "Internal", "internal error");
       }
     }
-    const body = JSON.stringify(reply.body);
+    const body = Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(JSON.stringify(reply.body));
     res.writeHead(reply.status, {
       "content-type": "application/json",
-      "content-length": Buffer.byteLength(body),
+      "content-length": body.length,
       // Answers depend on the client address and carry expiring signatures.
       "cache-control": "no-store",
       ...reply.headers,

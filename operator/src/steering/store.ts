@@ -3,6 +3,8 @@ import { buildSteeringIndex, type SteeringIndex } from "./steering-index.js";
 
 /** Everything one request reads; taken once per request so a request never mixes two updates. */
 export type SteeringState = Readonly<{
+  /** Bumped by every change except heartbeats: what a manifest depends on. */
+  generation: number;
   index: SteeringIndex;
   health: ReadonlyMap<string, ClusterHealth>;
   titles: ReadonlyMap<string, TitleView>;
@@ -20,6 +22,7 @@ export class SteeringStore {
 
   constructor() {
     this.#state = {
+      generation: 0,
       index: buildSteeringIndex([]),
       health: new Map(),
       titles: new Map(),
@@ -34,7 +37,7 @@ export class SteeringStore {
 
   /** All clusters at once (the informer's list); throws SteeringInputError and keeps the old index on bad input. */
   setClusters(clusters: readonly ClusterView[]): void {
-    this.#state = { ...this.#state, index: buildSteeringIndex(clusters) };
+    this.#state = { ...this.#state, generation: this.#state.generation + 1, index: buildSteeringIndex(clusters) };
   }
 
   recordHeartbeat(cluster: string, health: ClusterHealth): void {
@@ -43,17 +46,25 @@ export class SteeringStore {
 
   /** The whole catalog at once: one copy instead of one per title on an informer's initial list. */
   setTitles(titles: readonly TitleView[]): void {
-    this.#state = { ...this.#state, titles: new Map(titles.map((t) => [t.id, t])) };
+    this.#state = {
+      ...this.#state,
+      generation: this.#state.generation + 1,
+      titles: new Map(titles.map((t) => [t.id, t])),
+    };
   }
 
   setTitle(title: TitleView): void {
-    this.#state = { ...this.#state, titles: new Map(this.#state.titles).set(title.id, title) };
+    this.#state = {
+      ...this.#state,
+      generation: this.#state.generation + 1,
+      titles: new Map(this.#state.titles).set(title.id, title),
+    };
   }
 
   deleteTitle(id: string): void {
     const titles = new Map(this.#state.titles);
     titles.delete(id);
-    this.#state = { ...this.#state, titles };
+    this.#state = { ...this.#state, generation: this.#state.generation + 1, titles };
   }
 
   /** The cluster's ACTIVE placement (undefined: none, so the cluster offers no file). */
@@ -61,13 +72,13 @@ export class SteeringStore {
     const placements = new Map(this.#state.placements);
     if (locate === undefined) placements.delete(cluster);
     else placements.set(cluster, locate);
-    this.#state = { ...this.#state, placements };
+    this.#state = { ...this.#state, generation: this.#state.generation + 1, placements };
   }
 
   setLinkSecret(cluster: string, secret: string | undefined): void {
     const linkSecrets = new Map(this.#state.linkSecrets);
     if (secret === undefined) linkSecrets.delete(cluster);
     else linkSecrets.set(cluster, secret);
-    this.#state = { ...this.#state, linkSecrets };
+    this.#state = { ...this.#state, generation: this.#state.generation + 1, linkSecrets };
   }
 }
