@@ -10,9 +10,11 @@ import {
   planHca,
   Ring,
   replicaPosition,
+  ringAssign,
   type Server,
   serverSeed,
   storedSet,
+  UNIFORM_TOKENS,
 } from "../../operator/src/placement/index.js";
 
 /** One placement scheme: place a catalog on servers, given what it placed last time (its state). */
@@ -23,43 +25,20 @@ export type Algorithm = Readonly<{
 
 export type Placed = Readonly<{ assignment: Assignment; state?: Plan }>;
 
-const VNODES = 160;
 /** ε of consistent hashing with bounded loads; 0.25 is the usual choice (Vimeo, HAProxy's 125%). */
 const CHBL_EPSILON = 0.25;
 
-function ringPlacement(servers: readonly Server[], catalog: readonly CatalogFile[], tokens: readonly number[]) {
-  const list = canonicalServers(servers);
-  const ring = Ring.build(
-    list.map((s) => s.name),
-    tokens,
-  );
-  const set = storedSet(catalog, list);
-  const out = new AssignmentBuilder(catalog.length);
-  for (let i = 0; i < set.count; i++) {
-    out.push(ring.lookup(keyPosition(catalog[i]?.key ?? "")));
-    out.next();
-  }
-  return out.build(list, catalog, set.count, 0);
-}
-
 const uniformRing: Algorithm = {
   name: "uniform-ring",
-  place: (catalog, servers) => ({
-    assignment: ringPlacement(
-      servers,
-      catalog,
-      servers.map(() => VNODES),
-    ),
-  }),
+  place: (catalog, servers) => ({ assignment: ringAssign(catalog, servers, () => UNIFORM_TOKENS) }),
 };
 
 const storageRing: Algorithm = {
   name: "storage-ring",
   place(catalog, servers) {
-    const list = canonicalServers(servers);
-    const total = list.reduce((x, s) => x + s.storageBytes, 0);
-    const tokens = list.map((s) => Math.max(1, Math.round((VNODES * list.length * s.storageBytes) / total)));
-    return { assignment: ringPlacement(list, catalog, tokens) };
+    const total = servers.reduce((x, s) => x + s.storageBytes, 0);
+    const perStorage = (UNIFORM_TOKENS * servers.length) / total;
+    return { assignment: ringAssign(catalog, servers, (s) => Math.max(1, Math.round(perStorage * s.storageBytes))) };
   },
 };
 
@@ -103,7 +82,7 @@ const boundedLoads: Algorithm = {
     const list = canonicalServers(servers);
     const ring = Ring.build(
       list.map((s) => s.name),
-      list.map(() => VNODES),
+      list.map(() => UNIFORM_TOKENS),
     );
     const set = storedSet(catalog, list);
     const bound = ((1 + CHBL_EPSILON) * set.bytes) / list.length;
@@ -144,4 +123,4 @@ const hca: Algorithm = {
 export const ALGORITHMS: readonly Algorithm[] = [hca, uniformRing, storageRing, rendezvous, boundedLoads];
 
 /** The tokens-per-server figure a reader needs to compare the rings. */
-export const RING_TOKENS = { baseline: VNODES, hca: HCA.tokensPerServer };
+export const RING_TOKENS = { baseline: UNIFORM_TOKENS, hca: HCA.tokensPerServer };

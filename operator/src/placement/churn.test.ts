@@ -11,7 +11,7 @@ describe("churn", () => {
   const base = assign(planHca({ cluster: "c", servers: list, catalog }).plan, catalog, list);
 
   it("is zero between identical placements", () => {
-    expect(churn(base, base)).toMatchObject({ totalBytes: 0, byCause: { drift: 0, cutoff: 0, servers: 0 } });
+    expect(churn(base, base)).toMatchObject({ totalBytes: 0, files: 0, byCause: { drift: 0, cutoff: 0, servers: 0 } });
   });
 
   it("charges a new server's whole fill to server changes", () => {
@@ -39,5 +39,6 @@ describe("churn", () => {
     );
     const c = churn(base, after);
     expect(c.byCause.drift).toBeGreaterThanOrEqual(123);
+    expect(c.files).toBeGreaterThanOrEqual(1);
   });
 });

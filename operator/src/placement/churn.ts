@@ -9,6 +9,8 @@ import type { Assignment } from "./assignment.js";
  */
 export type Churn = Readonly<{
   totalBytes: number;
+  /** Files fetched onto at least one server. */
+  files: number;
   /** Indexed like `after.servers`. */
   perServer: Float64Array;
   byCause: Readonly<{ drift: number; cutoff: number; servers: number }>;
@@ -28,6 +30,7 @@ export function churn(before: Assignment, after: Assignment): Churn {
   let drift = 0;
   let cutoff = 0;
   let servers = 0;
+  let files = 0;
   for (let i = 0; i < after.catalog.length; i++) {
     const f = after.catalog[i];
     if (f === undefined) break;
@@ -37,14 +40,17 @@ export function churn(before: Assignment, after: Assignment): Churn {
     const was = r === undefined ? new Int32Array(0) : before.holdersAt(r);
     const lostServer = was.some((j) => gone[j] === 1);
     const crossed = r !== undefined && r < before.cutoff !== i < after.cutoff;
+    let fetched = false;
     for (const j of now) {
       const o = old[j] ?? -1;
       if (o >= 0 && was.includes(o)) continue;
+      fetched = true;
       perServer[j] = (perServer[j] ?? 0) + f.bytes;
       if (o < 0 || lostServer) servers += f.bytes;
       else if (crossed) cutoff += f.bytes;
       else drift += f.bytes;
     }
+    if (fetched) files++;
   }
-  return { totalBytes: drift + cutoff + servers, perServer, byCause: { drift, cutoff, servers } };
+  return { totalBytes: drift + cutoff + servers, files, perServer, byCause: { drift, cutoff, servers } };
 }

@@ -1,5 +1,6 @@
 export { assign } from "./assign.js";
 export { Assignment, AssignmentBuilder, type Balance, balance } from "./assignment.js";
+export { ringAssign, UNIFORM_TOKENS } from "./baseline.js";
 export {
   type CatalogSpec,
   DEFAULT_DRIFT,
