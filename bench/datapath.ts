@@ -9,8 +9,15 @@ import { loadavg, release } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { kernelHasKtls, ktlsState, probeKtls } from "../nodes/src/ktls.js";
-import { signedQuery } from "../nodes/src/sign-url.js";
-import { freePort, NGINX, SECRET, selfSignedCert, startNginx, stopProcess, tempDir } from "../nodes/test/harness.js";
+import {
+  freePort,
+  NGINX,
+  selfSignedCert,
+  signedPath,
+  startNginx,
+  stopProcess,
+  tempDir,
+} from "../nodes/test/harness.js";
 import { clockTicks, cpuSeconds, runWrk } from "./datapath/measure.js";
 
 type ServerKind = "nginx-sendfile" | "nginx-copy" | "node";
@@ -78,7 +85,7 @@ async function main(): Promise<void> {
         for (const scheme of ["http", "https"] as const) {
           for (const size of SIZES) {
             const uri = `/obj-${size}.mp4`;
-            const url = `${t.base[scheme]}${uri}?${signedQuery(uri, SECRET, Math.floor(Date.now() / 1000) + 3600)}`;
+            const url = `${t.base[scheme]}${signedPath(uri, new Date(Date.now() + 3600_000))}`;
             // A short warm-up fills the page cache and TLS session cache before the measured run.
             await runWrk(url, { dir, seconds: 1, connections, threads: 1 });
             const pids = await t.pids();

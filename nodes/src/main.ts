@@ -1,19 +1,24 @@
 // The node agent. `fill` and `evict` run in the fill Job; `serve` runs beside nginx in the DaemonSet.
 // Usage:
 //   edgefleet-agent init  --settings edge.yaml --secret <file> --out <dir>
-//                                             render nginx.conf and the secret include (init container)
-//   edgefleet-agent serve --config serve.yaml --node <node name>
-//                                             heartbeat Lease, node annotation, /metrics, /readyz
-//   edgefleet-agent fill  --spec fill.yaml    fetch this server's files for a new placement
-//   edgefleet-agent evict --spec fill.yaml    after promotion: remove files the active placement does not name
+//                                  render nginx.conf and the secret include (init container)
+//   edgefleet-agent serve --config serve.yaml --node <node name> [--server <name>]
+//                                  heartbeat Lease, node annotation, /metrics, /readyz
+//   edgefleet-agent fill  --placement <ns>/<name> --server <name> [--content <dir>] [--secret <file>]
+//                                  fetch this server's files for a new placement
+//   edgefleet-agent evict --placement <ns>/<name> --server <name> [--content <dir>]
+//                                  after promotion: remove files the active placement does not name
+// The API server comes from KUBECONFIG, or the pod's service account in the cluster.
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { parse as parseYaml } from "yaml";
+import { Kube } from "../../operator/src/runtime/kube.js";
 import { writeFileAtomic } from "./atomic-write.js";
+import { assignedFiles, checkPromoted, fillSpecFor } from "./fill/from-placement.js";
+import { parsePlacementRef, readPlacementInputs } from "./fill/read-placement.js";
 import { runEvict, runFill } from "./fill/run.js";
-import { loadFillSpec } from "./fill/spec.js";
 import { probeKtls } from "./ktls.js";
 import { renderNginxConf, renderSecretInclude } from "./nginx-config.js";
 import { loadServeConfig } from "./serve/config.js";
@@ -21,7 +26,7 @@ import { kubeHeartbeatWriter } from "./serve/kube.js";
 import { startAgent } from "./serve/serve.js";
 
 const USAGE =
-  "usage: edgefleet-agent init --settings <edge.yaml> --secret <file> --out <dir> | serve --config <serve.yaml> --node <name> [--server <name>] | fill|evict --spec <fill.yaml>";
+  "usage: edgefleet-agent init --settings <edge.yaml> --secret <file> --out <dir> | serve --config <serve.yaml> --node <name> [--server <name>] | fill|evict --placement <ns>/<name> --server <name> [--content <dir>] [--secret <file>]";
 
 function need(v: string | undefined, flag: string): string {
   if (v === undefined) throw new Error(`${flag} is required. ${USAGE}`);
@@ -34,14 +39,16 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      spec: { type: "string" },
       settings: { type: "string" },
       secret: { type: "string" },
       out: { type: "string" },
       config: { type: "string" },
       node: { type: "string" },
-      /** The OCACluster server name, where it differs from the node's. */
+      /** The OCACluster server name; serve defaults it to the node's name. */
       server: { type: "string" },
+      placement: { type: "string" },
+      /** The content disk as mounted in the fill Job; defaults to the OCACluster's spec.edge.contentPath. */
+      content: { type: "string" },
     },
   });
   const mode = positionals[0];
@@ -67,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
       const agent = await startAgent(cfg, {
         server: values.server ?? node,
         nodeName: node,
-        writer: kubeHeartbeatWriter(),
+        writer: kubeHeartbeatWriter(await Kube.connect()),
         probeKtls: () => probeKtls(),
         now: () => new Date(),
         log,
@@ -79,17 +86,25 @@ async function main(argv: string[]): Promise<number> {
     }
     case "fill":
     case "evict": {
-      const spec = await loadFillSpec(need(values.spec, "--spec"));
-      const report =
-        mode === "fill"
-          ? await runFill(spec, {
-              now: () => new Date(),
-              signal: ac.signal,
-              onFile: (r) => log.info({ ...r }, r.status === "filled" ? "file filled" : "file failed"),
-            })
-          : await runEvict(spec);
+      const ref = parsePlacementRef(need(values.placement, "--placement"));
+      const server = need(values.server, "--server");
+      const inputs = await readPlacementInputs(await Kube.connect(), ref);
+      const contentPath = values.content ?? inputs.cluster.spec.edge.contentPath;
+      if (mode === "evict") {
+        checkPromoted(inputs.placement);
+        const report = await runEvict({ server, contentPath, files: assignedFiles(inputs, server).files });
+        process.stdout.write(`${JSON.stringify(report)}\n`);
+        return 0;
+      }
+      const spec = fillSpecFor(inputs, { server, contentPath, secretPath: values.secret });
+      log.info({ placement: `${ref.namespace}/${ref.name}`, server, files: spec.files.length }, "fill starting");
+      const report = await runFill(spec, {
+        now: () => new Date(),
+        signal: ac.signal,
+        onFile: (r) => log.info({ ...r }, r.status === "filled" ? "file filled" : "file failed"),
+      });
       process.stdout.write(`${JSON.stringify(report)}\n`);
-      return "failed" in report && report.failed.files > 0 ? 1 : 0;
+      return report.failed.files > 0 ? 1 : 0;
     }
     default:
       throw new Error(`unknown mode ${JSON.stringify(mode)}. ${USAGE}`);
@@ -101,7 +116,15 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`edgefleet-agent: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`edgefleet-agent: ${describe(err)}\n`);
     process.exitCode = 2;
   },
 );
+
+/** The message and its causes, so "applying Lease …: connect ECONNREFUSED" reads as one line. */
+function describe(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e !== undefined && parts.length < 5; e = e instanceof Error ? e.cause : undefined)
+    parts.push(e instanceof Error ? e.message : String(e));
+  return parts.join(": ");
+}

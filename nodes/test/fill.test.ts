@@ -1,19 +1,16 @@
-// Fill against a real origin (node:http on loopback), a real peer (nginx serving the peer's content
-// dir with signed URLs) and the real disk; the crash test kills the agent process with SIGKILL.
-import { spawn } from "node:child_process";
+// The fetch pipeline against a real origin (node:http on loopback), a real peer (nginx serving the
+// peer's content dir with signed URLs) and the real disk. The agent process (fill from the API, killed
+// with SIGKILL and resumed) is tested against the real API server in test/integration/edge-agent.test.ts.
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { partialPath, scanContent } from "../src/fill/disk.js";
 import type { FileResult } from "../src/fill/fetch-file.js";
 import { runEvict, runFill } from "../src/fill/run.js";
 import { type FillSpecInput, parseFillSpec } from "../src/fill/spec.js";
 import { type Origin, type RunningNginx, SECRET, startNginx, startOrigin, tempDir } from "./harness.js";
 
-const ROOT = join(import.meta.dirname, "..", "..");
-const MAIN = join(ROOT, "nodes", "src", "main.ts");
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 let dir: string;
@@ -129,69 +126,6 @@ describe("fill", () => {
     expect(
       (await readFile(join(content, "t4/peer-only.mp4"))).equals(blobs.get("t4/peer-only.mp4") ?? Buffer.alloc(1)),
     ).toBe(true);
-  });
-  it("a fill killed with SIGKILL mid-file resumes with a Range request and publishes the exact file", async () => {
-    const content = join(dir, "c-kill");
-    const big = entry("t5/big.mp4");
-    const specPath = join(dir, "kill.yaml");
-    const part = partialPath(content, big);
-    // 8 Mbit/s: the 6 MiB file takes ~6 s, so the kill lands mid-file.
-    await writeFile(specPath, stringify(spec(content, [big], { bandwidthCap: "8Mbps" })));
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN, "fill", "--spec", specPath], {
-      cwd: ROOT,
-      stdio: "ignore",
-    });
-    const exited = new Promise<NodeJS.Signals | null>((res) => child.on("exit", (_c, sig) => res(sig)));
-    for (let i = 0; i < 600; i++) {
-      if (((await stat(part).catch(() => undefined))?.size ?? 0) >= 1024 * 1024) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    child.kill("SIGKILL");
-    expect(await exited).toBe("SIGKILL");
-    const cut = (await stat(part)).size;
-    expect(cut).toBeGreaterThanOrEqual(1024 * 1024);
-    expect(cut).toBeLessThan(big.bytes);
-    await expect(stat(join(content, big.path))).rejects.toThrow(/ENOENT/);
-
-    await writeFile(specPath, stringify(spec(content, [big])));
-    const out = await new Promise<{ code: number | null; stdout: string }>((res) => {
-      const c = spawn(process.execPath, ["--import", "tsx", MAIN, "fill", "--spec", specPath], {
-        cwd: ROOT,
-        stdio: ["ignore", "pipe", "inherit"],
-      });
-      let stdout = "";
-      c.stdout.on("data", (b: Buffer) => {
-        stdout += b.toString();
-      });
-      c.on("exit", (code) => res({ code, stdout }));
-    });
-    expect(out.code).toBe(0);
-    const report = JSON.parse(out.stdout);
-    expect(report.filled).toEqual({ files: 1, bytes: big.bytes, downloadedBytes: big.bytes - cut });
-    expect(requestsFor(big.path).map((r) => r.range)).toEqual(["", `bytes=${cut}-`]);
-    expect((await readFile(join(content, big.path))).equals(blobs.get(big.path) ?? Buffer.alloc(1))).toBe(true);
-  });
-
-  it("the agent exits 2 with the field named when the spec is bad", async () => {
-    const specPath = join(dir, "bad.yaml");
-    await writeFile(
-      specPath,
-      stringify({ ...spec(join(dir, "x"), []), files: [{ path: "../x", bytes: 1, sha256: "z" }] }),
-    );
-    const out = await new Promise<{ code: number | null; stderr: string }>((res) => {
-      const c = spawn(process.execPath, ["--import", "tsx", MAIN, "fill", "--spec", specPath], {
-        cwd: ROOT,
-        stdio: ["ignore", "ignore", "pipe"],
-      });
-      let stderr = "";
-      c.stderr.on("data", (b: Buffer) => {
-        stderr += b.toString();
-      });
-      c.on("exit", (code) => res({ code, stderr }));
-    });
-    expect(out.code).toBe(2);
-    expect(out.stderr).toContain("fill.files.0.path:");
-    expect(out.stderr).toContain("fill.files.0.sha256:");
   });
 });
 

@@ -1,6 +1,7 @@
 // Real processes for the tests and the benchmark: nginx (Debian) with its own prefix in a temp dir, a
 // plain node:http origin, free loopback ports, a self-signed certificate from openssl.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
@@ -9,6 +10,7 @@ import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
 import { promisify } from "node:util";
+import { signUrl } from "../../operator/src/steering/sign-url.js";
 import {
   type EdgeSettings,
   type EdgeSettingsInput,
@@ -20,6 +22,21 @@ import {
 
 export const NGINX = process.env.NGINX_BIN ?? "/usr/sbin/nginx";
 export const SECRET = "test-secret-0123456789abcdef";
+
+/** The path and signed query the playback API would hand out for `path` (steering/sign-url.ts). */
+export function signedPath(path: string, expiresAt: Date, secret = SECRET): string {
+  const base = "http://edge";
+  return signUrl({ baseUrl: base, path, secret, expiresAt }).slice(base.length);
+}
+
+/**
+ * Signs any path, as someone holding the secret could: signUrl refuses "..", dot segments and
+ * encoded characters, and the tests must show nginx refuses them even when the signature is good.
+ * Same formula as nginx's `secure_link_md5 "$secure_link_expires$uri <secret>"`.
+ */
+export function forgedQuery(path: string, expiresUnix: number, secret = SECRET): string {
+  return `md5=${createHash("md5").update(`${expiresUnix}${path} ${secret}`).digest("base64url")}&expires=${expiresUnix}`;
+}
 
 export async function freePort(): Promise<number> {
   const srv = createNetServer();

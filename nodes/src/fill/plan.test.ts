@@ -76,10 +76,15 @@ describe("sourcesFor", () => {
     { name: "oca-3", url: "http://10.0.0.3:8080" },
   ];
   it("peers holding the file first, signed, then the origin", () => {
-    const s = sourcesFor(f("t/x.mp4", 1, ["oca-3", "oca-2"]), peers, "https://origin.example/v", (u) => `sig=${u}`);
+    const s = sourcesFor(
+      f("t/x.mp4", 1, ["oca-3", "oca-2"]),
+      peers,
+      "https://origin.example/v",
+      (b, u) => `${b}${u}?sig`,
+    );
     expect(s).toEqual([
-      { name: "peer oca-3", url: "http://10.0.0.3:8080/t/x.mp4?sig=/t/x.mp4" },
-      { name: "peer oca-2", url: "http://10.0.0.2/t/x.mp4?sig=/t/x.mp4" },
+      { name: "peer oca-3", url: "http://10.0.0.3:8080/t/x.mp4?sig" },
+      { name: "peer oca-2", url: "http://10.0.0.2/t/x.mp4?sig" },
       { name: "origin", url: "https://origin.example/v/t/x.mp4" },
     ]);
   });

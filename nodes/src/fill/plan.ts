@@ -34,17 +34,20 @@ export function planEviction(active: readonly Pick<WantedFile, "path">[], onDisk
 
 export type Source = Readonly<{ name: string; url: string }>;
 
-/** Peers that hold the file, in the order given, then the origin (DESIGN decision 3). */
+/**
+ * Peers that hold the file, in the order given, then the origin (DESIGN decision 3). Peers' nginx
+ * checks secure links, so `signPeer(baseUrl, path)` gives the whole signed URL.
+ */
 export function sourcesFor(
   file: WantedFile,
   peers: readonly { name: string; url: string }[],
   origin: string,
-  signPeer: (uriPath: string) => string,
+  signPeer: (baseUrl: string, uriPath: string) => string,
 ): Source[] {
   const uri = `/${file.path}`;
   const fromPeers = file.peers.flatMap((name) => {
     const p = peers.find((x) => x.name === name);
-    return p ? [{ name: `peer ${name}`, url: `${p.url}${uri}?${signPeer(uri)}` }] : [];
+    return p ? [{ name: `peer ${name}`, url: signPeer(p.url, uri) }] : [];
   });
   return [...fromPeers, { name: "origin", url: `${origin}${uri}` }];
 }

@@ -1,6 +1,6 @@
 import { readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { signedQuery } from "../sign-url.js";
+import { signUrl } from "../../../operator/src/steering/sign-url.js";
 import { PARTIAL_DIR, partialName, removePublished, scanContent } from "./disk.js";
 import { type FileResult, fillFile } from "./fetch-file.js";
 import { planEviction, planFill, sourcesFor } from "./plan.js";
@@ -33,9 +33,9 @@ const PEER_LINK_TTL_S = 6 * 3600;
 export async function runFill(spec: FillSpec, deps: FillDeps): Promise<FillReport> {
   const plan = planFill(spec.files, await scanContent(spec.contentPath));
   const secret = spec.secretPath === undefined ? undefined : (await readFile(spec.secretPath, "utf8")).trim();
-  const signPeer = (uri: string) => {
+  const signPeer = (baseUrl: string, path: string) => {
     if (secret === undefined) throw new Error("no secret to sign peer fetches");
-    return signedQuery(uri, secret, Math.floor(deps.now().getTime() / 1000) + PEER_LINK_TTL_S);
+    return signUrl({ baseUrl, path, secret, expiresAt: new Date(deps.now().getTime() + PEER_LINK_TTL_S * 1000) });
   };
   // A burst of ~100 ms at the cap keeps pacing smooth without starving a 64 KiB chunk.
   const bucket =
@@ -79,7 +79,7 @@ export type EvictReport = Readonly<{ server: string; evicted: Tally; partialsRem
  * Run only after `spec`'s placement is promoted (steering no longer sends clients to the old files):
  * removes every published file it does not name, and partial downloads of files it does not want.
  */
-export async function runEvict(spec: FillSpec): Promise<EvictReport> {
+export async function runEvict(spec: Pick<FillSpec, "server" | "contentPath" | "files">): Promise<EvictReport> {
   const gone = planEviction(spec.files, await scanContent(spec.contentPath));
   for (const f of gone) await removePublished(spec.contentPath, f.path);
   const wantedPartials = new Set(spec.files.map(partialName));

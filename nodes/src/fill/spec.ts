@@ -1,5 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { describeIssues } from "../validate.js";
 import { parseBandwidth } from "./token-bucket.js";
@@ -25,8 +23,9 @@ export type WantedFile = z.output<typeof WantedFile>;
 const httpUrl = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ""));
 
 /**
- * What one fill Job does: this server's files (computed from the Placement and the catalog), where to
- * get them, and under which cap. Until the operator writes it from the API, it is read from a file.
+ * What one fill Job does: this server's files (computed from the Placement and the catalog by
+ * fillSpecFor), where to get them, and under which cap. Validated again here because the fetch
+ * pipeline trusts these paths on disk: no dot segment, nothing under .edgefleet/.
  */
 export const FillSpec = z
   .object({
@@ -85,15 +84,4 @@ export function parseFillSpec(input: unknown): FillSpec {
   const r = FillSpec.safeParse(input);
   if (!r.success) throw new FillSpecError(`invalid fill spec: ${describeIssues("fill", r.error)}`, { cause: r.error });
   return r.data;
-}
-
-/** Reads a fill spec from YAML or JSON. */
-export async function loadFillSpec(path: string): Promise<FillSpec> {
-  let doc: unknown;
-  try {
-    doc = parseYaml(await readFile(path, "utf8"));
-  } catch (err) {
-    throw new FillSpecError(`reading fill spec ${path}`, { cause: err });
-  }
-  return parseFillSpec(doc);
 }

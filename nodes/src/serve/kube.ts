@@ -1,36 +1,45 @@
-import { KubeConfig, KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
+import type { Kind, Kube } from "../../../operator/src/runtime/kube.js";
+import { LeaseKind } from "../../../operator/src/runtime/leader.js";
 import { KTLS_ANNOTATION, type LeaseObject } from "./heartbeat.js";
 
-/** The two writes serve mode makes; narrow so the loop does not know about client-node. */
+/** The two writes serve mode makes; narrow so the loop does not know about the API client. */
 export interface HeartbeatWriter {
   applyLease(lease: LeaseObject): Promise<void>;
   annotateNode(nodeName: string, ktls: string): Promise<void>;
 }
 
-const FIELD_MANAGER = "edgefleet-agent";
+/** The agent's field manager: it owns only the Lease fields and the one Node annotation it applies. */
+export const FIELD_MANAGER = "edgefleet-agent";
 
-/** Server-side apply with our field manager: creates the Lease on first beat, renews it after. */
-export function kubeHeartbeatWriter(kc: KubeConfig = defaultKubeConfig()): HeartbeatWriter {
-  const api = KubernetesObjectApi.makeApiClient(kc);
-  const apply = async (obj: object, what: string) => {
-    try {
-      await api.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
-    } catch (err) {
-      throw new Error(`applying ${what}`, { cause: err });
-    }
-  };
-  return {
-    applyLease: (lease) => apply(lease, `Lease ${lease.metadata.namespace}/${lease.metadata.name}`),
-    annotateNode: (name, ktls) =>
-      apply(
-        { apiVersion: "v1", kind: "Node", metadata: { name, annotations: { [KTLS_ANNOTATION]: ktls } } },
-        `Node ${name}`,
-      ),
-  };
+export const NodeKind: Kind = { group: "", version: "v1", kind: "Node", plural: "nodes", namespaced: false };
+
+export class NodeNotFoundError extends Error {
+  override name = "NodeNotFoundError";
 }
 
-function defaultKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromDefault(); // in-cluster service account in the pod, KUBECONFIG elsewhere
-  return kc;
+/** Server-side apply with our field manager: creates the Lease on the first beat, renews it after. */
+export function kubeHeartbeatWriter(kube: Pick<Kube, "apply" | "get">): HeartbeatWriter {
+  return {
+    applyLease: async (lease) => {
+      try {
+        await kube.apply(LeaseKind, lease, FIELD_MANAGER);
+      } catch (err) {
+        throw new Error(`applying Lease ${lease.metadata.namespace}/${lease.metadata.name}`, { cause: err });
+      }
+    },
+    annotateNode: async (name, ktls) => {
+      // An apply creates what does not exist; a Node made of one annotation would be worse than none.
+      if ((await kube.get(NodeKind, { name })) === undefined)
+        throw new NodeNotFoundError(`--node: Node ${JSON.stringify(name)} does not exist`);
+      try {
+        await kube.apply(
+          NodeKind,
+          { apiVersion: "v1", kind: "Node", metadata: { name, annotations: { [KTLS_ANNOTATION]: ktls } } },
+          FIELD_MANAGER,
+        );
+      } catch (err) {
+        throw new Error(`annotating Node ${name}`, { cause: err });
+      }
+    },
+  };
 }

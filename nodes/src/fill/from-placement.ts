@@ -1,0 +1,159 @@
+/**
+ * What one server fills for a Placement, computed the way the operator computes it: the region's
+ * catalog from the Titles and the Popularity snapshot (catalog/), the ring from the Placement, and
+ * assign() from placement/. Pure: the objects come in, a validated FillSpec comes out.
+ */
+import type { OCACluster, Placement, Popularity, Title, TitleFile } from "../../../operator/src/api/index.js";
+import { parseBitsPerSecond, parseBytes } from "../../../operator/src/api/index.js";
+import { fileKey, regionCatalog } from "../../../operator/src/catalog/catalog.js";
+import { assign, type Server } from "../../../operator/src/placement/index.js";
+import { type FillSpec, type FillSpecInput, parseFillSpec, type WantedFile } from "./spec.js";
+
+export type PlacementInputs = Readonly<{
+  placement: Placement;
+  cluster: OCACluster;
+  titles: readonly Title[];
+  /** The region's snapshot; undefined when the region has none (every title then has demand 0). */
+  popularity: Popularity | undefined;
+}>;
+
+export type FillTarget = Readonly<{
+  /** The OCACluster server name this node is. */
+  server: string;
+  contentPath: string;
+  /** The cluster's secure-link secret, to sign fetches from peers' nginx. */
+  secretPath: string | undefined;
+}>;
+
+/** The objects disagree with each other (or with --server): filling would put the wrong files on disk. */
+export class PlacementMismatchError extends Error {
+  override name = "PlacementMismatchError";
+}
+
+const nameOf = (o: { metadata: { namespace?: string | undefined; name: string } }) =>
+  o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
+
+/** The placement engine's view of one OCACluster server: capacities from its class. */
+export function clusterServer(cluster: OCACluster, name: string): Server | undefined {
+  const s = cluster.spec.servers.find((x) => x.name === name);
+  const c = cluster.spec.serverClasses.find((x) => x.name === s?.class);
+  if (!s || !c) return undefined; // zod checked that every server's class exists
+  return { name: s.name, storageBytes: parseBytes(c.storage), throughputBitsPerSec: parseBitsPerSecond(c.throughput) };
+}
+
+/** The Placement's servers with their capacities; each must be a server of the cluster. */
+export function placementServers(placement: Placement, cluster: OCACluster): Server[] {
+  return placement.spec.servers.map((p, i) => {
+    const s = clusterServer(cluster, p.name);
+    if (!s) {
+      throw new PlacementMismatchError(
+        `Placement ${nameOf(placement)} spec.servers[${i}].name: "${p.name}" is not a server of OCACluster ${nameOf(cluster)}`,
+      );
+    }
+    return s;
+  });
+}
+
+/**
+ * This server's files under `placement`, in rank order, each with the other servers that hold it.
+ * Throws PlacementMismatchError when the objects disagree, in particular when the Placement was
+ * computed from another catalog snapshot than the Titles and Popularity now give (the assignment
+ * would differ from the operator's).
+ */
+export function assignedFiles(inputs: PlacementInputs, server: string): { files: WantedFile[]; servers: Server[] } {
+  const { placement, cluster } = inputs;
+  if (placement.spec.cluster !== cluster.metadata.name) {
+    throw new PlacementMismatchError(
+      `Placement ${nameOf(placement)} spec.cluster is "${placement.spec.cluster}", not OCACluster ${nameOf(cluster)}`,
+    );
+  }
+  if (!placement.spec.servers.some((s) => s.name === server)) {
+    throw new PlacementMismatchError(
+      `--server: "${server}" is not among Placement ${nameOf(placement)} spec.servers (${placement.spec.servers.map((s) => s.name).join(", ")})`,
+    );
+  }
+  const catalog = regionCatalog(cluster.spec.region, inputs.titles, inputs.popularity);
+  if (catalog.generation !== placement.spec.catalogGeneration) {
+    throw new PlacementMismatchError(
+      `Placement ${nameOf(placement)} spec.catalogGeneration is "${placement.spec.catalogGeneration}" but the Titles and Popularity of region ${cluster.spec.region} give "${catalog.generation}": the catalog changed since the Placement was computed`,
+    );
+  }
+  const servers = placementServers(placement, cluster);
+  const assignment = assign(
+    {
+      cluster: placement.spec.cluster,
+      catalogGeneration: placement.spec.catalogGeneration,
+      cutoff: placement.spec.cutoff,
+      servers: placement.spec.servers,
+    },
+    catalog.files,
+    servers,
+  );
+  const byKey = titleFiles(inputs.titles, cluster.spec.region);
+  const files = assignment.filesOf(server).map((key) => {
+    const f = byKey.get(key);
+    if (!f) throw new PlacementMismatchError(`catalog key ${key} names no Title file`);
+    const peers = assignment.holdersOf(key).filter((n) => n !== server);
+    return { path: f.path, bytes: f.bytes, sha256: f.sha256, peers };
+  });
+  return { files, servers };
+}
+
+/**
+ * The fill of `target.server` for `placement`: its files, the other servers of the Placement as peers
+ * (their nginx at ipv4 and edge.httpPort), the origin, and the cap. The cluster's bandwidthCap is for
+ * all its servers together and each server's fill Job paces itself alone, so each gets an equal share.
+ */
+export function fillSpecFor(inputs: PlacementInputs, target: FillTarget): FillSpec {
+  const { cluster } = inputs;
+  const { files, servers } = assignedFiles(inputs, target.server);
+  const port = cluster.spec.edge.httpPort;
+  const peers = cluster.spec.servers
+    .filter((s) => s.name !== target.server && servers.some((x) => x.name === s.name))
+    .map((s) => ({ name: s.name, url: `http://${s.ipv4}${port === 80 ? "" : `:${port}`}` }));
+  const spec: FillSpecInput = {
+    server: target.server,
+    contentPath: target.contentPath,
+    bandwidthCap: parseBitsPerSecond(cluster.spec.fill.bandwidthCap) / servers.length,
+    secretPath: target.secretPath,
+    sources: { origin: cluster.spec.fill.sources.origin, peers },
+    files,
+  };
+  return parseFillSpec(spec);
+}
+
+/**
+ * Catalog key → its Title file, for the region's titles. Files live on disk at their path, so two
+ * titles naming the same path would overwrite each other: that is refused.
+ */
+function titleFiles(titles: readonly Title[], region: string): Map<string, TitleFile> {
+  const byKey = new Map<string, TitleFile>();
+  const owner = new Map<string, string>();
+  for (const t of titles) {
+    if (!t.spec.regions.includes(region)) continue;
+    for (const f of t.spec.files) {
+      const other = owner.get(f.path);
+      if (other !== undefined && other !== t.metadata.name) {
+        throw new PlacementMismatchError(
+          `Title ${t.metadata.name} spec.files path "${f.path}" is also a file of Title ${other}: paths must be unique across titles`,
+        );
+      }
+      owner.set(f.path, t.metadata.name);
+      byKey.set(fileKey(t.spec.id, f.path), f);
+    }
+  }
+  return byKey;
+}
+
+/**
+ * Eviction removes every file the Placement does not name, so it runs only once steering sends
+ * clients by this Placement (phase Active): before that, clients may still be sent to the old files.
+ */
+export function checkPromoted(placement: Placement): void {
+  const phase = placement.status?.phase;
+  if (phase !== "Active") {
+    throw new PlacementMismatchError(
+      `Placement ${nameOf(placement)} status.phase is ${phase ?? "unset"}, not Active: evict only after promotion`,
+    );
+  }
+}
