@@ -7,6 +7,7 @@
 import { readPrefixFile } from "../operator/src/steering/bgp-file.js";
 import { benchIndexBuild, syntheticClusters } from "./steering/index-build.js";
 import { benchLpm } from "./steering/lpm.js";
+import { benchPlayback, type PlaybackFigures } from "./steering/playback.js";
 
 const args = new Set(process.argv.slice(2));
 const json = args.has("--json");
@@ -41,6 +42,17 @@ log(
   `\nsteering index over ${idx.clusters} clusters, ${idx.announcements} distinct prefixes: built in ${idx.indexBuildMs.toFixed(0)} ms, ~${idx.heapMB.toFixed(0)} MB`,
 );
 
+let playback: PlaybackFigures | undefined;
+if (!args.has("--skip-http")) {
+  playback = await benchPlayback({ connections: 16, durationSec: 10 });
+  log(
+    `\nplayback API (${playback.clusters} clusters, ${playback.titles} titles, 8 rungs × 3 clusters of signed URLs; wrk -t1 -c${playback.connections} -d${playback.durationSec}s on loopback):`,
+  );
+  log(
+    `  ${playback.playbackReqPerSec.toFixed(0)} req/s, p50 ${playback.playbackP50Ms.toFixed(2)} ms, p99 ${playback.playbackP99Ms.toFixed(2)} ms, non-2xx ${playback.non2xx}`,
+  );
+}
+
 const figures = {
   ipv4LookupsPerSec: Math.round(lpm.chosen.ipv4.randomLookupsPerSec),
   ipv6LookupsPerSec: Math.round(lpm.chosen.ipv6.randomLookupsPerSec),
@@ -50,6 +62,13 @@ const figures = {
   ipv6InPrefixLookupsPerSec: Math.round(lpm.chosen.ipv6.inPrefixLookupsPerSec),
   parseMs: Math.round(parseMs),
   indexBuildMs: Math.round(idx.indexBuildMs),
+  ...(playback === undefined
+    ? {}
+    : {
+        playbackReqPerSec: Math.round(playback.playbackReqPerSec),
+        playbackP50Ms: playback.playbackP50Ms,
+        playbackP99Ms: playback.playbackP99Ms,
+      }),
 };
 if (json) console.log(JSON.stringify(figures));
 else log(`\n${JSON.stringify(figures, null, 2)}\n\nreproduce: npm run bench:steering -- --json`);

@@ -37,41 +37,78 @@ export type SteeringIndex = Readonly<{
 }>;
 
 type Pending = { cidr: Cidr; announcements: RouteAnnouncement[] };
+type Entry = { cidr: Cidr; announcement: RouteAnnouncement; index: number };
+
+const compareCidr = (a: Cidr, b: Cidr) => compareAddress(a.address, b.address) || a.length - b.length;
+
+/**
+ * Sorts announcements by (address, length) and merges equal prefixes: sorting a million entries
+ * costs less than hashing a million string keys, and the order is the one linkParents needs.
+ */
+function group(entries: Entry[], clusters: readonly ClusterView[]): Pending[] {
+  entries.sort((a, b) => compareCidr(a.cidr, b.cidr) || a.announcement.cluster - b.announcement.cluster);
+  const out: Pending[] = [];
+  let last: Pending | undefined;
+  let prev: Entry | undefined;
+  for (const e of entries) {
+    if (last !== undefined && compareCidr(last.cidr, e.cidr) === 0) {
+      if (prev?.announcement.cluster === e.announcement.cluster) {
+        const name = clusters[e.announcement.cluster]?.name;
+        throw new SteeringInputError(
+          `clusters[${name}].prefixes[${Math.max(prev.index, e.index)}].cidr: "${e.announcement.cidr}" is announced twice to cluster ${name}`,
+        );
+      }
+      last.announcements.push(e.announcement);
+    } else {
+      last = { cidr: e.cidr, announcements: [e.announcement] };
+      out.push(last);
+    }
+    prev = e;
+  }
+  return out;
+}
 
 export function buildSteeringIndex(input: readonly ClusterView[]): SteeringIndex {
   const clusters = [...input].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const byKey = new Map<string, Pending>();
+  const entries: Entry[] = [];
   for (const [ci, c] of clusters.entries()) {
-    if (ci > 0 && clusters[ci - 1]?.name === c.name)
+    if (ci > 0 && clusters[ci - 1]?.name === c.name) {
       throw new SteeringInputError(`clusters: duplicate name "${c.name}"`);
+    }
     for (const [pi, p] of c.prefixes.entries()) {
-      const field = `clusters[${c.name}].prefixes[${pi}]`;
       let cidr: Cidr;
       try {
-        cidr = parseCidr(p.cidr, `${field}.cidr`);
+        cidr = parseCidr(p.cidr);
       } catch (err) {
-        if (err instanceof InvalidAddressError) throw new SteeringInputError(err.message, { cause: err });
+        // The field name is only built on failure: a full table has a million announcements.
+        if (err instanceof InvalidAddressError) {
+          throw new SteeringInputError(`clusters[${c.name}].prefixes[${pi}].${err.message}`, { cause: err });
+        }
         throw err;
       }
-      const key = `${cidr.address.words.join(".")}/${cidr.length}`;
-      const pending = byKey.get(key) ?? { cidr, announcements: [] };
-      byKey.set(key, pending);
-      if (pending.announcements.some((a) => a.cluster === ci)) {
-        throw new SteeringInputError(`${field}.cidr: "${p.cidr}" is announced twice to cluster ${c.name}`);
-      }
-      pending.announcements.push({
+      const announcement = {
         cluster: ci,
         localPref: p.localPref,
         asPathLength: p.asPath.length,
         neighbourAs: p.asPath[0] ?? c.asn,
         med: p.med,
         cidr: p.cidr,
-      });
+      };
+      entries.push({ cidr, announcement, index: pi });
     }
   }
-  const all = [...byKey.values()];
-  const v4 = linkParents(all.filter((p) => p.cidr.address.family === 4));
-  const v6 = linkParents(all.filter((p) => p.cidr.address.family === 6));
+  const v4 = linkParents(
+    group(
+      entries.filter((e) => e.cidr.address.family === 4),
+      clusters,
+    ),
+  );
+  const v6 = linkParents(
+    group(
+      entries.filter((e) => e.cidr.address.family === 6),
+      clusters,
+    ),
+  );
   const values = (n: number) => Array.from({ length: n }, (_, i) => i);
   return {
     clusters,
@@ -107,13 +144,10 @@ function contains(outer: Cidr, inner: Cidr): boolean {
 }
 
 /**
- * Sorted by address then length, every prefix follows the prefixes containing it, so a stack of the
- * open ancestors gives each prefix its nearest one.
+ * Sorted by address then length (as `group` leaves them), every prefix follows the prefixes
+ * containing it, so a stack of the open ancestors gives each prefix its nearest one.
  */
-function linkParents(prefixes: Pending[]): { cidr: Cidr; route: Route }[] {
-  const sorted = [...prefixes].sort(
-    (a, b) => compareAddress(a.cidr.address, b.cidr.address) || a.cidr.length - b.cidr.length,
-  );
+function linkParents(sorted: Pending[]): { cidr: Cidr; route: Route }[] {
   const stack: number[] = [];
   return sorted.map((p, i) => {
     while (stack.length > 0) {
