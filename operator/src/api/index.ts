@@ -1,6 +1,7 @@
 /** cdn.edgefleet.dev/v1alpha1: schemas, types, validation and CRD rendering. */
 export * from "./common.js";
 export * from "./crd.js";
+export * from "./heartbeat.js";
 export * from "./ip.js";
 export * from "./kinds.js";
 export * from "./ocacluster.js";

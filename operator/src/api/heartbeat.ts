@@ -1,0 +1,88 @@
+/**
+ * The edge heartbeat: one coordination.k8s.io Lease per server, renewed by its edge agent, carrying its
+ * load. The agent writes it; the OCACluster controller reads health from it and steering reads health
+ * and load. A Lease whose renewTime + leaseDurationSeconds has passed is a dead server.
+ */
+import { z } from "zod";
+import { group } from "./common.js";
+
+export const clusterLabel = `${group}/cluster`;
+export const serverLabel = `${group}/server`;
+export const loadAnnotation = `${group}/load`;
+export const ktlsAnnotation = `${group}/ktls`;
+
+export const KtlsState = z.enum(["active", "unavailable"]);
+export type KtlsState = z.infer<typeof KtlsState>;
+
+export const EdgeLoad = z.strictObject({
+  connections: z.int().min(0),
+  bytesPerSec: z.number().min(0),
+  diskUsedBytes: z.int().min(0),
+  diskTotalBytes: z.int().min(0),
+  ktls: KtlsState,
+});
+export type EdgeLoad = z.infer<typeof EdgeLoad>;
+
+export const heartbeatLeaseName = (cluster: string, server: string): string => `edge-${cluster}-${server}`;
+
+export type HeartbeatLease = {
+  apiVersion: "coordination.k8s.io/v1";
+  kind: "Lease";
+  metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string> };
+  spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: string };
+};
+
+/** Kubernetes MicroTime: RFC 3339 with six fractional digits. */
+export const microTime = (d: Date): string => d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+
+export function heartbeatLease(
+  a: Readonly<{
+    namespace: string;
+    cluster: string;
+    server: string;
+    load: EdgeLoad;
+    now: Date;
+    leaseDurationSeconds: number;
+  }>,
+): HeartbeatLease {
+  return {
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: {
+      name: heartbeatLeaseName(a.cluster, a.server),
+      namespace: a.namespace,
+      labels: { [clusterLabel]: a.cluster, [serverLabel]: a.server },
+      annotations: { [loadAnnotation]: JSON.stringify(a.load), [ktlsAnnotation]: a.load.ktls },
+    },
+    spec: { holderIdentity: a.server, leaseDurationSeconds: a.leaseDurationSeconds, renewTime: microTime(a.now) },
+  };
+}
+
+export type Heartbeat = Readonly<{
+  cluster: string;
+  server: string;
+  renewTime: Date;
+  leaseDurationSeconds: number;
+  /** Undefined when the annotation is missing or malformed: health still counts, load is unknown. */
+  load: EdgeLoad | undefined;
+}>;
+
+/** Reads a heartbeat from any Lease; undefined for Leases that are not edge heartbeats. */
+export function heartbeatOf(lease: {
+  metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: unknown;
+}): Heartbeat | undefined {
+  const cluster = lease.metadata.labels?.[clusterLabel];
+  const server = lease.metadata.labels?.[serverLabel];
+  const spec = (lease.spec ?? {}) as { renewTime?: string; leaseDurationSeconds?: number };
+  const renewTime = new Date(spec.renewTime ?? "");
+  if (!cluster || !server || Number.isNaN(renewTime.getTime())) return undefined;
+  let load: EdgeLoad | undefined;
+  try {
+    const r = EdgeLoad.safeParse(JSON.parse(lease.metadata.annotations?.[loadAnnotation] ?? ""));
+    load = r.success ? r.data : undefined;
+  } catch {
+    load = undefined;
+  }
+  return { cluster, server, renewTime, leaseDurationSeconds: spec.leaseDurationSeconds ?? 30, load };
+}

@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { mustParse, type OCACluster, type Placement, type Popularity, type Title } from "../api/index.js";
+import { loadSamples } from "../api/testdata/samples.js";
+import { regionCatalog } from "../catalog/catalog.js";
+import { planHca } from "../placement/index.js";
+import { type ClusterObservation, decide, placementName } from "./cluster-plan.js";
+
+const all = loadSamples().map((s) => s.object);
+const titles = all.filter((o) => o.kind === "Title").map((o) => mustParse("Title", o) as Title);
+const pop = all.filter((o) => o.kind === "Popularity").map((o) => mustParse("Popularity", o) as Popularity);
+const ams = mustParse(
+  "OCACluster",
+  all.find((o) => o.metadata.name === "ams-polder-1"),
+) as OCACluster;
+const catalog = regionCatalog(
+  "eu-west",
+  titles,
+  pop.find((p) => p.spec.region === "eu-west"),
+);
+const now = new Date("2026-11-26T12:00:00Z");
+
+const observe = (over: Partial<ClusterObservation> = {}): ClusterObservation => ({
+  cluster: ams,
+  catalog,
+  placements: [],
+  heartbeats: new Map(),
+  now,
+  ...over,
+});
+const cond = (d: ReturnType<typeof decide>, type: string) => d.status.conditions?.find((c) => c.type === type);
+const placementFrom = (d: ReturnType<typeof decide>, phase: "Pending" | "Active", created: string): Placement => {
+  if (!d.create) throw new Error("no placement created");
+  return {
+    apiVersion: "cdn.edgefleet.dev/v1alpha1",
+    kind: "Placement",
+    metadata: { name: d.create.name, creationTimestamp: created } as Placement["metadata"],
+    spec: d.create.spec,
+    status: { ...d.create.status, phase },
+  };
+};
+
+describe("decide (OCACluster)", () => {
+  it("plans a first Placement whose name is a function of its ring", () => {
+    const d = decide(observe(), planHca);
+    expect(d.create?.spec.catalogGeneration).toBe(catalog.generation);
+    expect(d.create?.spec.servers.map((s) => s.name).sort()).toEqual(ams.spec.servers.map((s) => s.name).sort());
+    expect(d.create?.name).toBe(placementName("ams-polder-1", d.create?.spec ?? ({} as never)));
+    expect(cond(d, "Placed")).toMatchObject({ status: "True", reason: "Planned" });
+    expect(cond(d, "Ready")).toMatchObject({ status: "False", reason: "NoActivePlacement" });
+    expect(d.status.capacity).toMatchObject({ servers: 6, readyServers: 0 });
+  });
+
+  it("does nothing new while the newest Placement matches the snapshot and the servers", () => {
+    const first = decide(observe(), planHca);
+    const d = decide(observe({ placements: [placementFrom(first, "Active", "2026-11-25T00:00:00Z")] }), planHca);
+    expect(d.create).toBeUndefined();
+    expect(cond(d, "Placed")).toMatchObject({ status: "True", reason: "UpToDate" });
+    expect(cond(d, "Filled")).toMatchObject({ status: "True" });
+  });
+
+  it("plans again when a server is added, and reports the churn against the active Placement", () => {
+    const first = decide(observe(), planHca);
+    const s = ams.spec.servers[0];
+    if (!s) throw new Error("sample has no servers");
+    const bigger = {
+      ...ams,
+      spec: { ...ams.spec, servers: [...ams.spec.servers, { ...s, name: "s99", node: "n99" }] },
+    };
+    const d = decide(
+      observe({ cluster: bigger, placements: [placementFrom(first, "Active", "2026-11-25T00:00:00Z")] }),
+      planHca,
+    );
+    expect(d.create?.spec.servers.some((x) => x.name === "s99")).toBe(true);
+    expect(d.create?.status.churn?.previous).toBe(first.create?.name);
+    expect(d.create?.status.churn?.bytes).toBeGreaterThan(0);
+  });
+
+  it.each([{ name: "an infeasible fixed cutoff → Placed=False Infeasible", cutoff: 100_000, reason: "Infeasible" }])(
+    "$name",
+    ({ cutoff, reason }) => {
+      const pinned = { ...ams, spec: { ...ams.spec, hca: { cutoff, hysteresis: 0.05 } } };
+      const d = decide(observe({ cluster: pinned }), planHca);
+      expect(d.create).toBeUndefined();
+      expect(cond(d, "Placed")).toMatchObject({ status: "False", reason });
+    },
+  );
+
+  it("reports an empty regional catalog", () => {
+    const d = decide(observe({ catalog: regionCatalog("nowhere", titles, undefined) }), planHca);
+    expect(cond(d, "Placed")).toMatchObject({ status: "False", reason: "EmptyCatalog" });
+  });
+
+  it("counts fresh heartbeats as ready servers and stale ones as Degraded", () => {
+    const [a, b] = ams.spec.servers;
+    if (!a || !b) throw new Error("sample has too few servers");
+    const heartbeats = new Map([
+      [a.name, { renewTime: new Date(now.getTime() - 5_000), leaseDurationSeconds: 30 }],
+      [b.name, { renewTime: new Date(now.getTime() - 60_000), leaseDurationSeconds: 30 }],
+    ]);
+    const d = decide(observe({ heartbeats }), planHca);
+    expect(d.status.capacity?.readyServers).toBe(1);
+    expect(cond(d, "Degraded")).toMatchObject({ status: "True", reason: "StaleHeartbeats" });
+    expect(cond(d, "Degraded")?.message).toContain(b.name);
+    expect(d.status.servers?.find((s) => s.name === a.name)?.health).toBe("Healthy");
+    expect(d.recheckAfterMs).toBeLessThanOrEqual(25_000); // when a's heartbeat expires
+  });
+});

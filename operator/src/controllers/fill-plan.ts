@@ -1,0 +1,150 @@
+/**
+ * The fill lifecycle of one Placement (DESIGN.md decision 3), decided from what is observed. Pure.
+ *
+ *   Pending ──window opens──► Filling (one fill Job per server, on that server's node)
+ *   Filling ──every Job complete──► Active (the cluster's previous Active becomes Superseded)
+ *   Pending ──a newer Placement of the cluster exists──► Superseded (nothing of it was served)
+ *
+ * A failed Job is reported and recreated in the next window; the other servers' filled files stay.
+ */
+import { createHash } from "node:crypto";
+import type { Condition, OCACluster, Placement, PlacementStatus } from "../api/index.js";
+import { type NewCondition, setConditions } from "./conditions.js";
+import { fillWindowState } from "./fill-window.js";
+
+export const placementLabel = "cdn.edgefleet.dev/placement";
+
+export type JobState = "Running" | "Complete" | "Failed";
+export type FillJob = Readonly<{ name: string; server: string; state: JobState }>;
+
+export type FillObservation = Readonly<{
+  placement: Placement;
+  cluster: OCACluster;
+  /** The cluster's other Placements. */
+  siblings: readonly Placement[];
+  /** This Placement's fill Jobs. */
+  jobs: readonly FillJob[];
+  now: Date;
+}>;
+
+export type JobToCreate = Readonly<{ name: string; server: string; node: string; activeDeadlineSeconds: number }>;
+
+/** The part of Placement status this controller owns. */
+export type FillStatus = Pick<PlacementStatus, "observedGeneration" | "phase" | "conditions">;
+
+export type FillDecision = Readonly<{
+  status: FillStatus;
+  createJobs: readonly JobToCreate[];
+  /** Failed Jobs to delete so the next window can run them again. */
+  deleteJobs: readonly string[];
+  /** Active siblings that this Placement replaces. */
+  supersede: readonly string[];
+  recheckAfterMs?: number;
+}>;
+
+const phaseOf = (p: Placement) => p.status?.phase ?? "Pending";
+const created = (p: Placement) => String(p.metadata.creationTimestamp ?? "");
+
+/** Job names are label values too (≤ 63): the server name, shortened, and a hash of the pair. */
+export function fillJobName(placement: string, server: string): string {
+  const h = createHash("sha256").update(`${placement}/${server}`).digest("hex").slice(0, 10);
+  return `fill-${server.slice(0, 40)}-${h}`;
+}
+
+export function decideFill(o: FillObservation): FillDecision {
+  const { placement, cluster, now } = o;
+  const gen = placement.metadata.generation;
+  const old = placement.status ?? {};
+  const status = (phase: NonNullable<PlacementStatus["phase"]>, cs: NewCondition[]): FillStatus => ({
+    observedGeneration: gen,
+    phase,
+    conditions: setConditions(old.conditions ?? ([] as Condition[]), cs, now),
+  });
+  const none = { createJobs: [], deleteJobs: [], supersede: [] };
+  const phase = phaseOf(placement);
+  if (phase === "Active" || phase === "Superseded") return { ...none, status: status(phase, []) };
+
+  const newer = o.siblings.some(
+    (s) =>
+      created(s) > created(placement) ||
+      (created(s) === created(placement) && s.metadata.name > placement.metadata.name),
+  );
+  if (phase === "Pending" && newer) {
+    return {
+      ...none,
+      status: status("Superseded", [
+        {
+          type: "Filled",
+          status: "False",
+          reason: "Superseded",
+          message: "a newer placement replaced it before its fill",
+          observedGeneration: gen,
+        },
+      ]),
+    };
+  }
+
+  const window = fillWindowState(cluster.spec.fill.window, now);
+  const byServer = new Map(o.jobs.map((j) => [j.server, j]));
+  const servers = cluster.spec.servers.filter((s) => placement.spec.servers.some((p) => p.name === s.name));
+  const done = servers.filter((s) => byServer.get(s.name)?.state === "Complete");
+  const failed = servers.filter((s) => byServer.get(s.name)?.state === "Failed").map((s) => s.name);
+
+  if (phase === "Filling" && done.length === servers.length) {
+    const supersede = o.siblings.filter((s) => phaseOf(s) === "Active").map((s) => s.metadata.name);
+    return {
+      ...none,
+      supersede,
+      status: status("Active", [
+        {
+          type: "Filled",
+          status: "True",
+          reason: "AllServersFilled",
+          message: `${done.length} servers filled`,
+          observedGeneration: gen,
+        },
+      ]),
+    };
+  }
+  if (!window.open) {
+    const reason = phase === "Filling" ? "WindowClosed" : "WaitingForWindow";
+    const message = `${done.length}/${servers.length} servers filled${failed.length ? `; failed: ${failed.join(", ")}` : ""}; next window opens ${window.nextStart.toISOString()}`;
+    return {
+      ...none,
+      deleteJobs: failed.map((s) => fillJobName(placement.metadata.name, s)),
+      status: status(phase, [{ type: "Filled", status: "False", reason, message, observedGeneration: gen }]),
+      recheckAfterMs: Math.max(1000, window.nextStart.getTime() - now.getTime()),
+    };
+  }
+  const activeDeadlineSeconds = Math.max(60, Math.floor((window.end.getTime() - now.getTime()) / 1000));
+  const createJobs = servers
+    .filter((s) => !byServer.has(s.name))
+    .map((s) => ({
+      name: fillJobName(placement.metadata.name, s.name),
+      server: s.name,
+      node: s.node,
+      activeDeadlineSeconds,
+    }));
+  const message = `${done.length}/${servers.length} servers filled${failed.length ? `; failed: ${failed.join(", ")} (retried next window)` : ""}`;
+  return {
+    ...none,
+    createJobs,
+    status: status("Filling", [
+      {
+        type: "FillStarted",
+        status: "True",
+        reason: "WindowOpen",
+        message: "fill Jobs created",
+        observedGeneration: gen,
+      },
+      {
+        type: "Filled",
+        status: "False",
+        reason: failed.length ? "FillFailed" : "Filling",
+        message,
+        observedGeneration: gen,
+      },
+    ]),
+    recheckAfterMs: Math.max(1000, window.end.getTime() - now.getTime()),
+  };
+}

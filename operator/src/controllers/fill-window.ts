@@ -1,0 +1,40 @@
+/**
+ * A site's off-peak fill window, "HH:MM"–"HH:MM" in its own IANA time zone; it may wrap past midnight.
+ * Pure: the caller passes the time. Around a DST change the window follows the wall clock, so a window
+ * can be an hour shorter or longer that night, which is what operators of the site expect.
+ */
+export type FillWindowSpec = Readonly<{ start: string; end: string; timeZone: string }>;
+export type WindowState = Readonly<{
+  open: boolean /** When it next opens (now, if open). */;
+  nextStart: Date /** When the current or next window closes. */;
+  end: Date;
+}>;
+
+const minutesOf = (hhmm: string): number => {
+  const [h, m] = hhmm.split(":").map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
+};
+
+/** Minutes since local midnight in `timeZone`, and the seconds/millis past that minute. */
+function localMinutes(now: Date, timeZone: string): { minutes: number; subMinuteMs: number } {
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    timeZone,
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(now);
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  return { minutes: get("hour") * 60 + get("minute"), subMinuteMs: now.getTime() % 60_000 };
+}
+
+export function fillWindowState(w: FillWindowSpec, now: Date): WindowState {
+  const start = minutesOf(w.start);
+  const end = minutesOf(w.end);
+  const { minutes, subMinuteMs } = localMinutes(now, w.timeZone);
+  const length = (end - start + 1440) % 1440;
+  const sinceStart = (minutes - start + 1440) % 1440;
+  const at = (deltaMinutes: number) => new Date(now.getTime() - subMinuteMs + deltaMinutes * 60_000);
+  if (sinceStart < length) return { open: true, nextStart: now, end: at(length - sinceStart) };
+  const untilStart = 1440 - sinceStart;
+  return { open: false, nextStart: at(untilStart), end: at(untilStart + length) };
+}

@@ -1,0 +1,134 @@
+/**
+ * Fill controller: drives each Placement through Pending → Filling → Active (or Superseded) by running
+ * one fill Job per server inside the cluster's off-peak window. Deciding is fill-plan.ts.
+ */
+import { isDeepStrictEqual } from "node:util";
+import { apiVersion, clusterLabel, type OCACluster, type Placement, parseObject, serverLabel } from "../api/index.js";
+import type { Reconciler } from "../runtime/controller.js";
+import { ApiError, type Kind, type Kube, type KubeObject } from "../runtime/kube.js";
+import { decideFill, type FillJob, type FillStatus, type JobState, placementLabel } from "./fill-plan.js";
+import { PlacementKind } from "./resources.js";
+
+export const JobKind: Kind = { group: "batch", version: "v1", kind: "Job", plural: "jobs", namespaced: true };
+/** Its own field manager: the OCACluster controller owns the rest of Placement status. */
+export const fillFieldManager = "edgefleet-fill";
+
+type Cache = { get(key: string): KubeObject | undefined; list(): KubeObject[] };
+
+export type FillDeps = Readonly<{
+  kube: Pick<Kube, "apply" | "create" | "delete">;
+  placements: Cache;
+  clusters: Cache;
+  jobs: Cache;
+  /** The ServiceAccount fill pods run as (it must be able to read the API group's objects). */
+  agentServiceAccount: string;
+  now: () => Date;
+}>;
+
+type JobObject = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
+
+function jobState(j: JobObject): JobState {
+  const is = (t: string) => j.status?.conditions?.some((c) => c.type === t && c.status === "True");
+  return is("Complete") ? "Complete" : is("Failed") ? "Failed" : "Running";
+}
+
+const pick = (s: Placement["status"]): FillStatus => ({
+  observedGeneration: s?.observedGeneration,
+  phase: s?.phase,
+  conditions: s?.conditions,
+});
+
+export function makeFillReconciler(d: FillDeps): Reconciler {
+  const writeStatus = async (p: Placement, status: FillStatus) => {
+    if (isDeepStrictEqual(JSON.parse(JSON.stringify(pick(p.status))), JSON.parse(JSON.stringify(status)))) return;
+    const patch = {
+      apiVersion,
+      kind: "Placement",
+      metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
+      status,
+    };
+    await d.kube.apply(PlacementKind, patch, fillFieldManager, { subresource: "status" });
+  };
+
+  return {
+    async reconcile(req, { log }) {
+      const raw = d.placements.get(`${req.namespace}/${req.name}`);
+      if (!raw || raw.metadata.deletionTimestamp) return {};
+      const parsed = parseObject("Placement", raw);
+      if (!parsed.ok) return {}; // the API server validated it; a stale cache entry will be replaced
+      const placement = parsed.value as Placement;
+      const rawCluster = d.clusters.get(`${req.namespace}/${placement.spec.cluster}`);
+      const cluster = rawCluster && parseObject("OCACluster", rawCluster);
+      if (!cluster?.ok) return {}; // the OCACluster controller reports a missing or invalid cluster
+      const siblings = d.placements
+        .list()
+        .filter((p) => p.metadata.namespace === req.namespace && p.metadata.name !== req.name)
+        .flatMap((p) => {
+          const r = parseObject("Placement", p);
+          return r.ok && (r.value as Placement).spec.cluster === placement.spec.cluster ? [r.value as Placement] : [];
+        });
+      const jobs: FillJob[] = d.jobs
+        .list()
+        .filter((j) => j.metadata.namespace === req.namespace && j.metadata.labels?.[placementLabel] === req.name)
+        .map((j) => ({
+          name: j.metadata.name,
+          server: j.metadata.labels?.[serverLabel] ?? "",
+          state: jobState(j as JobObject),
+        }));
+
+      const c = cluster.value as OCACluster;
+      const decision = decideFill({ placement, cluster: c, siblings, jobs, now: d.now() });
+      const owner = {
+        apiVersion,
+        kind: "Placement",
+        name: req.name,
+        uid: raw.metadata.uid ?? "",
+        controller: true,
+        blockOwnerDeletion: true,
+      };
+      for (const j of decision.createJobs) {
+        const labels = { [placementLabel]: req.name, [clusterLabel]: c.metadata.name, [serverLabel]: j.server };
+        const job = {
+          apiVersion: "batch/v1",
+          kind: "Job",
+          metadata: { name: j.name, namespace: req.namespace, labels, ownerReferences: [owner] },
+          spec: {
+            backoffLimit: 3,
+            activeDeadlineSeconds: j.activeDeadlineSeconds,
+            template: {
+              metadata: { labels },
+              spec: {
+                nodeName: j.node,
+                restartPolicy: "Never",
+                serviceAccountName: d.agentServiceAccount,
+                containers: [
+                  {
+                    name: "fill",
+                    image: c.spec.edge.image,
+                    args: ["fill", "--placement", `${req.namespace}/${req.name}`, "--server", j.server],
+                    volumeMounts: [{ name: "content", mountPath: c.spec.edge.contentPath }],
+                  },
+                ],
+                volumes: [{ name: "content", hostPath: { path: c.spec.edge.contentPath, type: "DirectoryOrCreate" } }],
+              },
+            },
+          },
+        };
+        try {
+          await d.kube.create(JobKind, job, fillFieldManager);
+          log.info({ job: j.name, server: j.server, node: j.node }, "created fill job");
+        } catch (err) {
+          if (!(err instanceof ApiError && err.status === 409)) throw err;
+        }
+      }
+      for (const name of decision.deleteJobs) await d.kube.delete(JobKind, { namespace: req.namespace, name });
+      await writeStatus(placement, decision.status);
+      for (const name of decision.supersede) {
+        const s = siblings.find((p) => p.metadata.name === name);
+        if (s) await writeStatus(s, { ...pick(s.status), phase: "Superseded" });
+        log.info({ superseded: name }, "placement superseded");
+      }
+      return decision.recheckAfterMs === undefined ? {} : { requeueAfterMs: decision.recheckAfterMs };
+    },
+  };
+}

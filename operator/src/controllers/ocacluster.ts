@@ -1,0 +1,138 @@
+/**
+ * OCACluster controller: plans the cluster's ring with HCA when its catalog snapshot or servers change
+ * (creating a Placement owned by the cluster) and reports capacity, per-server expectations and
+ * health, and the Ready/Placed/Filled/Degraded conditions. Deciding is cluster-plan.ts; this file
+ * gathers, applies and reports.
+ */
+import {
+  apiVersion,
+  heartbeatOf,
+  type OCACluster,
+  type Placement,
+  type Popularity,
+  parseObject,
+  type Title,
+} from "../api/index.js";
+import { type RegionCatalog, regionCatalog } from "../catalog/catalog.js";
+import type { PlanInput, PlanResult } from "../placement/index.js";
+import type { Reconciler } from "../runtime/controller.js";
+import { ApiError, type Kube, type KubeObject } from "../runtime/kube.js";
+import { decide, type ServerHeartbeat } from "./cluster-plan.js";
+import { setCondition } from "./conditions.js";
+import { fieldManager, OCAClusterKind, PlacementKind } from "./resources.js";
+import { applyStatus } from "./status.js";
+
+type Cache = { get(key: string): KubeObject | undefined; list(): KubeObject[] };
+
+export type ClusterDeps = Readonly<{
+  kube: Pick<Kube, "apply" | "create">;
+  clusters: Cache;
+  titles: Cache;
+  popularities: Cache;
+  placements: Cache;
+  leases: Cache;
+  plan: (i: PlanInput) => PlanResult;
+  now: () => Date;
+}>;
+
+/** Parsed objects of a kind in a namespace; invalid ones are skipped (their own controllers report them). */
+function valid<K extends "Title" | "Popularity" | "Placement">(kind: K, cache: Cache, namespace: string) {
+  const out = [];
+  for (const o of cache.list()) {
+    if (o.metadata.namespace !== namespace) continue;
+    const r = parseObject(kind, o);
+    if (r.ok) out.push(r.value);
+  }
+  return out;
+}
+
+export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
+  // The catalog only changes when a Title or the Popularity snapshot does: remember the last one per region.
+  const catalogs = new Map<string, { key: string; catalog: RegionCatalog }>();
+  const catalogFor = (namespace: string, region: string): RegionCatalog => {
+    const titles = valid("Title", d.titles, namespace) as Title[];
+    const pops = (valid("Popularity", d.popularities, namespace) as Popularity[]).filter(
+      (p) => p.spec.region === region,
+    );
+    // The region's snapshot: the object named after the region, else the newest.
+    const pop =
+      pops.find((p) => p.metadata.name === region) ??
+      pops.sort((a, b) => a.spec.catalogGeneration.localeCompare(b.spec.catalogGeneration)).at(-1);
+    const versionOf = (o: { metadata: object }) => (o.metadata as { resourceVersion?: string }).resourceVersion ?? "";
+    const key = [pop ? versionOf(pop) : "", ...titles.map((t) => `${t.metadata.name}@${versionOf(t)}`).sort()].join(
+      ",",
+    );
+    const memo = catalogs.get(`${namespace}/${region}`);
+    if (memo?.key === key) return memo.catalog;
+    const catalog = regionCatalog(region, titles, pop);
+    catalogs.set(`${namespace}/${region}`, { key, catalog });
+    return catalog;
+  };
+
+  return {
+    async reconcile(req, { log }) {
+      const obj = d.clusters.get(`${req.namespace}/${req.name}`);
+      if (!obj || obj.metadata.deletionTimestamp) return {};
+      const now = d.now();
+      const parsed = parseObject("OCACluster", obj);
+      if (!parsed.ok) {
+        const message = parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+        const old = (obj.status ?? {}) as { conditions?: [] };
+        const gen = obj.metadata.generation;
+        const conditions = setCondition(
+          old.conditions ?? [],
+          { type: "Ready", status: "False", reason: "InvalidSpec", message, observedGeneration: gen },
+          now,
+        );
+        await applyStatus(d.kube, OCAClusterKind, obj, {
+          ...(obj.status as object),
+          observedGeneration: gen,
+          conditions,
+        });
+        return {};
+      }
+      const cluster = parsed.value as OCACluster;
+      const placements = (valid("Placement", d.placements, req.namespace) as Placement[]).filter(
+        (p) => p.spec.cluster === req.name,
+      );
+      const servers = new Set(cluster.spec.servers.map((s) => s.name));
+      const heartbeats = new Map<string, ServerHeartbeat>();
+      for (const l of d.leases.list()) {
+        if (l.metadata.namespace !== req.namespace) continue;
+        const hb = heartbeatOf(l);
+        if (hb && hb.cluster === req.name && servers.has(hb.server)) heartbeats.set(hb.server, hb);
+      }
+      const decision = decide(
+        { cluster, catalog: catalogFor(req.namespace, cluster.spec.region), placements, heartbeats, now },
+        d.plan,
+      );
+      if (decision.create) {
+        const { name, spec, status } = decision.create;
+        const owner = {
+          apiVersion,
+          kind: "OCACluster",
+          name: req.name,
+          uid: obj.metadata.uid ?? "",
+          controller: true,
+          blockOwnerDeletion: true,
+        };
+        const placement = {
+          apiVersion,
+          kind: "Placement",
+          metadata: { name, namespace: req.namespace, ownerReferences: [owner] },
+          spec,
+        };
+        try {
+          await d.kube.create(PlacementKind, placement, fieldManager);
+          log.info({ placement: name, cutoff: spec.cutoff, catalog: spec.catalogGeneration }, "created placement");
+        } catch (err) {
+          if (!(err instanceof ApiError && err.status === 409)) throw err; // already made by an earlier attempt
+        }
+        const statusPatch = { apiVersion, kind: "Placement", metadata: { name, namespace: req.namespace }, status };
+        await d.kube.apply(PlacementKind, statusPatch, fieldManager, { subresource: "status" });
+      }
+      await applyStatus(d.kube, OCAClusterKind, obj, decision.status);
+      return { requeueAfterMs: decision.recheckAfterMs };
+    },
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * The operator against the real control plane: it plans each sample cluster with HCA, runs one fill
+ * Job per server on kwok nodes inside the fill window, promotes the Placement to Active when every Job
+ * completes, and replaces it when the region's popularity changes.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { startOperator } from "../../operator/src/manager.js";
+import { Kube } from "../../operator/src/runtime/kube.js";
+import { eventually, kubeconfig, kubectl, kubectlOk } from "./kube.js";
+
+const ns = `op-${Date.now().toString(36)}`;
+type Obj = { kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, unknown> };
+const samples = (file: string): Obj[] =>
+  parseAllDocuments(readFileSync(new URL(`../../crds/samples/${file}`, import.meta.url), "utf8"))
+    .map((d) => d.toJS() as Obj)
+    .filter(Boolean);
+
+// Fill windows around the current time, so the test does not depend on the hour it runs at.
+const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+const clusters = samples("ocaclusters.yaml").map((c) => ({
+  ...c,
+  spec: {
+    ...c.spec,
+    fill: {
+      ...(c.spec.fill as object),
+      window: {
+        start: hhmm(new Date(Date.now() - 3600_000)),
+        end: hhmm(new Date(Date.now() + 3 * 3600_000)),
+        timeZone: "UTC",
+      },
+    },
+  },
+}));
+const nodeNames = clusters.flatMap((c) =>
+  ((c.spec as { servers?: { node: string }[] }).servers ?? []).map((s) => s.node),
+);
+const crdFiles = readdirSync("crds")
+  .filter((f) => f.endsWith(".yaml"))
+  .flatMap((f) => ["-f", `crds/${f}`]);
+
+const json = async (args: string[]) => JSON.parse(await kubectlOk([...args, "-n", ns, "-o", "json"]));
+type Listed = { items: { metadata: { name: string }; spec: { cluster: string }; status?: { phase?: string } }[] };
+
+describe("operator", () => {
+  const stop = new AbortController();
+  let done: Promise<void> | undefined;
+
+  beforeAll(async () => {
+    await kubectlOk(["apply", "--server-side", ...crdFiles]);
+    await kubectlOk(["wait", "--for=condition=Established", "--timeout=60s", ...crdFiles]);
+    await kubectlOk(["create", "namespace", ns]);
+    await kubectlOk(["create", "serviceaccount", "edgefleet-agent", "-n", ns]);
+    const nodes = nodeNames.map((name) => ({
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name, labels: { "edgefleet.dev/test": ns } },
+      status: {
+        allocatable: { cpu: "32", memory: "256Gi", pods: "110" },
+        capacity: { cpu: "32", memory: "256Gi", pods: "110" },
+      },
+    }));
+    await kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: nodes }));
+    const objs = [...clusters, ...samples("titles.yaml"), ...samples("popularities.yaml")];
+    await kubectlOk(
+      ["apply", "--server-side", "-n", ns, "-f", "-"],
+      JSON.stringify({ apiVersion: "v1", kind: "List", items: objs }),
+    );
+    const kube = await Kube.connect(kubeconfig());
+    const op = await startOperator(
+      {
+        kube,
+        log: pino({ level: process.env.LOG_LEVEL ?? "silent" }),
+        namespace: ns,
+        identity: "test",
+        leaseNamespace: ns,
+        healthPort: 0,
+        healthHost: "127.0.0.1",
+      },
+      stop.signal,
+    );
+    done = op.done;
+  });
+
+  afterAll(async () => {
+    stop.abort();
+    await done;
+    await kubectl(["delete", "namespace", ns, "--wait=false"]);
+    await kubectl(["delete", "node", "-l", `edgefleet.dev/test=${ns}`, "--wait=false"]);
+  });
+
+  it("publishes each Title's ladder and each cluster's capacity", async () => {
+    await eventually(async () => {
+      const t = await json(["get", "titles"]);
+      return t.items.every((i: { status?: { ladder?: unknown[] } }) => (i.status?.ladder?.length ?? 0) > 0)
+        ? true
+        : undefined;
+    }, "every Title to have a ladder");
+    const c = await json(["get", "oca", "ams-polder-1"]);
+    await eventually(
+      async () => ((await json(["get", "oca", "ams-polder-1"])).status?.capacity ? true : undefined),
+      "capacity",
+    );
+    expect(c.spec.servers.length).toBe(6);
+  });
+
+  it("creates a Placement per cluster, fills it with one Job per server, and makes it Active", async () => {
+    const active = await eventually(
+      async () => {
+        const l = (await json(["get", "placements"])) as Listed;
+        const act = l.items.filter((p) => p.status?.phase === "Active");
+        return act.length === clusters.length ? act : undefined;
+      },
+      "an Active placement for every cluster",
+      120_000,
+    );
+    expect(new Set(active.map((p) => p.spec.cluster))).toEqual(new Set(clusters.map((c) => c.metadata.name)));
+    const jobs = await json(["get", "jobs"]);
+    expect(jobs.items.length).toBe(nodeNames.length);
+    for (const j of jobs.items) expect(j.status.succeeded).toBe(1);
+    const ams = await json(["get", "oca", "ams-polder-1"]);
+    const filled = ams.status.conditions.find((c: { type: string }) => c.type === "Filled");
+    expect(filled.status).toBe("True");
+    expect(ams.status.activePlacement).toBe(active.find((p) => p.spec.cluster === "ams-polder-1")?.metadata.name);
+    expect(ams.status.servers.every((s: { tailTokens: number }) => s.tailTokens > 0)).toBe(true);
+    // The sample Placements the demo ships were never applied here; nothing but the operator's exists.
+    expect(((await json(["get", "placements"])) as Listed).items.every((p) => p.status?.phase !== "Pending")).toBe(
+      true,
+    );
+  });
+
+  it("replaces the Placement when the region's popularity changes, superseding the old one", async () => {
+    const before = ((await json(["get", "oca", "ams-polder-1"])).status.activePlacement as string) ?? "";
+    const pop = (await json(["get", "popularity", "eu-west"])) as { spec: { demand: Record<string, number> } };
+    const demand = Object.fromEntries(Object.entries(pop.spec.demand).map(([id, n], i) => [id, i % 2 ? n * 3 : n]));
+    await kubectlOk(
+      ["apply", "--server-side", "-n", ns, "-f", "-"],
+      JSON.stringify({
+        apiVersion: "cdn.edgefleet.dev/v1alpha1",
+        kind: "Popularity",
+        metadata: { name: "eu-west" },
+        spec: { region: "eu-west", catalogGeneration: "day-2", demand },
+      }),
+    );
+    const after = await eventually(
+      async () => {
+        const a = (await json(["get", "oca", "ams-polder-1"])).status.activePlacement as string;
+        return a && a !== before ? a : undefined;
+      },
+      "a new active placement for ams-polder-1",
+      120_000,
+    );
+    const old = await json(["get", "placement", before]);
+    expect(old.status.phase).toBe("Superseded");
+    const next = await json(["get", "placement", after]);
+    expect(next.spec.catalogGeneration.startsWith("day-2.")).toBe(true);
+    expect(next.status.churn.previous).toBe(before);
+  });
+});
