@@ -4,6 +4,7 @@
  *
  *   npm run bench:steering -- [--json] [--skip-http]
  */
+import { loadavg } from "node:os";
 import { readPrefixFile } from "../operator/src/steering/bgp-file.js";
 import { benchIndexBuild, syntheticClusters } from "./steering/index-build.js";
 import { benchLpm } from "./steering/lpm.js";
@@ -16,6 +17,8 @@ const log = (s: string) => {
 };
 const fmtRate = (r: number) => `${(r / 1e6).toFixed(1)}M/s`;
 
+const load = () => loadavg()[0]?.toFixed(1) ?? "?";
+log(`load average at start: ${load()} (2 cores shared with other work)`);
 const t0 = performance.now();
 const table = await readPrefixFile();
 const parseMs = performance.now() - t0;
@@ -24,7 +27,7 @@ log(
 );
 
 const lpm = benchLpm(table.v4, table.v6);
-log("\nprefix tables (one core; lookups: median of 5 rounds of 4,194,304):");
+log("\nprefix tables (one core; lookups: best of 7 rounds of 4,194,304):");
 log("family  strides               build ms  table MB  random      in-prefix");
 for (const [family, rows] of [
   ["IPv4", lpm.ipv4],
@@ -71,4 +74,7 @@ const figures = {
       }),
 };
 if (json) console.log(JSON.stringify(figures));
-else log(`\n${JSON.stringify(figures, null, 2)}\n\nreproduce: npm run bench:steering -- --json`);
+else
+  log(
+    `\nload average at end: ${load()}\n${JSON.stringify(figures, null, 2)}\n\nreproduce: npm run bench:steering -- --json`,
+  );
