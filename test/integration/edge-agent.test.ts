@@ -1,0 +1,481 @@
+/**
+ * The edge agent against the real API server: serve mode beside the real nginx heartbeats its Lease
+ * and annotates its Node; fill mode reads a Placement, its OCACluster, the Titles and the region's
+ * Popularity, and fills a temp dir from a real origin on loopback with exactly the files assign()
+ * gives the server; a fill killed with SIGKILL resumes; evict waits for promotion.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { partialPath, scanContent } from "../../nodes/src/fill/disk.js";
+import { clusterServer } from "../../nodes/src/fill/from-placement.js";
+import { kernelHasKtls, ktlsState, probeKtls } from "../../nodes/src/ktls.js";
+import { STATUS_LOCATION } from "../../nodes/src/nginx-config.js";
+import { parseServeConfig } from "../../nodes/src/serve/config.js";
+import { KTLS_ANNOTATION, LOAD_ANNOTATION } from "../../nodes/src/serve/heartbeat.js";
+import { kubeHeartbeatWriter, NodeKind, NodeNotFoundError } from "../../nodes/src/serve/kube.js";
+import { startAgent } from "../../nodes/src/serve/serve.js";
+import {
+  freePort,
+  get,
+  type Origin,
+  type RunningNginx,
+  SECRET,
+  signedPath,
+  startNginx,
+  startOrigin,
+  tempDir,
+} from "../../nodes/test/harness.js";
+import { kinds, mustParse, type OCACluster, type Popularity, type Title } from "../../operator/src/api/index.js";
+import { fileKey, regionCatalog } from "../../operator/src/catalog/catalog.js";
+import { PlacementKind } from "../../operator/src/controllers/resources.js";
+import { assign, planHca } from "../../operator/src/placement/index.js";
+import { Kube, type KubeObject } from "../../operator/src/runtime/kube.js";
+import { LeaseKind } from "../../operator/src/runtime/leader.js";
+import { eventually, kubeconfig, kubectl, kubectlOk } from "./kube.js";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const MAIN = join(ROOT, "nodes", "src", "main.ts");
+const suffix = Date.now().toString(36);
+const ns = `edge-${suffix}`;
+const nodeName = `edge-node-${suffix}`;
+const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+type Lease = KubeObject & { spec: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number } };
+type Run = Readonly<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+
+/** The agent as its container runs it, with the test cluster's kubeconfig. */
+function agent(args: readonly string[]): { child: ChildProcess; done: Promise<Run> } {
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, KUBECONFIG: kubeconfig() },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (b: Buffer) => {
+    stdout += b.toString();
+  });
+  child.stderr?.on("data", (b: Buffer) => {
+    stderr += b.toString();
+  });
+  const done = new Promise<Run>((res) => child.on("exit", (code, signal) => res({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+let kube: Kube;
+let dir: string;
+
+beforeAll(async () => {
+  await kubectlOk(["apply", "--server-side", "-f", join(ROOT, "crds")]);
+  for (const k of Object.values(kinds)) {
+    await eventually(async () => {
+      const r = await kubectl([
+        "get",
+        "crd",
+        `${k.plural}.cdn.edgefleet.dev`,
+        "-o",
+        'jsonpath={.status.conditions[?(@.type=="Established")].status}',
+      ]);
+      return r.stdout.trim() === "True" ? true : undefined;
+    }, `CRD ${k.plural} Established`);
+  }
+  await kubectlOk(["create", "namespace", ns]);
+  kube = await Kube.connect(kubeconfig());
+  dir = await tempDir("edge-agent-it-");
+});
+
+afterAll(async () => {
+  await kubectl(["delete", "namespace", ns, "--wait=false"]);
+  await kubectl(["delete", "node", nodeName, "--ignore-not-found"]);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("serve mode", () => {
+  let nginx: RunningNginx;
+  const SIZE = 2 * 1024 * 1024;
+  const serveConfig = async (accessLogUdpPort: number, ktls: "auto" | "required" = "auto") => ({
+    namespace: ns,
+    ktls,
+    contentPath: join(dir, "serve", "content"),
+    statusUrl: `http://127.0.0.1:${nginx.settings.statusPort}${STATUS_LOCATION}`,
+    accessLogUdpPort,
+    metricsPort: await freePort(),
+    metricsAddress: "127.0.0.1",
+    heartbeatSeconds: 1,
+    leaseDurationSeconds: 10,
+  });
+
+  beforeAll(async () => {
+    await mkdir(join(dir, "serve", "content"), { recursive: true });
+    await writeFile(join(dir, "serve", "content", "v.mp4"), randomBytes(SIZE));
+    nginx = await startNginx(join(dir, "serve"), join(dir, "serve", "content"), { accessLogUdpPort: await freePort() });
+    await kubectlOk(
+      ["apply", "--server-side", "--field-manager=edge-test", "-f", "-"],
+      JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: nodeName } }),
+    );
+  });
+  afterAll(() => nginx?.stop());
+
+  it("heartbeats its Lease (holder, advancing renewTime, load, kTLS state), annotates its Node, counts nginx's bytes", async () => {
+    const cfg = await serveConfig(nginx.settings.accessLogUdpPort ?? 0);
+    await writeFile(join(dir, "serve.yaml"), stringify(cfg));
+    const probe = await probeKtls();
+    const want = ktlsState("auto", probe);
+    // This machine's kernel has no tls module: the state the agent reports must say so.
+    if (!kernelHasKtls(probe)) expect(want).toBe("unavailable");
+
+    const a = agent(["serve", "--config", join(dir, "serve.yaml"), "--node", nodeName, "--server", "s01"]);
+    try {
+      const key = { namespace: ns, name: "edge-s01" };
+      const first = await eventually(() => kube.get<Lease>(LeaseKind, key), "Lease edge-s01");
+      expect(first.spec.holderIdentity).toBe("s01");
+      expect(first.spec.leaseDurationSeconds).toBe(10);
+      expect(first.metadata.labels?.["cdn.edgefleet.dev/server"]).toBe("s01");
+      expect(first.metadata.annotations?.[KTLS_ANNOTATION]).toBe(want);
+      const load = JSON.parse(first.metadata.annotations?.[LOAD_ANNOTATION] ?? "{}");
+      expect(Object.keys(load).sort()).toEqual([
+        "bytesPerSec",
+        "connections",
+        "diskTotalBytes",
+        "diskUsedBytes",
+        "ktls",
+      ]);
+      expect(load.ktls).toBe(want);
+      expect(load.diskTotalBytes).toBeGreaterThan(0);
+
+      await eventually(async () => {
+        const l = await kube.get<Lease>(LeaseKind, key);
+        return Date.parse(l?.spec.renewTime ?? "") > Date.parse(first.spec.renewTime ?? "") ? l : undefined;
+      }, "the Lease renewed");
+
+      const node = await eventually(async () => {
+        const n = await kube.get(NodeKind, { name: nodeName });
+        return n?.metadata.annotations?.[KTLS_ANNOTATION] === want ? n : undefined;
+      }, "the Node annotated");
+      const managers = (node.metadata as { managedFields?: { manager: string; operation: string }[] }).managedFields;
+      expect(managers?.map((m) => [m.manager, m.operation])).toContainEqual(["edgefleet-agent", "Apply"]);
+
+      const signed = signedPath("/v.mp4", new Date(Date.now() + 60_000));
+      expect((await get(`${nginx.http}${signed}`)).status).toBe(200);
+      const metricsUrl = `http://127.0.0.1:${cfg.metricsPort}/metrics`;
+      const sent = await eventually(async () => {
+        const m = (await get(metricsUrl)).body.toString();
+        const n = Number(/edgefleet_edge_sent_bytes_total (\d+)/.exec(m)?.[1]);
+        return n > SIZE ? n : undefined;
+      }, "nginx's bytes in /metrics");
+      expect(sent).toBeGreaterThan(SIZE);
+      expect((await get(`http://127.0.0.1:${cfg.metricsPort}/readyz`)).status).toBe(200);
+    } finally {
+      a.child.kill("SIGTERM");
+    }
+    const r = await a.done;
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it("never creates a Node: annotating a missing one fails and leaves none behind", async () => {
+    const writer = kubeHeartbeatWriter(kube);
+    await expect(writer.annotateNode(`missing-${suffix}`, "unavailable")).rejects.toBeInstanceOf(NodeNotFoundError);
+    expect(await kube.get(NodeKind, { name: `missing-${suffix}` })).toBeUndefined();
+  });
+
+  it.each([
+    { name: "required without the tls module → not ready", ktls: "required", ulps: ["mptcp"], status: 503 },
+    { name: "auto without the tls module → ready (userspace TLS)", ktls: "auto", ulps: ["mptcp"], status: 200 },
+    { name: "required with the tls module → ready", ktls: "required", ulps: ["tls"], status: 200 },
+  ] as const)("$name", async ({ ktls, ulps, status }) => {
+    const cfg = parseServeConfig({ ...(await serveConfig(await freePort(), ktls)), heartbeatSeconds: 300 });
+    const a = await startAgent(cfg, {
+      server: `r-${ktls}-${ulps[0]}`,
+      nodeName,
+      writer: kubeHeartbeatWriter(kube),
+      probeKtls: async () => ({ ulps, tlsStat: undefined }),
+      now: () => new Date(),
+      log: pino({ level: "silent" }),
+    });
+    try {
+      expect((await get(`${a.metricsUrl}/readyz`)).status).toBe(status);
+      const lease = await kube.get<Lease>(LeaseKind, { namespace: ns, name: `edge-r-${ktls}-${ulps[0]}` });
+      expect(lease?.metadata.annotations?.[KTLS_ANNOTATION]).toBe(ulps[0] === "tls" ? "active" : "unavailable");
+    } finally {
+      await a.stop();
+    }
+  });
+});
+
+describe("fill mode", () => {
+  const region = "test-r";
+  const blobs = new Map<string, Buffer>();
+  let origin: Origin;
+  let titles: Title[];
+  let popularity: Popularity;
+  const secretPath = () => join(dir, "link-secret");
+  let edgeA: OCACluster;
+  let placementA: Awaited<ReturnType<typeof placeAndApply>>;
+
+  /** A title: video rungs on a concave (bitrate, VMAF) curve, so all are on the hull, plus one audio file. */
+  function title(id: string, videoBytes: readonly number[]): Title {
+    const file = (path: string, n: number) => {
+      const b = randomBytes(n);
+      blobs.set(path, b);
+      return { path, bytes: n, sha256: sha(b) };
+    };
+    const files = [
+      ...videoBytes.map((n, i) => ({
+        ...file(`${id}/video/h264/r${i}.mp4`, n),
+        kind: "video",
+        codec: "h264",
+        resolution: "1280x720",
+        bitrateKbps: 500 * 2 ** i,
+        vmaf: 50 + 40 * (1 - 2 ** -i),
+      })),
+      { ...file(`${id}/audio/aac/en.mp4`, 30_000), kind: "audio", codec: "aac", bitrateKbps: 128 },
+    ];
+    return mustParse("Title", {
+      apiVersion: "cdn.edgefleet.dev/v1alpha1",
+      kind: "Title",
+      metadata: { name: id, namespace: ns },
+      spec: { id, regions: [region], durationSeconds: 600, files },
+    }) as Title;
+  }
+
+  function cluster(name: string, servers: number, bandwidthCap: string, httpPort: number): OCACluster {
+    return mustParse("OCACluster", {
+      apiVersion: "cdn.edgefleet.dev/v1alpha1",
+      kind: "OCACluster",
+      metadata: { name, namespace: ns },
+      spec: {
+        region,
+        site: { type: "embedded", isp: "Loopback Telecom", asn: 64500 },
+        location: { lat: 52.37, lon: 4.9 },
+        serverClasses: [{ name: "storage", storage: "1Gi", throughput: "10Gbps" }],
+        // Nothing listens at the peers' addresses: every file falls back to the origin.
+        servers: Array.from({ length: servers }, (_, i) => ({
+          name: `s0${i + 1}`,
+          node: `${name}-s0${i + 1}`,
+          class: "storage",
+          ipv4: `127.0.0.${11 + i}`,
+        })),
+        prefixes: [],
+        fill: {
+          window: { start: "02:00", end: "06:00", timeZone: "UTC" },
+          bandwidthCap,
+          sources: { origin: origin.url },
+        },
+        edge: { image: "edgefleet-edge:test", httpPort, httpsPort: httpPort + 1, tlsSecret: "edge-tls" },
+      },
+    }) as OCACluster;
+  }
+
+  /** What the operator does: HCA over the region's catalog, written as a Placement. */
+  async function placeAndApply(c: OCACluster) {
+    const catalog = regionCatalog(region, titles, popularity);
+    const servers = c.spec.servers.flatMap((s) => clusterServer(c, s.name) ?? []);
+    const { plan } = planHca({
+      cluster: c.metadata.name,
+      catalogGeneration: catalog.generation,
+      servers,
+      catalog: catalog.files,
+    });
+    const name = `${c.metadata.name}-${catalog.generation}`
+      .toLowerCase()
+      .replace(/[^a-z0-9.-]/g, "-")
+      .slice(0, 63);
+    await apply({
+      apiVersion: "cdn.edgefleet.dev/v1alpha1",
+      kind: "Placement",
+      metadata: { name, namespace: ns },
+      spec: {
+        cluster: plan.cluster,
+        catalogGeneration: plan.catalogGeneration,
+        cutoff: plan.cutoff,
+        servers: plan.servers,
+      },
+    });
+    const assignment = assign(plan, catalog.files, servers);
+    const pathOf = new Map(titles.flatMap((t) => t.spec.files.map((f) => [fileKey(t.spec.id, f.path), f.path])));
+    const filesOf = (server: string) => assignment.filesOf(server).map((k) => pathOf.get(k) ?? `?${k}`);
+    return { ref: `${ns}/${name}`, name, filesOf, stored: assignment.stored };
+  }
+
+  const apply = (obj: unknown) =>
+    kubectlOk(["apply", "--server-side", "--field-manager=edge-test", "-f", "-"], JSON.stringify(obj));
+
+  /** Files on disk, each checked against the origin's bytes by sha256. */
+  async function onDisk(content: string): Promise<string[]> {
+    const paths = [...(await scanContent(content)).keys()].sort();
+    for (const p of paths) expect(sha(await readFile(join(content, p))), p).toBe(sha(blobs.get(p) ?? Buffer.alloc(0)));
+    return paths;
+  }
+
+  beforeAll(async () => {
+    titles = [
+      title("alpha", [60_000, 120_000, 240_000]),
+      title("bravo", [50_000, 100_000]),
+      title("charlie", [70_000, 140_000, 280_000]),
+      title("delta", [40_000, 80_000]),
+      title("echo", [90_000]),
+      title("big", [6 * 1024 * 1024]),
+    ];
+    const originRoot = join(dir, "origin");
+    for (const [p, b] of blobs) {
+      await mkdir(dirname(join(originRoot, p)), { recursive: true });
+      await writeFile(join(originRoot, p), b);
+    }
+    origin = await startOrigin(originRoot);
+    await writeFile(secretPath(), `${SECRET}\n`);
+    popularity = mustParse("Popularity", {
+      apiVersion: "cdn.edgefleet.dev/v1alpha1",
+      kind: "Popularity",
+      metadata: { name: region, namespace: ns },
+      spec: {
+        region,
+        catalogGeneration: "day-1",
+        demand: { alpha: 9000, bravo: 5000, charlie: 3000, delta: 700, big: 10 },
+      },
+    }) as Popularity;
+    for (const t of titles) await apply(t);
+    await apply(popularity);
+    edgeA = cluster("edge-a", 3, "10Gbps", await freePort());
+    await apply(edgeA);
+    placementA = await placeAndApply(edgeA);
+  });
+  afterAll(() => origin?.stop());
+
+  it("each server fills exactly the files assign() gives it, from the origin, byte-exact", async () => {
+    const [c, p] = [edgeA, placementA];
+    const union = new Set<string>();
+    for (const s of c.spec.servers) {
+      const content = join(dir, `fill-${s.name}`);
+      const r = await agent([
+        "fill",
+        "--placement",
+        p.ref,
+        "--server",
+        s.name,
+        "--content",
+        content,
+        "--secret",
+        secretPath(),
+      ]).done;
+      expect(r.code, r.stderr).toBe(0);
+      const want = p.filesOf(s.name).sort();
+      expect(want.length).toBeGreaterThan(0);
+      const report = JSON.parse(r.stdout);
+      expect(report.server).toBe(s.name);
+      expect(report.filled.files).toBe(want.length);
+      expect(report.failed.files).toBe(0);
+      expect(await onDisk(content)).toEqual(want);
+      for (const f of want) union.add(f);
+    }
+    expect(union.size).toBe(p.stored);
+  });
+
+  it("a fill killed with SIGKILL mid-file resumes with a Range request and publishes the exact file", async () => {
+    const c = cluster("edge-slow", 1, "16Mbps", await freePort());
+    await apply(c);
+    const p = await placeAndApply(c);
+    const big = titles.find((t) => t.spec.id === "big")?.spec.files.find((f) => f.kind === "video");
+    if (!big) throw new Error("no big file");
+    expect(p.filesOf("s01")).toContain(big.path);
+    const content = join(dir, "fill-slow");
+    const part = partialPath(content, big);
+    const args = ["fill", "--placement", p.ref, "--server", "s01", "--content", content];
+
+    const requestsBefore = origin.requests.length;
+    const killed = agent(args);
+    await eventually(
+      async () => (((await stat(part).catch(() => undefined))?.size ?? 0) >= 1024 * 1024 ? true : undefined),
+      "1 MiB of the big file",
+    );
+    killed.child.kill("SIGKILL");
+    expect((await killed.done).signal).toBe("SIGKILL");
+    const cut = (await stat(part)).size;
+    expect(cut).toBeLessThan(big.bytes);
+    await expect(stat(join(content, big.path))).rejects.toThrow(/ENOENT/);
+
+    await kubectlOk([
+      "patch",
+      "ocacluster",
+      "edge-slow",
+      "-n",
+      ns,
+      "--type=merge",
+      "-p",
+      '{"spec":{"fill":{"bandwidthCap":"10Gbps"}}}',
+    ]);
+    const r = await agent(args).done;
+    expect(r.code, r.stderr).toBe(0);
+    const bigRequests = origin.requests.slice(requestsBefore).filter((q) => q.path === `/${big.path}`);
+    expect(bigRequests.map((q) => q.range)).toEqual(["", `bytes=${cut}-`]);
+    expect(await onDisk(content)).toEqual(p.filesOf("s01").sort());
+  });
+
+  it("evict refuses before promotion; once the Placement is Active it removes only what it does not name", async () => {
+    const c = cluster("edge-ev", 2, "10Gbps", await freePort());
+    await apply(c);
+    const p = await placeAndApply(c);
+    const content = join(dir, "fill-ev");
+    const fill = await agent([
+      "fill",
+      "--placement",
+      p.ref,
+      "--server",
+      "s02",
+      "--content",
+      content,
+      "--secret",
+      secretPath(),
+    ]).done;
+    expect(fill.code, fill.stderr).toBe(0);
+    const stale = "old-title/video/h264/r0.mp4";
+    await mkdir(dirname(join(content, stale)), { recursive: true });
+    await writeFile(join(content, stale), "from a superseded placement");
+    const evict = ["evict", "--placement", p.ref, "--server", "s02", "--content", content];
+
+    const early = await agent(evict).done;
+    expect(early.code).toBe(2);
+    expect(early.stderr).toContain("status.phase is unset, not Active");
+    expect((await scanContent(content)).has(stale)).toBe(true);
+
+    await kube.apply(
+      PlacementKind,
+      {
+        apiVersion: "cdn.edgefleet.dev/v1alpha1",
+        kind: "Placement",
+        metadata: { name: p.name, namespace: ns },
+        status: { phase: "Active" },
+      },
+      "edge-test",
+      { subresource: "status" },
+    );
+    const r = await agent(evict).done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).evicted).toEqual({ files: 1, bytes: "from a superseded placement".length });
+    expect(await onDisk(content)).toEqual(p.filesOf("s02").sort());
+  });
+
+  it.each([
+    {
+      name: "a server the Placement does not have",
+      server: "s09",
+      ref: () => placementA.ref,
+      want: '--server: "s09" is not among',
+    },
+    {
+      name: "a Placement that does not exist",
+      server: "s01",
+      ref: () => `${ns}/nope`,
+      want: `Placement ${ns}/nope not found`,
+    },
+    { name: "a malformed --placement", server: "s01", ref: () => "a/b/c", want: "--placement:" },
+  ])("exits 2 naming the problem: $name", async ({ server, ref, want }) => {
+    const r = await agent(["fill", "--placement", ref(), "--server", server, "--content", join(dir, "x")]).done;
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(want);
+  });
+});
