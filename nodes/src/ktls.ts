@@ -1,8 +1,7 @@
 import { readFile } from "node:fs/promises";
+import type { KtlsState } from "../../operator/src/api/index.js";
 
 export type KtlsMode = "auto" | "required" | "off";
-/** What the heartbeat and the node annotation carry. */
-export type KtlsState = "active" | "unavailable";
 
 export type KtlsProbe = Readonly<{
   /** Upper-layer protocols the kernel has loaded (tcp_available_ulp); "tls" means kTLS can be used. */

@@ -88,7 +88,8 @@ async function main(argv: string[]): Promise<number> {
     case "evict": {
       const ref = parsePlacementRef(need(values.placement, "--placement"));
       const server = need(values.server, "--server");
-      const inputs = await readPlacementInputs(await Kube.connect(), ref);
+      const { inputs, invalid } = await readPlacementInputs(await Kube.connect(), ref);
+      for (const why of invalid) log.warn({ why }, "left out of the catalog, as the operator leaves it out");
       const contentPath = values.content ?? inputs.cluster.spec.edge.contentPath;
       if (mode === "evict") {
         checkPromoted(inputs.placement);
@@ -96,6 +97,7 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${JSON.stringify(report)}\n`);
         return 0;
       }
+      if (values.secret === undefined) log.warn("no --secret to sign peer fetches: filling from the origin only");
       const spec = fillSpecFor(inputs, { server, contentPath, secretPath: values.secret });
       log.info({ placement: `${ref.namespace}/${ref.name}`, server, files: spec.files.length }, "fill starting");
       const report = await runFill(spec, {

@@ -12,11 +12,9 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { partialPath, scanContent } from "../../nodes/src/fill/disk.js";
-import { clusterServer } from "../../nodes/src/fill/from-placement.js";
 import { kernelHasKtls, ktlsState, probeKtls } from "../../nodes/src/ktls.js";
 import { STATUS_LOCATION } from "../../nodes/src/nginx-config.js";
 import { parseServeConfig } from "../../nodes/src/serve/config.js";
-import { KTLS_ANNOTATION, LOAD_ANNOTATION } from "../../nodes/src/serve/heartbeat.js";
 import { kubeHeartbeatWriter, NodeKind, NodeNotFoundError } from "../../nodes/src/serve/kube.js";
 import { startAgent } from "../../nodes/src/serve/serve.js";
 import {
@@ -30,8 +28,19 @@ import {
   startOrigin,
   tempDir,
 } from "../../nodes/test/harness.js";
-import { kinds, mustParse, type OCACluster, type Popularity, type Title } from "../../operator/src/api/index.js";
+import {
+  heartbeatLeaseName,
+  heartbeatOf,
+  kinds,
+  ktlsAnnotation,
+  loadAnnotation,
+  mustParse,
+  type OCACluster,
+  type Popularity,
+  type Title,
+} from "../../operator/src/api/index.js";
 import { fileKey, regionCatalog } from "../../operator/src/catalog/catalog.js";
+import { serversOf } from "../../operator/src/controllers/cluster-plan.js";
 import { PlacementKind } from "../../operator/src/controllers/resources.js";
 import { assign, planHca } from "../../operator/src/placement/index.js";
 import { Kube, type KubeObject } from "../../operator/src/runtime/kube.js";
@@ -100,6 +109,7 @@ describe("serve mode", () => {
   const SIZE = 2 * 1024 * 1024;
   const serveConfig = async (accessLogUdpPort: number, ktls: "auto" | "required" = "auto") => ({
     namespace: ns,
+    cluster: "edge-a",
     ktls,
     contentPath: join(dir, "serve", "content"),
     statusUrl: `http://127.0.0.1:${nginx.settings.statusPort}${STATUS_LOCATION}`,
@@ -131,13 +141,15 @@ describe("serve mode", () => {
 
     const a = agent(["serve", "--config", join(dir, "serve.yaml"), "--node", nodeName, "--server", "s01"]);
     try {
-      const key = { namespace: ns, name: "edge-s01" };
-      const first = await eventually(() => kube.get<Lease>(LeaseKind, key), "Lease edge-s01");
+      const key = { namespace: ns, name: heartbeatLeaseName("edge-a", "s01") };
+      const first = await eventually(() => kube.get<Lease>(LeaseKind, key), `Lease ${key.name}`);
       expect(first.spec.holderIdentity).toBe("s01");
       expect(first.spec.leaseDurationSeconds).toBe(10);
-      expect(first.metadata.labels?.["cdn.edgefleet.dev/server"]).toBe("s01");
-      expect(first.metadata.annotations?.[KTLS_ANNOTATION]).toBe(want);
-      const load = JSON.parse(first.metadata.annotations?.[LOAD_ANNOTATION] ?? "{}");
+      // Read back the way the OCACluster controller and steering read it.
+      expect(heartbeatOf(first)).toMatchObject({ cluster: "edge-a", server: "s01", leaseDurationSeconds: 10 });
+      expect(heartbeatOf(first)?.load?.ktls).toBe(want);
+      expect(first.metadata.annotations?.[ktlsAnnotation]).toBe(want);
+      const load = JSON.parse(first.metadata.annotations?.[loadAnnotation] ?? "{}");
       expect(Object.keys(load).sort()).toEqual([
         "bytesPerSec",
         "connections",
@@ -155,7 +167,7 @@ describe("serve mode", () => {
 
       const node = await eventually(async () => {
         const n = await kube.get(NodeKind, { name: nodeName });
-        return n?.metadata.annotations?.[KTLS_ANNOTATION] === want ? n : undefined;
+        return n?.metadata.annotations?.[ktlsAnnotation] === want ? n : undefined;
       }, "the Node annotated");
       const managers = (node.metadata as { managedFields?: { manager: string; operation: string }[] }).managedFields;
       expect(managers?.map((m) => [m.manager, m.operation])).toContainEqual(["edgefleet-agent", "Apply"]);
@@ -199,8 +211,9 @@ describe("serve mode", () => {
     });
     try {
       expect((await get(`${a.metricsUrl}/readyz`)).status).toBe(status);
-      const lease = await kube.get<Lease>(LeaseKind, { namespace: ns, name: `edge-r-${ktls}-${ulps[0]}` });
-      expect(lease?.metadata.annotations?.[KTLS_ANNOTATION]).toBe(ulps[0] === "tls" ? "active" : "unavailable");
+      const name = heartbeatLeaseName("edge-a", `r-${ktls}-${ulps[0]}`);
+      const lease = await kube.get<Lease>(LeaseKind, { namespace: ns, name });
+      expect(lease?.metadata.annotations?.[ktlsAnnotation]).toBe(ulps[0] === "tls" ? "active" : "unavailable");
     } finally {
       await a.stop();
     }
@@ -274,7 +287,7 @@ describe("fill mode", () => {
   /** What the operator does: HCA over the region's catalog, written as a Placement. */
   async function placeAndApply(c: OCACluster) {
     const catalog = regionCatalog(region, titles, popularity);
-    const servers = c.spec.servers.flatMap((s) => clusterServer(c, s.name) ?? []);
+    const servers = serversOf(c.spec);
     const { plan } = planHca({
       cluster: c.metadata.name,
       catalogGeneration: catalog.generation,

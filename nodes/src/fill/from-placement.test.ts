@@ -9,15 +9,9 @@ import {
 } from "../../../operator/src/api/index.js";
 import { loadSamples, sample } from "../../../operator/src/api/testdata/samples.js";
 import { fileKey, regionCatalog } from "../../../operator/src/catalog/catalog.js";
+import { serversOf } from "../../../operator/src/controllers/cluster-plan.js";
 import { assign, planHca } from "../../../operator/src/placement/index.js";
-import {
-  assignedFiles,
-  checkPromoted,
-  clusterServer,
-  fillSpecFor,
-  type PlacementInputs,
-  placementServers,
-} from "./from-placement.js";
+import { assignedFiles, checkPromoted, fillSpecFor, type PlacementInputs, placementServers } from "./from-placement.js";
 
 const all = loadSamples().map((s) => s.object);
 const titles = all.filter((o) => o.kind === "Title").map((o) => mustParse("Title", o) as Title);
@@ -30,7 +24,7 @@ function placementFor(c: OCACluster): Placement {
   const { plan } = planHca({
     cluster: c.metadata.name,
     catalogGeneration: catalog.generation,
-    servers: c.spec.servers.flatMap((s) => clusterServer(c, s.name) ?? []),
+    servers: serversOf(c.spec),
     catalog: catalog.files,
   });
   return mustParse("Placement", {
@@ -102,10 +96,8 @@ describe("fillSpecFor", () => {
       server: "s02",
       want: /spec\.servers\[\d+\]\.name: "s01" is not a server of OCACluster ams-polder-1/,
     },
-    { name: "peers without a secret", inputs, server: "s01", secretPath: undefined, want: "fill.secretPath:" },
-  ])("refuses: $name", ({ inputs: i, server, want, ...rest }) => {
-    const secretPath = "secretPath" in rest ? rest.secretPath : target.secretPath;
-    expect(() => fillSpecFor(i, { ...target, server, secretPath })).toThrow(want);
+  ])("refuses: $name", ({ inputs: i, server, want }) => {
+    expect(() => fillSpecFor(i, { ...target, server })).toThrow(want);
   });
 
   it("refuses two titles with the same file path: they would overwrite each other on disk", () => {
@@ -121,6 +113,13 @@ describe("fillSpecFor", () => {
       /paths must be unique across titles/,
     );
   });
+});
+
+it("without a secret to sign with, fills from the origin only", () => {
+  const spec = fillSpecFor(inputs, { ...target, secretPath: undefined });
+  expect(spec.sources.peers).toEqual([]);
+  expect(spec.files.every((f) => f.peers.length === 0)).toBe(true);
+  expect(spec.files.map((f) => f.path)).toEqual(fillSpecFor(inputs, target).files.map((f) => f.path));
 });
 
 describe("checkPromoted", () => {

@@ -4,8 +4,9 @@
  * assign() from placement/. Pure: the objects come in, a validated FillSpec comes out.
  */
 import type { OCACluster, Placement, Popularity, Title, TitleFile } from "../../../operator/src/api/index.js";
-import { parseBitsPerSecond, parseBytes } from "../../../operator/src/api/index.js";
+import { parseBitsPerSecond } from "../../../operator/src/api/index.js";
 import { fileKey, regionCatalog } from "../../../operator/src/catalog/catalog.js";
+import { serversOf } from "../../../operator/src/controllers/cluster-plan.js";
 import { assign, type Server } from "../../../operator/src/placement/index.js";
 import { type FillSpec, type FillSpecInput, parseFillSpec, type WantedFile } from "./spec.js";
 
@@ -21,7 +22,7 @@ export type FillTarget = Readonly<{
   /** The OCACluster server name this node is. */
   server: string;
   contentPath: string;
-  /** The cluster's secure-link secret, to sign fetches from peers' nginx. */
+  /** The cluster's secure-link secret, to sign fetches from peers' nginx; without it, origin only. */
   secretPath: string | undefined;
 }>;
 
@@ -33,18 +34,11 @@ export class PlacementMismatchError extends Error {
 const nameOf = (o: { metadata: { namespace?: string | undefined; name: string } }) =>
   o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
 
-/** The placement engine's view of one OCACluster server: capacities from its class. */
-export function clusterServer(cluster: OCACluster, name: string): Server | undefined {
-  const s = cluster.spec.servers.find((x) => x.name === name);
-  const c = cluster.spec.serverClasses.find((x) => x.name === s?.class);
-  if (!s || !c) return undefined; // zod checked that every server's class exists
-  return { name: s.name, storageBytes: parseBytes(c.storage), throughputBitsPerSec: parseBitsPerSecond(c.throughput) };
-}
-
 /** The Placement's servers with their capacities; each must be a server of the cluster. */
 export function placementServers(placement: Placement, cluster: OCACluster): Server[] {
+  const all = serversOf(cluster.spec);
   return placement.spec.servers.map((p, i) => {
-    const s = clusterServer(cluster, p.name);
+    const s = all.find((x) => x.name === p.name);
     if (!s) {
       throw new PlacementMismatchError(
         `Placement ${nameOf(placement)} spec.servers[${i}].name: "${p.name}" is not a server of OCACluster ${nameOf(cluster)}`,
@@ -99,9 +93,14 @@ export function assignedFiles(inputs: PlacementInputs, server: string): { files:
   return { files, servers };
 }
 
+/** Drops peers the spec cannot sign for: without the secret, every file comes from the origin. */
+function reachable(files: readonly WantedFile[], peers: readonly { name: string }[]): WantedFile[] {
+  return files.map((f) => ({ ...f, peers: f.peers.filter((p) => peers.some((x) => x.name === p)) }));
+}
+
 /**
  * The fill of `target.server` for `placement`: its files, the other servers of the Placement as peers
- * (their nginx at ipv4 and edge.httpPort), the origin, and the cap. The cluster's bandwidthCap is for
+ * (their nginx at ipv4 and edge.httpPort; none without a secret to sign with), the origin, and the cap. The cluster's bandwidthCap is for
  * all its servers together and each server's fill Job paces itself alone, so each gets an equal share.
  */
 export function fillSpecFor(inputs: PlacementInputs, target: FillTarget): FillSpec {
@@ -109,7 +108,9 @@ export function fillSpecFor(inputs: PlacementInputs, target: FillTarget): FillSp
   const { files, servers } = assignedFiles(inputs, target.server);
   const port = cluster.spec.edge.httpPort;
   const peers = cluster.spec.servers
-    .filter((s) => s.name !== target.server && servers.some((x) => x.name === s.name))
+    .filter(
+      (s) => target.secretPath !== undefined && s.name !== target.server && servers.some((x) => x.name === s.name),
+    )
     .map((s) => ({ name: s.name, url: `http://${s.ipv4}${port === 80 ? "" : `:${port}`}` }));
   const spec: FillSpecInput = {
     server: target.server,
@@ -117,7 +118,7 @@ export function fillSpecFor(inputs: PlacementInputs, target: FillTarget): FillSp
     bandwidthCap: parseBitsPerSecond(cluster.spec.fill.bandwidthCap) / servers.length,
     secretPath: target.secretPath,
     sources: { origin: cluster.spec.fill.sources.origin, peers },
-    files,
+    files: reachable(files, peers),
   };
   return parseFillSpec(spec);
 }

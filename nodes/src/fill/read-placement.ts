@@ -1,5 +1,5 @@
 /** Reads what fillSpecFor needs from the API server: the Placement, its OCACluster, the Titles, the region's Popularity. */
-import { mustParse, type Popularity } from "../../../operator/src/api/index.js";
+import { mustParse, parseObject } from "../../../operator/src/api/index.js";
 import {
   OCAClusterKind,
   PlacementKind,
@@ -26,11 +26,16 @@ export function parsePlacementRef(s: string): PlacementRef {
   return { namespace, name };
 }
 
-/** Titles and Popularity come from the Placement's namespace; every object is validated with zod. */
+/**
+ * Titles and Popularity come from the Placement's namespace, chosen as the OCACluster controller
+ * chooses them (controllers/ocacluster.ts), or the catalogs would differ: Titles and Popularities
+ * that fail validation are left out (and named in `invalid`); the region's snapshot is the
+ * Popularity named after the region, else the one with the newest catalogGeneration.
+ */
 export async function readPlacementInputs(
   kube: Pick<Kube, "get" | "list">,
   ref: PlacementRef,
-): Promise<PlacementInputs> {
+): Promise<{ inputs: PlacementInputs; invalid: string[] }> {
   const raw = await kube.get<KubeObject>(PlacementKind, ref);
   if (!raw) throw new PlacementRefError(`--placement: Placement ${ref.namespace}/${ref.name} not found`);
   const placement = mustParse("Placement", raw);
@@ -42,23 +47,22 @@ export async function readPlacementInputs(
     );
   }
   const cluster = mustParse("OCACluster", rawCluster);
-  const [titles, pops] = await Promise.all([
+  const [rawTitles, rawPops] = await Promise.all([
     kube.list(TitleKind, { namespace: ref.namespace }),
     kube.list(PopularityKind, { namespace: ref.namespace }),
   ]);
+  const invalid: string[] = [];
+  const valid = <K extends "Title" | "Popularity">(kind: K, items: readonly KubeObject[]) =>
+    items.flatMap((o) => {
+      const r = parseObject(kind, o);
+      if (!r.ok)
+        invalid.push(`${kind} ${o.metadata.name}: ${r.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`);
+      return r.ok ? [r.value] : [];
+    });
   const region = cluster.spec.region;
-  const popularities: Popularity[] = pops.items
-    .map((p) => mustParse("Popularity", p))
-    .filter((p) => p.spec.region === region);
-  if (popularities.length > 1) {
-    throw new PlacementRefError(
-      `namespace ${ref.namespace}: Popularities ${popularities.map((p) => p.metadata.name).join(", ")} all have spec.region ${region}; a region has one`,
-    );
-  }
-  return {
-    placement,
-    cluster,
-    titles: titles.items.map((t) => mustParse("Title", t)),
-    popularity: popularities[0],
-  };
+  const pops = valid("Popularity", rawPops.items).filter((p) => p.spec.region === region);
+  const popularity =
+    pops.find((p) => p.metadata.name === region) ??
+    pops.sort((a, b) => a.spec.catalogGeneration.localeCompare(b.spec.catalogGeneration)).at(-1);
+  return { inputs: { placement, cluster, titles: valid("Title", rawTitles.items), popularity }, invalid };
 }

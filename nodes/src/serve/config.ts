@@ -1,11 +1,15 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { dnsLabel } from "../../../operator/src/api/index.js";
 import { describeIssues } from "../validate.js";
 
 /** serve mode's settings: one ConfigMap for the whole DaemonSet; the node name comes from the pod (--node). */
 export const ServeConfig = z.object({
+  /** Where the heartbeat Leases go: the OCACluster's namespace. */
   namespace: z.string().min(1),
+  /** The OCACluster this DaemonSet serves; the heartbeat Lease is named and labelled by it. */
+  cluster: dnsLabel,
   ktls: z.enum(["auto", "required", "off"]),
   contentPath: z.string().regex(/^\//, "must be an absolute path"),
   /** nginx's stub_status, on loopback. */

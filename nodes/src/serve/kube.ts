@@ -1,10 +1,10 @@
+import { type HeartbeatLease, ktlsAnnotation } from "../../../operator/src/api/index.js";
 import type { Kind, Kube } from "../../../operator/src/runtime/kube.js";
 import { LeaseKind } from "../../../operator/src/runtime/leader.js";
-import { KTLS_ANNOTATION, type LeaseObject } from "./heartbeat.js";
 
 /** The two writes serve mode makes; narrow so the loop does not know about the API client. */
 export interface HeartbeatWriter {
-  applyLease(lease: LeaseObject): Promise<void>;
+  applyLease(lease: HeartbeatLease): Promise<void>;
   annotateNode(nodeName: string, ktls: string): Promise<void>;
 }
 
@@ -34,7 +34,7 @@ export function kubeHeartbeatWriter(kube: Pick<Kube, "apply" | "get">): Heartbea
       try {
         await kube.apply(
           NodeKind,
-          { apiVersion: "v1", kind: "Node", metadata: { name, annotations: { [KTLS_ANNOTATION]: ktls } } },
+          { apiVersion: "v1", kind: "Node", metadata: { name, annotations: { [ktlsAnnotation]: ktls } } },
           FIELD_MANAGER,
         );
       } catch (err) {

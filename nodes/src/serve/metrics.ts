@@ -1,8 +1,8 @@
-import type { Load } from "./heartbeat.js";
+import type { EdgeLoad } from "../../../operator/src/api/index.js";
 import type { StubStatus } from "./stub-status.js";
 
 export type MetricsInput = Readonly<{
-  load: Load;
+  load: EdgeLoad;
   nginx: StubStatus | undefined;
   bytesSentTotal: number;
   requestsByClass: ReadonlyMap<string, number>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseAccessLine } from "./access-log.js";
 import { parseServeConfig } from "./config.js";
-import { computeLoad, heartbeatLease, microTime, type Sample } from "./heartbeat.js";
+import { computeLoad, type Sample } from "./heartbeat.js";
 import { renderMetrics } from "./metrics.js";
 import { parseStubStatus } from "./stub-status.js";
 
@@ -48,22 +48,6 @@ describe("computeLoad", () => {
   });
 });
 
-describe("heartbeatLease", () => {
-  it("carries holder, renew time, load and kTLS state", () => {
-    const load = { connections: 1, bytesPerSec: 2, diskUsedBytes: 3, diskTotalBytes: 4, ktls: "active" as const };
-    const l = heartbeatLease("oca-1", "edge", load, new Date("2026-11-01T12:00:00.123Z"), 30);
-    expect(l.metadata.name).toBe("edge-oca-1");
-    expect(l.spec).toEqual({
-      holderIdentity: "oca-1",
-      leaseDurationSeconds: 30,
-      renewTime: "2026-11-01T12:00:00.123000Z",
-    });
-    expect(l.metadata.annotations["cdn.edgefleet.dev/ktls"]).toBe("active");
-    expect(JSON.parse(l.metadata.annotations["cdn.edgefleet.dev/load"] ?? "")).toEqual(load);
-  });
-  it("MicroTime has six fractional digits", () => expect(microTime(new Date(0))).toBe("1970-01-01T00:00:00.000000Z"));
-});
-
 describe("renderMetrics", () => {
   it("exposes Prometheus text", () => {
     const text = renderMetrics({
@@ -91,9 +75,11 @@ describe("parseServeConfig", () => {
     { name: "bad ktls", over: { ktls: "yes" }, field: "serve.ktls" },
     { name: "https status url", over: { statusUrl: "https://127.0.0.1/x" }, field: "serve.statusUrl" },
     { name: "port 0", over: { metricsPort: 0 }, field: "serve.metricsPort" },
+    { name: "cluster not a DNS label", over: { cluster: "Edge_A" }, field: "serve.cluster" },
   ])("rejects $name, naming $field", ({ over, field }) => {
     const base = {
       namespace: "edge",
+      cluster: "edge-a",
       ktls: "auto",
       contentPath: "/data",
       statusUrl: "http://127.0.0.1:8081/nginx_status",

@@ -1,10 +1,11 @@
 import { statfs } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
+import { type EdgeLoad, heartbeatLease } from "../../../operator/src/api/index.js";
 import { type KtlsProbe, ktlsReadiness, ktlsState, type Readiness } from "../ktls.js";
 import { AccessLogCounter } from "./access-log.js";
 import type { ServeConfig } from "./config.js";
-import { computeLoad, heartbeatLease, type Load, type Sample } from "./heartbeat.js";
+import { computeLoad, type Sample } from "./heartbeat.js";
 import type { HeartbeatWriter } from "./kube.js";
 import { renderMetrics } from "./metrics.js";
 import { readStubStatus, type StubStatus } from "./stub-status.js";
@@ -34,7 +35,7 @@ export function readiness(nginx: StubStatus | undefined, ktls: Readiness): Readi
 export async function startAgent(cfg: ServeConfig, deps: ServeDeps): Promise<Agent> {
   const counter = await AccessLogCounter.listen(cfg.accessLogUdpPort);
   let prev: Sample | undefined;
-  let state: { load: Load; nginx: StubStatus | undefined; ready: Readiness } | undefined;
+  let state: { load: EdgeLoad; nginx: StubStatus | undefined; ready: Readiness } | undefined;
   let failures = 0;
   let annotated: string | undefined;
 
@@ -60,7 +61,14 @@ export async function startAgent(cfg: ServeConfig, deps: ServeDeps): Promise<Age
     state = { load, nginx, ready: readiness(nginx, ktlsReadiness(cfg.ktls, probe)) };
     try {
       await deps.writer.applyLease(
-        heartbeatLease(deps.server, cfg.namespace, load, deps.now(), cfg.leaseDurationSeconds),
+        heartbeatLease({
+          namespace: cfg.namespace,
+          cluster: cfg.cluster,
+          server: deps.server,
+          load,
+          now: deps.now(),
+          leaseDurationSeconds: cfg.leaseDurationSeconds,
+        }),
       );
       if (annotated !== ktls) {
         await deps.writer.annotateNode(deps.nodeName, ktls);
