@@ -21,7 +21,7 @@ import { parsePlacementRef, readPlacementInputs } from "./fill/read-placement.js
 import { runEvict, runFill } from "./fill/run.js";
 import { probeKtls } from "./ktls.js";
 import { renderNginxConf, renderSecretInclude } from "./nginx-config.js";
-import { loadServeConfig } from "./serve/config.js";
+import { loadServeConfig, serverFor } from "./serve/config.js";
 import { kubeHeartbeatWriter } from "./serve/kube.js";
 import { startAgent } from "./serve/serve.js";
 
@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
       out: { type: "string" },
       config: { type: "string" },
       node: { type: "string" },
-      /** The OCACluster server name; serve defaults it to the node's name. */
+      /** The OCACluster server name; serve looks it up by node name in serve.yaml when absent. */
       server: { type: "string" },
       placement: { type: "string" },
       /** The content disk as mounted in the fill Job; defaults to the OCACluster's spec.edge.contentPath. */
@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
       const node = need(values.node, "--node");
       const cfg = await loadServeConfig(need(values.config, "--config"));
       const agent = await startAgent(cfg, {
-        server: values.server ?? node,
+        server: serverFor(cfg, node, values.server),
         nodeName: node,
         writer: kubeHeartbeatWriter(await Kube.connect()),
         probeKtls: () => probeKtls(),

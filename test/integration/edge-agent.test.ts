@@ -110,6 +110,7 @@ describe("serve mode", () => {
   const serveConfig = async (accessLogUdpPort: number, ktls: "auto" | "required" = "auto") => ({
     namespace: ns,
     cluster: "edge-a",
+    servers: { [nodeName]: "s01" },
     ktls,
     contentPath: join(dir, "serve", "content"),
     statusUrl: `http://127.0.0.1:${nginx.settings.statusPort}${STATUS_LOCATION}`,
@@ -139,7 +140,7 @@ describe("serve mode", () => {
     // This machine's kernel has no tls module: the state the agent reports must say so.
     if (!kernelHasKtls(probe)) expect(want).toBe("unavailable");
 
-    const a = agent(["serve", "--config", join(dir, "serve.yaml"), "--node", nodeName, "--server", "s01"]);
+    const a = agent(["serve", "--config", join(dir, "serve.yaml"), "--node", nodeName]);
     try {
       const key = { namespace: ns, name: heartbeatLeaseName("edge-a", "s01") };
       const first = await eventually(() => kube.get<Lease>(LeaseKind, key), `Lease ${key.name}`);

@@ -10,6 +10,8 @@ export const ServeConfig = z.object({
   namespace: z.string().min(1),
   /** The OCACluster this DaemonSet serves; the heartbeat Lease is named and labelled by it. */
   cluster: dnsLabel,
+  /** Node name → OCACluster server name, so one ConfigMap serves every pod of the DaemonSet. */
+  servers: z.record(z.string().min(1), dnsLabel).default({}),
   ktls: z.enum(["auto", "required", "off"]),
   contentPath: z.string().regex(/^\//, "must be an absolute path"),
   /** nginx's stub_status, on loopback. */
@@ -35,6 +37,18 @@ export function parseServeConfig(input: unknown): ServeConfig {
   if (!r.success)
     throw new ServeConfigError(`invalid serve config: ${describeIssues("serve", r.error)}`, { cause: r.error });
   return r.data;
+}
+
+/** The server this pod is: --server when given, else its node's entry in `servers`. */
+export function serverFor(cfg: ServeConfig, node: string, override: string | undefined): string {
+  if (override !== undefined) return override;
+  const s = cfg.servers[node];
+  if (s === undefined) {
+    throw new ServeConfigError(
+      `--node: node ${JSON.stringify(node)} is not in serve.servers of cluster ${cfg.cluster}; pass --server or add it`,
+    );
+  }
+  return s;
 }
 
 export async function loadServeConfig(path: string): Promise<ServeConfig> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseAccessLine } from "./access-log.js";
-import { parseServeConfig } from "./config.js";
+import { parseServeConfig, serverFor } from "./config.js";
 import { computeLoad, type Sample } from "./heartbeat.js";
 import { renderMetrics } from "./metrics.js";
 import { parseStubStatus } from "./stub-status.js";
@@ -88,4 +88,23 @@ describe("parseServeConfig", () => {
     };
     expect(() => parseServeConfig({ ...base, ...over })).toThrow(`${field}:`);
   });
+});
+
+describe("serverFor", () => {
+  const cfg = parseServeConfig({
+    namespace: "edge",
+    cluster: "edge-a",
+    servers: { "node-1.example": "s01" },
+    ktls: "auto",
+    contentPath: "/data",
+    statusUrl: "http://127.0.0.1:8081/nginx_status",
+    accessLogUdpPort: 5514,
+    metricsPort: 9100,
+  });
+  it.each([
+    { name: "node in the map", node: "node-1.example", override: undefined, want: "s01" },
+    { name: "--server wins", node: "node-1.example", override: "s07", want: "s07" },
+  ])("$name → $want", ({ node, override, want }) => expect(serverFor(cfg, node, override)).toBe(want));
+  it("a node the map does not name is an error naming --node", () =>
+    expect(() => serverFor(cfg, "node-9", undefined)).toThrow(/--node: node "node-9" is not in serve.servers/));
 });
