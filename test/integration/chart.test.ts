@@ -1,0 +1,386 @@
+/**
+ * The Helm chart, all with the real tools: helm lint and template (and a bad value failing with the
+ * field named), kubeconform validating the sample CRs offline against JSON schemas made from our
+ * CRDs, a server-side dry run of every rendered object on the real API server, and a real install:
+ * the Deployments, their ServiceAccounts and what RBAC lets each account do, then a clean uninstall.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
+import { ensureBinaries } from "../../hack/local-cluster.js";
+import { repoRoot } from "../../operator/src/api/testdata/samples.js";
+import { eventually, kubeconfig, kubectl, kubectlOk } from "./kube.js";
+
+const run = promisify(execFile);
+const chart = join(repoRoot, "charts/edgefleet");
+const id = `${process.pid}-${Date.now().toString(36)}`.slice(-10);
+const release = `ef-${id}`;
+const ns = `chart-${id}`;
+const dryNs = `chart-dry-${id}`;
+
+type Result = Readonly<{ code: number; stdout: string; stderr: string }>;
+let bins: { helm: string; kubeconform: string };
+let work: string;
+
+/** Runs a binary; never throws on a non-zero exit. */
+async function exec(bin: string, args: readonly string[], input?: string): Promise<Result> {
+  const child = run(bin, args, {
+    maxBuffer: 64 << 20,
+    // helm keeps its cache and config in these; keep them out of $HOME.
+    env: { ...process.env, HELM_CACHE_HOME: join(work, "helm-cache"), HELM_CONFIG_HOME: join(work, "helm-config") },
+  });
+  if (input !== undefined) child.child.stdin?.end(input);
+  try {
+    const { stdout, stderr } = await child;
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? String(err) };
+  }
+}
+const helm = (...args: string[]) => exec(bins.helm, args);
+const ok = (r: Result, what: string) => {
+  if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr.trim()}`);
+  return r.stdout;
+};
+
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec?: Record<string, unknown>;
+  rules?: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[];
+};
+const docs = (text: string): Obj[] =>
+  parseAllDocuments(text)
+    .map((d) => d.toJS() as Obj | null)
+    .filter((o): o is Obj => o !== null);
+
+beforeAll(async () => {
+  bins = await ensureBinaries(["helm", "kubeconform"]);
+  work = await mkdtemp(join(tmpdir(), "edgefleet-chart-"));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe("helm lint and template", () => {
+  it("lints clean", async () => {
+    const out = ok(await helm("lint", "--strict", chart), "helm lint");
+    expect(out).toContain("0 chart(s) failed");
+  });
+
+  it("renders the operator, steering and agent objects with the flags the CLI takes", async () => {
+    const objs = docs(ok(await helm("template", release, chart, "-n", ns), "helm template"));
+    const names = objs.map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        `Deployment/${release}-edgefleet-operator`,
+        `Deployment/${release}-edgefleet-steering`,
+        `Service/${release}-edgefleet-operator-metrics`,
+        `Service/${release}-edgefleet-steering`,
+        `ServiceAccount/edgefleet-agent`,
+        `ClusterRole/${release}-edgefleet-operator`,
+        `Role/${release}-edgefleet-operator-leader-election`,
+        `PodDisruptionBudget/${release}-edgefleet-steering`,
+      ]),
+    );
+    // One operator replica by default: no PDB that would block every drain.
+    expect(names).not.toContain(`PodDisruptionBudget/${release}-edgefleet-operator`);
+    type Pod = { template: { spec: { containers: { args: string[]; securityContext: object }[] } } };
+    const op = objs.find((o) => o.metadata.name === `${release}-edgefleet-operator` && o.kind === "Deployment");
+    const c = (op?.spec as Pod | undefined)?.template.spec.containers[0];
+    expect(c?.args).toEqual([
+      "operator",
+      "--identity=$(POD_NAME)",
+      `--lease-namespace=${ns}`,
+      "--lease-name=edgefleet-operator",
+      "--health-port=8081",
+      "--agent-service-account=edgefleet-agent",
+      "--url-signing-secret=edgefleet-url-signing",
+      "--log-level=info",
+    ]);
+    expect(c?.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      privileged: false,
+      capabilities: { drop: ["ALL"] },
+    });
+  });
+
+  it("watching one namespace renders Roles there instead of ClusterRoles, and a PDB with >1 operator", async () => {
+    const objs = docs(
+      ok(
+        await helm(
+          "template",
+          release,
+          chart,
+          "-n",
+          ns,
+          "--set",
+          "watchNamespace=fleet",
+          "--set",
+          "operator.replicas=2",
+          "--set",
+          "steering.trustedProxies={10.0.0.0/8,2001:db8::/32}",
+        ),
+        "helm template",
+      ),
+    );
+    const kinds = (name: string) => objs.filter((o) => o.metadata.name === name).map((o) => o.kind);
+    expect(kinds(`${release}-edgefleet-operator`).sort()).toEqual([
+      "Deployment",
+      "PodDisruptionBudget",
+      "Role",
+      "RoleBinding",
+      "ServiceAccount",
+    ]);
+    expect(
+      objs.find((o) => o.kind === "Role" && o.metadata.name === `${release}-edgefleet-operator`)?.metadata.namespace,
+    ).toBe("fleet");
+    expect(
+      objs.find((o) => o.kind === "ServiceAccount" && o.metadata.name === "edgefleet-agent")?.metadata.namespace,
+    ).toBe("fleet");
+    const steering = objs.find((o) => o.kind === "Deployment" && o.metadata.name === `${release}-edgefleet-steering`);
+    expect(JSON.stringify(steering)).toContain('"--trusted-proxy=10.0.0.0/8","--trusted-proxy=2001:db8::/32"');
+  });
+
+  it.each([
+    { set: "operator.replicas=two", field: "/operator/replicas" },
+    { set: "steering.trustedProxies={not-a-cidr}", field: "/steering/trustedProxies/0" },
+    { set: "logLevel=loud", field: "/logLevel" },
+    { set: "urlSigning.secretName=Not_A_Name", field: "/urlSigning/secretName" },
+    { set: "operator.replicaz=2", field: "replicaz" },
+    { set: "steering.healthPort=8080", field: "steering.healthPort" },
+    { set: "agent.namespaces={a,b},watchNamespace=a", field: "agent.namespaces" },
+  ])("rejects $set naming $field", async ({ set, field }) => {
+    const r = await helm("template", release, chart, "--set", set);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(field);
+  });
+});
+
+describe("kubeconform, offline, against schemas made from our CRDs", () => {
+  let schemaDir: string;
+  const kubeconform = (files: string[]) =>
+    exec(bins.kubeconform, [
+      "-strict",
+      "-summary",
+      "-output",
+      "json",
+      "-schema-location",
+      `${schemaDir}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json`,
+      ...files,
+    ]);
+
+  beforeAll(async () => {
+    schemaDir = join(work, "schemas");
+    await run("mkdir", ["-p", schemaDir]);
+    const crdDir = join(repoRoot, "crds");
+    for (const f of (await readdir(crdDir)).filter((f) => f.endsWith(".yaml"))) {
+      const crd = parse(await readFile(join(crdDir, f), "utf8")) as CRD;
+      for (const v of crd.spec.versions) {
+        const file = `${crd.spec.names.kind.toLowerCase()}_${v.name}.json`;
+        await writeFile(join(schemaDir, file), JSON.stringify(toJsonSchema(v.schema.openAPIV3Schema), null, 1));
+      }
+    }
+  });
+
+  it("accepts every sample in crds/samples", async () => {
+    const dir = join(repoRoot, "crds/samples");
+    const files = (await readdir(dir)).filter((f) => f.endsWith(".yaml")).map((f) => join(dir, f));
+    const r = await kubeconform(files);
+    const report = JSON.parse(r.stdout) as { resources: unknown[]; summary: Record<string, number> };
+    expect(report.resources, r.stdout).toEqual([]); // -output json lists only failures
+    expect(r.code).toBe(0);
+    expect(report.summary.valid).toBeGreaterThanOrEqual(files.length);
+    expect(report.summary.skipped).toBe(0); // every kind found its schema: nothing passed unchecked
+  });
+
+  it.each([
+    { name: "wrong type", field: "/spec/location/lat", edit: (s: Spec) => setIn(s, ["location", "lat"], "north") },
+    { name: "unknown field", field: "/spec/site", edit: (s: Spec) => setIn(s, ["site", "asnn"], 64500) },
+    { name: "bad enum", field: "/spec/site/type", edit: (s: Spec) => setIn(s, ["site", "type"], "datacenter") },
+  ])("rejects an OCACluster with a $name, naming $field", async ({ field, edit }) => {
+    const sample = docs(await readFile(join(repoRoot, "crds/samples/ocaclusters.yaml"), "utf8"))[0] as Obj;
+    edit(sample.spec as Spec);
+    const file = join(work, `invalid-${field.replaceAll("/", "_")}.json`);
+    await writeFile(file, JSON.stringify(sample));
+    const r = await kubeconform([file]);
+    expect(r.code).not.toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      resources: { status: string; validationErrors?: { path: string; msg: string }[] }[];
+    };
+    expect(report.resources[0]?.status).toBe("statusInvalid");
+    expect(report.resources[0]?.validationErrors?.map((e) => e.path)).toContain(field);
+  });
+});
+
+describe("on the real API server", () => {
+  beforeAll(async () => {
+    await kubectlOk(["create", "namespace", dryNs]);
+    await kubectlOk(["create", "namespace", `fleet-${id}`]);
+  });
+  afterAll(async () => {
+    await kubectl(["delete", "namespace", dryNs, `fleet-${id}`, "--wait=false"]);
+  });
+
+  it.each([
+    { name: "defaults", sets: [] as string[] },
+    { name: "one watched namespace, 3 operators", sets: ["watchNamespace=fleet-ID", "operator.replicas=3"] },
+  ])("accepts every rendered object in a server-side dry run ($name)", async ({ sets }) => {
+    const args = ["template", release, chart, "-n", dryNs, "--include-crds"];
+    for (const s of sets) args.push("--set", s.replace("ID", id));
+    const rendered = ok(await helm(...args), "helm template");
+    const r = await kubectl(["apply", "--dry-run=server", "-f", "-"], rendered);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const applied = r.stdout.trim().split("\n");
+    expect(applied).toHaveLength(docs(rendered).length);
+    for (const line of applied) expect(line).toMatch(/ (created|configured|unchanged) \(server dry run\)$/);
+  });
+});
+
+describe("helm install and uninstall", () => {
+  const sa = (name: string, namespace = ns) => `system:serviceaccount:${namespace}:${name}`;
+  const can = async (as: string, verb: string, resource: string, namespace: string | undefined, ...extra: string[]) => {
+    const args = ["auth", "can-i", verb, resource, `--as=${as}`, ...extra];
+    if (namespace) args.push("-n", namespace);
+    const r = await kubectl(args);
+    return r.stdout.trim();
+  };
+
+  beforeAll(async () => {
+    ok(
+      await helm("install", release, chart, "-n", ns, "--create-namespace", "--kubeconfig", kubeconfig()),
+      "helm install",
+    );
+  });
+  afterAll(async () => {
+    await helm("uninstall", release, "-n", ns, "--kubeconfig", kubeconfig());
+    await kubectl(["delete", "namespace", ns, "--wait=false"]);
+  });
+
+  it("creates the operator (1 replica) and steering (2 replicas) Deployments with their ServiceAccounts", async () => {
+    const get = async (name: string) =>
+      JSON.parse(await kubectlOk(["get", "deployment", name, "-n", ns, "-o", "json"])) as {
+        spec: { replicas: number; template: { spec: { serviceAccountName: string } } };
+      };
+    const op = await get(`${release}-edgefleet-operator`);
+    expect(op.spec.replicas).toBe(1);
+    expect(op.spec.template.spec.serviceAccountName).toBe(`${release}-edgefleet-operator`);
+    const st = await get(`${release}-edgefleet-steering`);
+    expect(st.spec.replicas).toBe(2);
+    expect(st.spec.template.spec.serviceAccountName).toBe(`${release}-edgefleet-steering`);
+    for (const name of [`${release}-edgefleet-operator`, `${release}-edgefleet-steering`, "edgefleet-agent"]) {
+      await kubectlOk(["get", "serviceaccount", name, "-n", ns]);
+    }
+    const status = ok(await helm("status", release, "-n", ns, "--kubeconfig", kubeconfig()), "helm status");
+    expect(status).toContain("STATUS: deployed");
+  });
+
+  it.each(
+    [
+      { who: "operator", verb: "create", res: "jobs.batch", want: "yes" },
+      { who: "operator", verb: "delete", res: "jobs.batch", want: "yes" },
+      { who: "operator", verb: "watch", res: "ocaclusters.cdn.edgefleet.dev", want: "yes" },
+      { who: "operator", verb: "patch", res: "ocaclusters.cdn.edgefleet.dev", sub: "status", want: "yes" },
+      { who: "operator", verb: "patch", res: "placements.cdn.edgefleet.dev", sub: "status", want: "yes" },
+      { who: "operator", verb: "create", res: "placements.cdn.edgefleet.dev", want: "yes" },
+      { who: "operator", verb: "create", res: "leases.coordination.k8s.io", want: "yes" },
+      { who: "operator", verb: "update", res: "leases.coordination.k8s.io/edgefleet-operator", want: "yes" },
+      { who: "operator", verb: "update", res: "leases.coordination.k8s.io/someone-else", want: "no" },
+      { who: "operator", verb: "patch", res: "daemonsets.apps", want: "yes" },
+      { who: "operator", verb: "delete", res: "nodes", cluster: true, want: "no" },
+      { who: "operator", verb: "get", res: "secrets", want: "no" },
+      { who: "operator", verb: "update", res: "ocaclusters.cdn.edgefleet.dev", want: "no" },
+      { who: "steering", verb: "list", res: "placements.cdn.edgefleet.dev", want: "yes" },
+      { who: "steering", verb: "watch", res: "leases.coordination.k8s.io", want: "yes" },
+      { who: "steering", verb: "create", res: "jobs.batch", want: "no" },
+      { who: "steering", verb: "patch", res: "ocaclusters.cdn.edgefleet.dev", sub: "status", want: "no" },
+      { who: "agent", verb: "patch", res: "leases.coordination.k8s.io", want: "yes" },
+      { who: "agent", verb: "patch", res: "nodes", cluster: true, want: "yes" },
+      { who: "agent", verb: "get", res: "placements.cdn.edgefleet.dev", want: "yes" },
+      { who: "agent", verb: "create", res: "placements.cdn.edgefleet.dev", want: "no" },
+      { who: "agent", verb: "delete", res: "nodes", cluster: true, want: "no" },
+    ].map((c) => ({ sub: "", cluster: false, ...c })),
+  )("can-i: $who $verb $res $sub → $want", async ({ who, verb, res, sub, cluster, want }) => {
+    const account = who === "agent" ? "edgefleet-agent" : `${release}-edgefleet-${who}`;
+    const extra = sub ? [`--subresource=${sub}`] : [];
+    expect(await can(sa(account), verb, res, cluster ? undefined : ns, ...extra)).toBe(want);
+  });
+
+  it("uninstalls everything it installed, cluster-scoped RBAC included", async () => {
+    ok(await helm("uninstall", release, "-n", ns, "--kubeconfig", kubeconfig()), "helm uninstall");
+    await eventually(async () => {
+      const r = await kubectl([
+        "get",
+        "deployments,services,serviceaccounts,roles,rolebindings",
+        "-n",
+        ns,
+        "-o",
+        "name",
+      ]);
+      const left = r.stdout.split("\n").filter((l) => l.includes(release) || l.includes("edgefleet-agent"));
+      return left.length === 0 ? true : undefined;
+    }, "namespaced objects removed");
+    for (const name of [
+      `${release}-edgefleet-operator`,
+      `${release}-edgefleet-steering`,
+      `${release}-edgefleet-agent-nodes`,
+    ]) {
+      const r = await kubectl(["get", "clusterrole", name]);
+      expect(r.code, name).not.toBe(0);
+      expect(r.stderr).toContain("NotFound");
+    }
+    // CRDs stay (Helm never deletes crds/): deleting them would delete every cluster's objects.
+    await kubectlOk(["get", "crd", "ocaclusters.cdn.edgefleet.dev"]);
+  });
+});
+
+// JSON Schema from a CRD's openAPIV3Schema, as openapi2jsonschema does it for kubeconform: nullable and
+// int-or-string become JSON Schema types, and objects with listed properties refuse unknown ones
+// (structural schemas prune them on the server). CEL rules (x-kubernetes-validations) stay with the API
+// server: test/integration/crds.test.ts covers them.
+type CRD = {
+  spec: { names: { kind: string }; versions: { name: string; schema: { openAPIV3Schema: Schema } }[] };
+};
+type Schema = { [k: string]: unknown };
+type Spec = Record<string, unknown>;
+
+function toJsonSchema(s: Schema): Schema {
+  const out: Schema = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k.startsWith("x-kubernetes-") || k === "nullable") continue;
+    if (k === "properties" || k === "patternProperties") {
+      out[k] = Object.fromEntries(Object.entries(v as Record<string, Schema>).map(([p, ps]) => [p, toJsonSchema(ps)]));
+    } else if (k === "items" || (k === "additionalProperties" && typeof v === "object")) {
+      out[k] = toJsonSchema(v as Schema);
+    } else if (k === "allOf" || k === "anyOf" || k === "oneOf") {
+      out[k] = (v as Schema[]).map(toJsonSchema);
+    } else if (k === "not") {
+      out[k] = toJsonSchema(v as Schema);
+    } else {
+      out[k] = v;
+    }
+  }
+  if (s["x-kubernetes-int-or-string"] === true) {
+    delete out.type;
+    out.anyOf = [{ type: "integer" }, { type: "string" }, ...((out.anyOf as Schema[]) ?? [])];
+  }
+  if (s.nullable === true && typeof out.type === "string") out.type = [out.type, "null"];
+  if (out.properties && out.additionalProperties === undefined && s["x-kubernetes-preserve-unknown-fields"] !== true) {
+    out.additionalProperties = false;
+  }
+  return out;
+}
+
+function setIn(o: Spec, path: string[], value: unknown): void {
+  let cur = o;
+  for (const p of path.slice(0, -1)) cur = cur[p] as Spec;
+  cur[path.at(-1) as string] = value;
+}
