@@ -305,7 +305,9 @@ describe("helm install and uninstall", () => {
       { who: "agent", verb: "patch", res: "leases.coordination.k8s.io", want: "yes" },
       { who: "agent", verb: "patch", res: "nodes", cluster: true, want: "yes" },
       { who: "agent", verb: "get", res: "placements.cdn.edgefleet.dev", want: "yes" },
+      { who: "agent", verb: "list", res: "titles.cdn.edgefleet.dev", want: "yes" },
       { who: "agent", verb: "create", res: "placements.cdn.edgefleet.dev", want: "no" },
+      { who: "agent", verb: "create", res: "jobs.batch", want: "no" },
       { who: "agent", verb: "delete", res: "nodes", cluster: true, want: "no" },
     ].map((c) => ({ sub: "", cluster: false, ...c })),
   )("can-i: $who $verb $res $sub → $want", async ({ who, verb, res, sub, cluster, want }) => {
