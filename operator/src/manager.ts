@@ -6,6 +6,7 @@
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { clusterLabel } from "./api/index.js";
+import { makeEdgeReconciler } from "./controllers/edge.js";
 import { JobKind, makeFillReconciler } from "./controllers/fill.js";
 import { placementLabel } from "./controllers/fill-plan.js";
 import { makeOCAClusterReconciler } from "./controllers/ocacluster.js";
@@ -32,6 +33,8 @@ export type OperatorOptions = Readonly<{
   healthPort: number;
   healthHost?: string;
   agentServiceAccount?: string;
+  /** The Secret (in each cluster's namespace) holding the URL-signing key edge nginx checks. */
+  signingSecret?: string;
   workers?: number;
   now?: () => Date;
 }>;
@@ -64,6 +67,7 @@ export async function startOperator(o: OperatorOptions, signal: AbortSignal): Pr
 
   const queues = {
     cluster: new WorkQueue(),
+    edge: new WorkQueue(),
     title: new WorkQueue(),
     popularity: new WorkQueue(),
     fill: new WorkQueue(),
@@ -74,6 +78,7 @@ export async function startOperator(o: OperatorOptions, signal: AbortSignal): Pr
   };
   clusters.onChange((k) => {
     queues.cluster.add(k);
+    queues.edge.add(k);
     for (const p of placements.list()) {
       if (
         p.metadata.namespace === nsOf(k) &&
@@ -107,11 +112,23 @@ export async function startOperator(o: OperatorOptions, signal: AbortSignal): Pr
     if (p) queues.fill.add(`${nsOf(k)}/${p}`);
   });
 
+  const agentServiceAccount = o.agentServiceAccount ?? "edgefleet-agent";
+  const signingSecret = o.signingSecret ?? "edgefleet-url-signing";
   const controllers: [string, WorkQueue, Reconciler][] = [
     [
       "ocacluster",
       queues.cluster,
       makeOCAClusterReconciler({ kube, clusters, titles, popularities, placements, leases, plan: planHca, now }),
+    ],
+    [
+      "edge",
+      queues.edge,
+      makeEdgeReconciler({
+        kube,
+        clusters,
+        options: { agentServiceAccount, signingSecret },
+        now,
+      }),
     ],
     ["title", queues.title, makeTitleReconciler({ kube, titles, now })],
     ["popularity", queues.popularity, makePopularityReconciler({ kube, popularities, now })],
@@ -123,7 +140,8 @@ export async function startOperator(o: OperatorOptions, signal: AbortSignal): Pr
         placements,
         clusters,
         jobs,
-        agentServiceAccount: o.agentServiceAccount ?? "edgefleet-agent",
+        agentServiceAccount,
+        signingSecret,
         now,
       }),
     ],

@@ -106,6 +106,28 @@ describe("operator", () => {
     expect(c.spec.servers.length).toBe(6);
   });
 
+  it("runs an edge DaemonSet on exactly each cluster's nodes, configured from its spec", async () => {
+    const ds = await eventually(async () => {
+      const r = await kubectl(["get", "daemonset", "edge-ams-polder-1", "-n", ns, "-o", "json"]);
+      return r.code === 0 ? JSON.parse(r.stdout) : undefined;
+    }, "the edge DaemonSet");
+    const terms = ds.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+    const ams = clusters.find((c) => c.metadata.name === "ams-polder-1");
+    const want = ((ams?.spec ?? {}) as { servers?: { node: string }[] }).servers?.map((s) => s.node);
+    const nodes = terms.nodeSelectorTerms.map(
+      (t: { matchFields: { values: string[] }[] }) => t.matchFields[0]?.values[0],
+    );
+    expect(nodes).toEqual(want);
+    expect(ds.spec.template.spec.hostNetwork).toBe(true);
+    const cm = await json(["get", "configmap", "edge-ams-polder-1"]);
+    expect(JSON.parse(cm.data["edge.yaml"])).toMatchObject({ ktls: "auto", contentPath: "/var/lib/edgefleet/content" });
+    await eventually(async () => {
+      const o = await json(["get", "oca", "ams-polder-1"]);
+      const cs: { type: string; status: string }[] = o.status?.conditions ?? [];
+      return cs.some((c) => c.type === "EdgeConfigured" && c.status === "True") ? true : undefined;
+    }, "EdgeConfigured=True");
+  });
+
   it("creates a Placement per cluster, fills it with one Job per server, and makes it Active", async () => {
     const active = await eventually(
       async () => {

@@ -1,5 +1,7 @@
 /** Reads what fillSpecFor needs from the API server: the Placement, its OCACluster, the Titles, the region's Popularity. */
+
 import { mustParse, parseObject } from "../../../operator/src/api/index.js";
+import { regionPopularity } from "../../../operator/src/catalog/catalog.js";
 import {
   OCAClusterKind,
   PlacementKind,
@@ -29,8 +31,8 @@ export function parsePlacementRef(s: string): PlacementRef {
 /**
  * Titles and Popularity come from the Placement's namespace, chosen as the OCACluster controller
  * chooses them (controllers/ocacluster.ts), or the catalogs would differ: Titles and Popularities
- * that fail validation are left out (and named in `invalid`); the region's snapshot is the
- * Popularity named after the region, else the one with the newest catalogGeneration.
+ * that fail validation are left out (and named in `invalid`); the region's snapshot is picked by
+ * regionPopularity, the same function the operator uses.
  */
 export async function readPlacementInputs(
   kube: Pick<Kube, "get" | "list">,
@@ -59,10 +61,6 @@ export async function readPlacementInputs(
         invalid.push(`${kind} ${o.metadata.name}: ${r.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`);
       return r.ok ? [r.value] : [];
     });
-  const region = cluster.spec.region;
-  const pops = valid("Popularity", rawPops.items).filter((p) => p.spec.region === region);
-  const popularity =
-    pops.find((p) => p.metadata.name === region) ??
-    pops.sort((a, b) => a.spec.catalogGeneration.localeCompare(b.spec.catalogGeneration)).at(-1);
+  const popularity = regionPopularity(valid("Popularity", rawPops.items), cluster.spec.region);
   return { inputs: { placement, cluster, titles: valid("Title", rawTitles.items), popularity }, invalid };
 }

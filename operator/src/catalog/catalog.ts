@@ -21,6 +21,15 @@ export type RegionCatalog = Readonly<{
   generation: string;
 }>;
 
+/** The region's snapshot among Popularity objects: the one named after the region, else the newest generation. */
+export function regionPopularity(pops: readonly Popularity[], region: string): Popularity | undefined {
+  const mine = pops.filter((p) => p.spec.region === region);
+  return (
+    mine.find((p) => p.metadata.name === region) ??
+    mine.sort((a, b) => a.spec.catalogGeneration.localeCompare(b.spec.catalogGeneration)).at(-1)
+  );
+}
+
 /** The key of a file in the catalog and on the ring: "<title id>/<relative path>". */
 export const fileKey = (titleId: string, path: string): string => `${titleId}/${path}`;
 

@@ -233,7 +233,7 @@ export function decide(o: ClusterObservation, plan: (i: PlanInput) => PlanResult
   const old = cluster.status ?? {};
   const status: OCAClusterStatus = {
     observedGeneration: gen,
-    conditions: setConditions(old.conditions ?? [], conditions, now),
+    conditions: setConditions(mine(old.conditions), conditions, now),
     servers: health.map(
       (h): ServerStatus => ({
         name: h.name,
@@ -272,6 +272,10 @@ function lastFillOf(p: Placement): Pick<OCAClusterStatus, "lastFill"> {
   const end = at("Filled");
   return start ? { lastFill: { start, ...(end ? { end } : {}) } } : {};
 }
+
+/** The condition types this controller owns; others (EdgeConfigured) belong to other field managers. */
+const owned = new Set(["Ready", "Placed", "Filled", "Degraded"]);
+const mine = (cs: OCAClusterStatus["conditions"]) => (cs ?? []).filter((c) => owned.has(c.type));
 
 const iso = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
 

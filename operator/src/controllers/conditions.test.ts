@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { setCondition } from "./conditions.js";
+import { holds } from "./status.js";
 
 const t0 = new Date("2026-11-26T00:00:00Z");
 const t1 = new Date("2026-11-26T01:00:00Z");
@@ -18,5 +19,26 @@ describe("setCondition", () => {
     cs = setCondition(cs, { type: "Placed", status: "True", reason: "P", message: "" }, t0);
     cs = setCondition(cs, { type: "Ready", status: "False", reason: "R", message: "" }, t1);
     expect(cs.map((c) => c.type)).toEqual(["Ready", "Placed"]);
+  });
+});
+
+describe("holds", () => {
+  const cond = (type: string, status: "True" | "False") => ({
+    type,
+    status,
+    reason: "R",
+    message: "",
+    lastTransitionTime: "2026-11-26T00:00:00Z",
+  });
+  it("compares only the fields and condition types being written", () => {
+    const current = {
+      phase: "Active",
+      servers: [1],
+      conditions: [cond("Ready", "True"), cond("EdgeConfigured", "True")],
+    };
+    expect(holds(current, { phase: "Active", conditions: [cond("Ready", "True")] })).toBe(true);
+    expect(holds(current, { phase: "Active", conditions: [cond("Ready", "False")] })).toBe(false);
+    expect(holds(current, { phase: "Filling" })).toBe(false);
+    expect(holds(undefined, { phase: "Active" })).toBe(false);
   });
 });

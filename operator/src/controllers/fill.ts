@@ -2,12 +2,12 @@
  * Fill controller: drives each Placement through Pending → Filling → Active (or Superseded) by running
  * one fill Job per server inside the cluster's off-peak window. Deciding is fill-plan.ts.
  */
-import { isDeepStrictEqual } from "node:util";
 import { apiVersion, clusterLabel, type OCACluster, type Placement, parseObject, serverLabel } from "../api/index.js";
 import type { Reconciler } from "../runtime/controller.js";
 import { ApiError, type Kind, type Kube, type KubeObject } from "../runtime/kube.js";
 import { decideFill, type FillJob, type FillStatus, type JobState, placementLabel } from "./fill-plan.js";
 import { PlacementKind } from "./resources.js";
+import { holds } from "./status.js";
 
 export const JobKind: Kind = { group: "batch", version: "v1", kind: "Job", plural: "jobs", namespaced: true };
 /** Its own field manager: the OCACluster controller owns the rest of Placement status. */
@@ -22,6 +22,8 @@ export type FillDeps = Readonly<{
   jobs: Cache;
   /** The ServiceAccount fill pods run as (it must be able to read the API group's objects). */
   agentServiceAccount: string;
+  /** The Secret with the URL-signing key: fills fetch from peer servers with signed URLs. */
+  signingSecret: string;
   now: () => Date;
 }>;
 
@@ -40,7 +42,7 @@ const pick = (s: Placement["status"]): FillStatus => ({
 
 export function makeFillReconciler(d: FillDeps): Reconciler {
   const writeStatus = async (p: Placement, status: FillStatus) => {
-    if (isDeepStrictEqual(JSON.parse(JSON.stringify(pick(p.status))), JSON.parse(JSON.stringify(status)))) return;
+    if (holds(p.status, status)) return;
     const patch = {
       apiVersion,
       kind: "Placement",
@@ -105,11 +107,25 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
                   {
                     name: "fill",
                     image: c.spec.edge.image,
-                    args: ["fill", "--placement", `${req.namespace}/${req.name}`, "--server", j.server],
-                    volumeMounts: [{ name: "content", mountPath: c.spec.edge.contentPath }],
+                    args: [
+                      "fill",
+                      "--placement",
+                      `${req.namespace}/${req.name}`,
+                      "--server",
+                      j.server,
+                      "--secret",
+                      "/etc/edgefleet/signing/key",
+                    ],
+                    volumeMounts: [
+                      { name: "content", mountPath: c.spec.edge.contentPath },
+                      { name: "signing", mountPath: "/etc/edgefleet/signing", readOnly: true },
+                    ],
                   },
                 ],
-                volumes: [{ name: "content", hostPath: { path: c.spec.edge.contentPath, type: "DirectoryOrCreate" } }],
+                volumes: [
+                  { name: "content", hostPath: { path: c.spec.edge.contentPath, type: "DirectoryOrCreate" } },
+                  { name: "signing", secret: { secretName: d.signingSecret } },
+                ],
               },
             },
           },

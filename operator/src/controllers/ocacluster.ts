@@ -13,7 +13,7 @@ import {
   parseObject,
   type Title,
 } from "../api/index.js";
-import { type RegionCatalog, regionCatalog } from "../catalog/catalog.js";
+import { type RegionCatalog, regionCatalog, regionPopularity } from "../catalog/catalog.js";
 import type { PlanInput, PlanResult } from "../placement/index.js";
 import type { Reconciler } from "../runtime/controller.js";
 import { ApiError, type Kube, type KubeObject } from "../runtime/kube.js";
@@ -51,13 +51,7 @@ export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
   const catalogs = new Map<string, { key: string; catalog: RegionCatalog }>();
   const catalogFor = (namespace: string, region: string): RegionCatalog => {
     const titles = valid("Title", d.titles, namespace) as Title[];
-    const pops = (valid("Popularity", d.popularities, namespace) as Popularity[]).filter(
-      (p) => p.spec.region === region,
-    );
-    // The region's snapshot: the object named after the region, else the newest.
-    const pop =
-      pops.find((p) => p.metadata.name === region) ??
-      pops.sort((a, b) => a.spec.catalogGeneration.localeCompare(b.spec.catalogGeneration)).at(-1);
+    const pop = regionPopularity(valid("Popularity", d.popularities, namespace) as Popularity[], region);
     const versionOf = (o: { metadata: object }) => (o.metadata as { resourceVersion?: string }).resourceVersion ?? "";
     const key = [pop ? versionOf(pop) : "", ...titles.map((t) => `${t.metadata.name}@${versionOf(t)}`).sort()].join(
       ",",

@@ -1,0 +1,98 @@
+/**
+ * Edge controller: keeps each OCACluster's edge ConfigMap and DaemonSet (edge-plan.ts) applied, and
+ * reports whether its edge settings render (condition EdgeConfigured, under its own field manager so
+ * it never disturbs the conditions the OCACluster controller owns).
+ */
+
+import { EdgeSettingsError } from "../../../nodes/src/nginx-config.js";
+import { apiVersion, type OCACluster, parseObject } from "../api/index.js";
+import type { Reconciler } from "../runtime/controller.js";
+import type { Kind, Kube, KubeObject } from "../runtime/kube.js";
+import { setCondition } from "./conditions.js";
+import { type EdgeOptions, edgeObjects } from "./edge-plan.js";
+import { OCAClusterKind } from "./resources.js";
+
+export const ConfigMapKind: Kind = {
+  group: "",
+  version: "v1",
+  kind: "ConfigMap",
+  plural: "configmaps",
+  namespaced: true,
+};
+export const DaemonSetKind: Kind = {
+  group: "apps",
+  version: "v1",
+  kind: "DaemonSet",
+  plural: "daemonsets",
+  namespaced: true,
+};
+export const edgeFieldManager = "edgefleet-edge";
+
+export type EdgeDeps = Readonly<{
+  kube: Pick<Kube, "apply">;
+  clusters: { get(key: string): KubeObject | undefined };
+  options: EdgeOptions;
+  now: () => Date;
+}>;
+
+export function makeEdgeReconciler(d: EdgeDeps): Reconciler {
+  return {
+    async reconcile(req, { log }) {
+      const obj = d.clusters.get(`${req.namespace}/${req.name}`);
+      if (!obj || obj.metadata.deletionTimestamp) return {};
+      const parsed = parseObject("OCACluster", obj);
+      if (!parsed.ok) return {}; // the OCACluster controller reports the invalid spec
+      const cluster = parsed.value as OCACluster;
+      const gen = obj.metadata.generation;
+      const owner = [
+        {
+          apiVersion,
+          kind: "OCACluster",
+          name: req.name,
+          uid: obj.metadata.uid ?? "",
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ];
+      let condition: Parameters<typeof setCondition>[1];
+      try {
+        const { configMap, daemonSet } = edgeObjects(cluster, d.options, owner);
+        await d.kube.apply(ConfigMapKind, configMap, edgeFieldManager);
+        await d.kube.apply(DaemonSetKind, daemonSet, edgeFieldManager);
+        condition = {
+          type: "EdgeConfigured",
+          status: "True",
+          reason: "Applied",
+          message: `DaemonSet ${daemonSet.metadata.name}`,
+          observedGeneration: gen,
+        };
+      } catch (err) {
+        if (!(err instanceof EdgeSettingsError)) throw err;
+        log.warn({ err }, "edge settings do not render");
+        condition = {
+          type: "EdgeConfigured",
+          status: "False",
+          reason: "InvalidEdgeSettings",
+          message: err.message,
+          observedGeneration: gen,
+        };
+      }
+      const current = cluster.status?.conditions?.find((c) => c.type === "EdgeConfigured");
+      if (
+        current?.status !== condition.status ||
+        current.message !== condition.message ||
+        current.observedGeneration !== gen
+      ) {
+        const [cond] = setCondition(current ? [current] : [], condition, d.now());
+        const patch = {
+          apiVersion,
+          kind: "OCACluster",
+          metadata: { name: req.name, namespace: req.namespace },
+          status: { conditions: [cond] },
+        };
+        await d.kube.apply(OCAClusterKind, patch, edgeFieldManager, { subresource: "status" });
+      }
+      return {};
+    },
+  };
+}
