@@ -87,6 +87,7 @@ const boundedLoads: Algorithm = {
     const set = storedSet(catalog, list);
     const bound = ((1 + CHBL_EPSILON) * set.bytes) / list.length;
     const used = new Float64Array(list.length);
+    const seen = new Int32Array(list.length).fill(-1);
     const out = new AssignmentBuilder(catalog.length);
     for (let i = 0; i < set.count; i++) {
       const f = catalog[i];
@@ -94,8 +95,13 @@ const boundedLoads: Algorithm = {
       let slot = ring.slot(keyPosition(f.key));
       let chosen = -1;
       let spare = -1;
-      for (let step = 0; step < ring.size && chosen < 0; step++, slot = ring.next(slot)) {
+      // Stop once every server has been seen: a full lap of the ring adds nothing.
+      let distinct = 0;
+      for (let step = 0; step < ring.size && chosen < 0 && distinct < list.length; step++, slot = ring.next(slot)) {
         const j = ring.owner(slot);
+        if (seen[j] === i) continue;
+        seen[j] = i;
+        distinct++;
         const after = (used[j] ?? 0) + f.bytes;
         if (after > (list[j]?.storageBytes ?? 0)) continue;
         if (after <= bound) chosen = j;

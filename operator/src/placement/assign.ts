@@ -115,10 +115,13 @@ export function assign(plan: Plan, catalog: readonly CatalogFile[], servers: rea
     let spare = -1;
     const ring = l.ring;
     let slot = ring.slot(start);
-    for (let step = 0; step < ring.size; step++, slot = ring.next(slot)) {
+    // Stop once every server on the ring has been seen: a full lap of the ring adds nothing.
+    let distinct = 0;
+    for (let step = 0; step < ring.size && distinct < l.servers; step++, slot = ring.next(slot)) {
       const j = ring.owner(slot);
       if (seen[j] === walk) continue;
       seen[j] = walk;
+      distinct++;
       if (holds[j] === i || (storageLeft[j] ?? 0) < bytes) continue;
       const left = l.trafficLeft[j] ?? 0;
       if (left >= traffic) return j;
