@@ -2,17 +2,21 @@
  * The Helm chart, all with the real tools: helm lint and template (and a bad value failing with the
  * field named), kubeconform validating the sample CRs offline against JSON schemas made from our
  * CRDs, a server-side dry run of every rendered object on the real API server, and a real install:
- * the Deployments, their ServiceAccounts and what RBAC lets each account do, then a clean uninstall.
+ * the Deployments, their ServiceAccounts, what RBAC lets each account do, the real operator running
+ * with the operator ServiceAccount's token and never denied, then a clean uninstall.
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { ensureBinaries } from "../../hack/local-cluster.js";
 import { repoRoot } from "../../operator/src/api/testdata/samples.js";
+import { startOperator } from "../../operator/src/manager.js";
+import { Kube } from "../../operator/src/runtime/kube.js";
 import { eventually, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 
 const run = promisify(execFile);
@@ -314,6 +318,104 @@ describe("helm install and uninstall", () => {
     const account = who === "agent" ? "edgefleet-agent" : `${release}-edgefleet-${who}`;
     const extra = sub ? [`--subresource=${sub}`] : [];
     expect(await can(sa(account), verb, res, cluster ? undefined : ns, ...extra)).toBe(want);
+  });
+
+  it("is enough for the real operator: run as the operator's ServiceAccount it leads and reconciles, never denied", async () => {
+    const sampleObjs = async (file: string) =>
+      docs(await readFile(join(repoRoot, "crds/samples", file), "utf8")).map((o) => ({
+        ...o,
+        metadata: { ...o.metadata, namespace: ns },
+      }));
+    const inputs = [
+      ...(await sampleObjs("ocaclusters.yaml")),
+      ...(await sampleObjs("titles.yaml")),
+      ...(await sampleObjs("popularities.yaml")),
+    ];
+    await kubectlOk([
+      "wait",
+      "--for=condition=Established",
+      "--timeout=60s",
+      ...["ocaclusters", "titles", "popularities", "placements"].map((p) => `crd/${p}.cdn.edgefleet.dev`),
+    ]);
+    await kubectlOk(
+      ["apply", "--server-side", "-f", "-"],
+      JSON.stringify({ apiVersion: "v1", kind: "List", items: inputs }),
+    );
+    // The operator's own credentials: a token of the chart's ServiceAccount, not the admin's.
+    const account = `${release}-edgefleet-operator`;
+    const token = (await kubectlOk(["create", "token", account, "-n", ns, "--duration=1h"])).trim();
+    const admin = parse(await readFile(kubeconfig(), "utf8")) as {
+      clusters: { name: string }[];
+      contexts: { name: string; context: { cluster: string; user: string } }[];
+      "current-context": string;
+    };
+    const ctx = admin.contexts.find((c) => c.name === admin["current-context"]);
+    const saConfig = join(work, "operator-sa.kubeconfig");
+    await writeFile(
+      saConfig,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: admin.clusters.filter((c) => c.name === ctx?.context.cluster),
+        users: [{ name: account, user: { token } }],
+        contexts: [{ name: account, context: { cluster: ctx?.context.cluster, user: account } }],
+        "current-context": account,
+      }),
+    );
+    const logged: string[] = [];
+    const log = pino({ level: "info" }, { write: (line: string) => void logged.push(line) });
+    const stop = new AbortController();
+    const op = await startOperator(
+      {
+        kube: await Kube.connect(saConfig),
+        log,
+        namespace: ns, // the ClusterRole covers it; all namespaces would touch other tests' objects
+        identity: "chart-test",
+        leaseNamespace: ns,
+        healthPort: 0,
+        healthHost: "127.0.0.1",
+        agentServiceAccount: "edgefleet-agent",
+      },
+      stop.signal,
+    );
+    try {
+      await eventually(async () => {
+        const r = await kubectl([
+          "get",
+          "lease",
+          "edgefleet-operator",
+          "-n",
+          ns,
+          "-o",
+          "jsonpath={.spec.holderIdentity}",
+        ]);
+        return r.stdout === "chart-test" ? true : undefined;
+      }, "the operator to take its leader-election Lease");
+      await eventually(async () => {
+        const t = JSON.parse(await kubectlOk(["get", "titles", "-n", ns, "-o", "json"])) as {
+          items: { status?: { ladder?: unknown[] } }[];
+        };
+        return t.items.length > 0 && t.items.every((i) => (i.status?.ladder?.length ?? 0) > 0) ? true : undefined;
+      }, "every Title's status (titles/status patch)");
+      await eventually(async () => {
+        const p = JSON.parse(await kubectlOk(["get", "placements", "-n", ns, "-o", "json"])) as {
+          items: { spec: { cluster: string }; status?: object }[];
+        };
+        const clusters = new Set(p.items.filter((i) => i.status !== undefined).map((i) => i.spec.cluster));
+        return clusters.size === 3 ? true : undefined;
+      }, "a Placement with status for each of the 3 sample clusters (placements create, placements/status patch)");
+      await eventually(async () => {
+        const c = JSON.parse(await kubectlOk(["get", "ocaclusters", "-n", ns, "-o", "json"])) as {
+          items: { status?: { conditions?: unknown[] } }[];
+        };
+        return c.items.every((i) => (i.status?.conditions?.length ?? 0) > 0) ? true : undefined;
+      }, "every OCACluster's conditions (ocaclusters/status patch)");
+    } finally {
+      stop.abort();
+      await op.done;
+    }
+    const denied = logged.filter((l) => /forbidden|\b403\b/i.test(l));
+    expect(denied).toEqual([]);
   });
 
   it("uninstalls everything it installed, cluster-scoped RBAC included", async () => {
