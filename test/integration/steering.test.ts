@@ -1,0 +1,224 @@
+/**
+ * Steering and playback fed from the real API server: the operator fills and activates Placements,
+ * heartbeat Leases make clusters healthy, and the service ranks clusters for a client address and
+ * hands out manifests whose URLs point at the server the active ring names — never at a title the
+ * active Placement does not hold, never at a cluster whose heartbeats stopped.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { heartbeatLease, mustParse, type OCACluster } from "../../operator/src/api/index.js";
+import { regionCatalog } from "../../operator/src/catalog/catalog.js";
+import { serversOf } from "../../operator/src/controllers/cluster-plan.js";
+import { startOperator } from "../../operator/src/manager.js";
+import { assign } from "../../operator/src/placement/index.js";
+import { Kube } from "../../operator/src/runtime/kube.js";
+import { LeaseKind } from "../../operator/src/runtime/leader.js";
+import { startSteering } from "../../operator/src/steering-service.js";
+import { eventually, kubeconfig, kubectl, kubectlOk } from "./kube.js";
+
+const ns = `st-${Date.now().toString(36)}`;
+type Obj = { kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, unknown> };
+const samples = (file: string): Obj[] =>
+  parseAllDocuments(readFileSync(new URL(`../../crds/samples/${file}`, import.meta.url), "utf8")).map(
+    (d) => d.toJS() as Obj,
+  );
+const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+const window = {
+  start: hhmm(new Date(Date.now() - 3600_000)),
+  end: hhmm(new Date(Date.now() + 3 * 3600_000)),
+  timeZone: "UTC",
+};
+const clusters = samples("ocaclusters.yaml").map((c) => ({
+  ...c,
+  metadata: { ...c.metadata, namespace: ns },
+  spec: { ...c.spec, fill: { ...(c.spec.fill as object), window } },
+}));
+const titles = samples("titles.yaml").map((t) => ({ ...t, metadata: { ...t.metadata, namespace: ns } }));
+const pops = samples("popularities.yaml").map((p) => ({ ...p, metadata: { ...p.metadata, namespace: ns } }));
+const crdFiles = readdirSync("crds")
+  .filter((f) => f.endsWith(".yaml"))
+  .flatMap((f) => ["-f", `crds/${f}`]);
+const ams = mustParse(
+  "OCACluster",
+  clusters.find((c) => c.metadata.name === "ams-polder-1"),
+) as OCACluster;
+const amsPrefix = ams.spec.prefixes.find((p) => p.cidr.includes("."))?.cidr ?? "";
+const clientInAms = amsPrefix.replace(/\.0\/\d+$/, ".77");
+
+describe("steering service on the real control plane", () => {
+  const stop = new AbortController();
+  const stopOperator = new AbortController();
+  let base = "";
+  let kube: Kube;
+  let done: Promise<void>[] = [];
+
+  const beat = (cluster: OCACluster, renewTime: Date) =>
+    Promise.all(
+      cluster.spec.servers.map((s) =>
+        kube.apply(
+          LeaseKind,
+          heartbeatLease({
+            namespace: ns,
+            cluster: cluster.metadata.name,
+            server: s.name,
+            load: { connections: 1, bytesPerSec: 1e6, diskUsedBytes: 1, diskTotalBytes: 2, ktls: "unavailable" },
+            now: renewTime,
+            leaseDurationSeconds: 30,
+          }),
+          "edgefleet-test",
+        ),
+      ),
+    );
+
+  beforeAll(async () => {
+    kube = await Kube.connect(kubeconfig());
+    await kubectlOk(["apply", "--server-side", ...crdFiles]);
+    await kubectlOk(["wait", "--for=condition=Established", "--timeout=60s", ...crdFiles]);
+    await kubectlOk(["create", "namespace", ns]);
+    await kubectlOk(["create", "serviceaccount", "edgefleet-agent", "-n", ns]);
+    await kubectlOk([
+      "create",
+      "secret",
+      "generic",
+      "edgefleet-url-signing",
+      "-n",
+      ns,
+      "--from-literal=key=s3cret-for-tests",
+    ]);
+    const nodes = clusters.flatMap((c) =>
+      ((c.spec as { servers?: { node: string }[] }).servers ?? []).map((s) => s.node),
+    );
+    const nodeObjs = nodes.map((name) => ({
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name, labels: { "edgefleet.dev/test": ns } },
+    }));
+    await kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: nodeObjs }));
+    await kubectlOk(
+      ["apply", "--server-side", "-f", "-"],
+      JSON.stringify({ apiVersion: "v1", kind: "List", items: [...clusters, ...titles, ...pops] }),
+    );
+    const log = pino({ level: process.env.LOG_LEVEL ?? "silent" });
+    const op = await startOperator(
+      { kube, log, namespace: ns, identity: "t", leaseNamespace: ns, healthPort: 0, healthHost: "127.0.0.1" },
+      stopOperator.signal,
+    );
+    await eventually(
+      async () => {
+        const r = JSON.parse(await kubectlOk(["get", "placements", "-n", ns, "-o", "json"])) as {
+          items: { status?: { phase?: string } }[];
+        };
+        return r.items.filter((p) => p.status?.phase === "Active").length === clusters.length ? true : undefined;
+      },
+      "every cluster's placement Active",
+      120_000,
+    );
+    stopOperator.abort(); // from here on nothing is filled: a new title stays unplaced
+    await op.done;
+    await beat(ams, new Date());
+    const st = await startSteering(
+      {
+        kube,
+        log,
+        namespace: ns,
+        port: 0,
+        host: "127.0.0.1",
+        signingKey: "s3cret-for-tests",
+        healthPort: 0,
+        config: { heartbeatPeriodMs: 30_000, trustedProxies: ["127.0.0.1/32"] },
+      },
+      stop.signal,
+    );
+    base = `http://127.0.0.1:${(st.server.address() as AddressInfo).port}`;
+    done = [st.done];
+  });
+
+  afterAll(async () => {
+    stop.abort();
+    stopOperator.abort();
+    await Promise.all(done);
+    await kubectl(["delete", "namespace", ns, "--wait=false"]);
+    await kubectl(["delete", "node", "-l", `edgefleet.dev/test=${ns}`, "--wait=false"]);
+  });
+
+  it("ranks the cluster whose prefix matches the client first", async () => {
+    const body = await eventually(async () => {
+      const r = await fetch(`${base}/v1/steering?ip=${clientInAms}`);
+      const j = (await r.json()) as { clusters?: { name: string }[] };
+      return r.status === 200 && j.clusters?.[0]?.name === "ams-polder-1" ? j : undefined;
+    }, "ams-polder-1 ranked first");
+    expect(body.clusters?.[0]?.name).toBe("ams-polder-1");
+  });
+
+  it("hands out a manifest whose URLs point at the server the active ring names, signed", async () => {
+    const title = titles[0]?.metadata.name ?? "";
+    const manifest = await eventually(
+      async () => {
+        const r = await fetch(`${base}/v1/playback/${title}`, { headers: { "x-forwarded-for": clientInAms } });
+        return r.status === 200
+          ? ((await r.json()) as { ladder: { rungs: { path: string; urls: string[] }[] }[] })
+          : undefined;
+      },
+      "a manifest",
+      30_000,
+    );
+    const placements = JSON.parse(await kubectlOk(["get", "placements", "-n", ns, "-o", "json"])) as {
+      items: {
+        spec: { cluster: string; cutoff: number; catalogGeneration: string; servers: [] };
+        status?: { phase?: string };
+      }[];
+    };
+    const active = placements.items.find((p) => p.spec.cluster === "ams-polder-1" && p.status?.phase === "Active");
+    if (!active) throw new Error("no active placement for ams-polder-1");
+    const parsedTitles = titles.map((t) => mustParse("Title", t));
+    const popularity = mustParse(
+      "Popularity",
+      pops.find((p) => p.metadata.name === "eu-west"),
+    );
+    const a = assign(active.spec, regionCatalog("eu-west", parsedTitles, popularity).files, serversOf(ams.spec));
+    const ipOf = new Map(ams.spec.servers.map((s) => [s.name, s.ipv4]));
+    const rung = manifest.ladder[0]?.rungs[0];
+    if (!rung) throw new Error("empty manifest");
+    const holder = a.holdersOf(`${title}/${rung.path}`)[0] ?? "";
+    const url = rung.urls.map((u) => new URL(u)).find((u) => u.hostname === ipOf.get(holder));
+    expect(url, `a URL on ${holder} (${ipOf.get(holder)}) among ${rung.urls.join(" ")}`).toBeDefined();
+    expect(url?.pathname).toBe(`/${rung.path}`);
+    expect(url?.searchParams.get("md5")).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(Number(url?.searchParams.get("expires"))).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  it("does not offer a title that no active Placement holds", async () => {
+    const t = titles[0];
+    if (!t) throw new Error("no sample title");
+    const files = (t.spec.files as { path: string }[]).map((f) => ({
+      ...f,
+      path: f.path.replace(/^[^/]+/, "brand-new"),
+    }));
+    const fresh = { ...t, metadata: { name: "brand-new", namespace: ns }, spec: { ...t.spec, id: "brand-new", files } };
+    await kubectlOk(["apply", "--server-side", "-f", "-"], JSON.stringify(fresh));
+    const r = await eventually(async () => {
+      const res = await fetch(`${base}/v1/playback/brand-new`, { headers: { "x-forwarded-for": clientInAms } });
+      const j = (await res.json()) as { error?: { code: string } };
+      return res.status === 404 && j.error?.code === "TitleNotAvailable" ? j : undefined;
+    }, "TitleNotAvailable for the unfilled title");
+    expect(r.error?.code).toBe("TitleNotAvailable");
+  });
+
+  it("drops a cluster whose heartbeats stopped", async () => {
+    await beat(ams, new Date(Date.now() - 120_000));
+    await eventually(async () => {
+      const res = await fetch(`${base}/v1/steering?ip=${clientInAms}`);
+      const j = (await res.json()) as { clusters?: { name: string }[] };
+      return !(j.clusters ?? []).some((c) => c.name === "ams-polder-1") ? true : undefined;
+    }, "ams-polder-1 to drop out");
+  });
+
+  it("answers bad input with a JSON 4xx", async () => {
+    const r = await fetch(`${base}/v1/steering?ip=not-an-ip`);
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBeTruthy();
+  });
+});
