@@ -1,6 +1,8 @@
 /**
  * The `edgefleet` command line. Subcommands:
- *   plan   compute an HCA placement offline (see plan.ts)
+ *   plan       compute an HCA placement offline (see plan.ts)
+ *   operator   run the operator (see serve.ts)
+ *   steering   run the steering and playback service (see serve.ts)
  * Bad input prints one line naming the file and the field, and exits 2; never a stack trace.
  */
 import { readFile, writeFile } from "node:fs/promises";
@@ -8,8 +10,10 @@ import { parseArgs } from "node:util";
 import { QuantityError, ValidationError } from "../api/index.js";
 import { InfeasiblePlacementError, PlacementInputError } from "../placement/index.js";
 import { CliError, type Files, runPlan } from "./plan.js";
+import { FlagError, runOperator, runSteering } from "./serve.js";
 
-const USAGE = `usage: edgefleet plan -f <OCACluster YAML> --catalog <file.json|file.csv|synthetic:files=N,alpha=A[,seed=S][,days=D]>
+const USAGE = `usage: edgefleet operator [flags] | edgefleet steering [flags]
+       edgefleet plan -f <OCACluster YAML> --catalog <file.json|file.csv|synthetic:files=N,alpha=A[,seed=S][,days=D]>
                      [--cluster NAME] [--previous placement.yaml] [--svg out.svg] [--out placement.yaml]`;
 
 const disk: Files = {
@@ -25,6 +29,17 @@ export async function main(
   files: Files = disk,
 ): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === "operator" || cmd === "steering") {
+    try {
+      return await (cmd === "operator" ? runOperator(rest) : runSteering(rest));
+    } catch (e) {
+      const usage =
+        e instanceof FlagError ||
+        (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"));
+      err(`error: ${e instanceof Error ? e.message : String(e)}`);
+      return usage ? 2 : 1;
+    }
+  }
   if (cmd !== "plan") {
     err(`${cmd === undefined ? "missing subcommand" : `unknown subcommand "${cmd}"`}\n${USAGE}`);
     return 2;

@@ -1,0 +1,127 @@
+/**
+ * `edgefleet operator` and `edgefleet steering`: the long-running processes the chart deploys. Flags are
+ * parsed and checked here, once (the only place that reads process.env); SIGTERM and SIGINT stop them
+ * cleanly: the operator releases its leader Lease, both close their listeners.
+ */
+import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { pino } from "pino";
+import { z } from "zod";
+import { startOperator } from "../manager.js";
+import { Kube } from "../runtime/kube.js";
+import { startSteering } from "../steering-service.js";
+
+export class FlagError extends Error {
+  override name = "FlagError";
+}
+
+const port = (flag: string) =>
+  z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535, { message: `${flag}: must be a port number (0-65535)` });
+const level = z.enum(["trace", "debug", "info", "warn", "error", "fatal"]);
+
+function check<T>(schema: z.ZodType<T>, value: unknown, flag: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new FlagError(`${flag}: ${r.error.issues.map((i) => i.message).join("; ")}`);
+  return r.data;
+}
+
+function stopSignal(): AbortSignal {
+  const ac = new AbortController();
+  for (const s of ["SIGTERM", "SIGINT"] as const) process.once(s, () => ac.abort());
+  return ac.signal;
+}
+
+export async function runOperator(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      "watch-namespace": { type: "string" },
+      identity: { type: "string" },
+      "lease-namespace": { type: "string", default: "default" },
+      "lease-name": { type: "string", default: "edgefleet-operator" },
+      "health-port": { type: "string", default: "8081" },
+      "agent-service-account": { type: "string", default: "edgefleet-agent" },
+      "url-signing-secret": { type: "string", default: "edgefleet-url-signing" },
+      "log-level": { type: "string", default: "info" },
+      kubeconfig: { type: "string" },
+    },
+  });
+  const log = pino({
+    level: check(level, values["log-level"], "--log-level"),
+    base: { component: "edgefleet-operator" },
+  });
+  const signal = stopSignal();
+  const op = await startOperator(
+    {
+      kube: await Kube.connect(values.kubeconfig),
+      log,
+      namespace: values["watch-namespace"] || undefined,
+      identity: values.identity || `${hostname()}-${process.pid}`,
+      leaseNamespace: values["lease-namespace"],
+      leaseName: values["lease-name"],
+      healthPort: check(port("--health-port"), values["health-port"], "--health-port"),
+      agentServiceAccount: values["agent-service-account"],
+      signingSecret: values["url-signing-secret"],
+    },
+    signal,
+  );
+  log.info({ healthPort: values["health-port"] }, "operator started");
+  await op.done;
+  return 0;
+}
+
+export async function runSteering(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      "watch-namespace": { type: "string" },
+      port: { type: "string", default: "8080" },
+      "health-port": { type: "string", default: "8081" },
+      host: { type: "string", default: "0.0.0.0" },
+      "trusted-proxy": { type: "string", multiple: true, default: [] },
+      "max-clusters": { type: "string", default: "3" },
+      "url-ttl-seconds": { type: "string", default: "21600" },
+      "url-signing-key-file": { type: "string" },
+      "log-level": { type: "string", default: "info" },
+      kubeconfig: { type: "string" },
+    },
+  });
+  const log = pino({
+    level: check(level, values["log-level"], "--log-level"),
+    base: { component: "edgefleet-steering" },
+  });
+  const keyFile = values["url-signing-key-file"];
+  if (!keyFile) throw new FlagError("--url-signing-key-file: required (the key edge nginx checks signed URLs with)");
+  const signingKey = (
+    await readFile(keyFile, "utf8").catch((err: unknown) => {
+      throw new FlagError(`--url-signing-key-file: cannot read ${keyFile}`, { cause: err });
+    })
+  ).trim();
+  if (!signingKey) throw new FlagError(`--url-signing-key-file: ${keyFile} is empty`);
+  const signal = stopSignal();
+  const st = await startSteering(
+    {
+      kube: await Kube.connect(values.kubeconfig),
+      log,
+      namespace: values["watch-namespace"] || undefined,
+      port: check(port("--port"), values.port, "--port"),
+      healthPort: check(port("--health-port"), values["health-port"], "--health-port"),
+      host: values.host,
+      signingKey,
+      config: {
+        trustedProxies: values["trusted-proxy"],
+        maxClusters: check(z.coerce.number().int().min(1).max(16), values["max-clusters"], "--max-clusters"),
+        urlTtlSeconds: check(z.coerce.number().int().min(60), values["url-ttl-seconds"], "--url-ttl-seconds"),
+      },
+    },
+    signal,
+  );
+  log.info({ port: values.port }, "steering started");
+  await st.done;
+  return 0;
+}
