@@ -312,17 +312,14 @@ export function planHca(input: PlanInput): PlanResult {
 
 /**
  * No cutoff balances traffic (a flat catalog on a mixed cluster, or fewer than two stored files):
- * one ring weighted by throughput when that fits the storage, else by storage. The bounded-load
- * pass still guarantees no overflow and no holes; only the traffic balance is lost.
+ * one ring weighted by throughput. The bounded-load pass then fills each server up to its storage
+ * with the hottest files it can carry and spills the rest, which gets as close to traffic balance as
+ * the storage allows; overflow and holes stay impossible. `use` is the expected use before spills.
  */
 function fallback(storage: Float64Array, tau: Float64Array, bytes: number): Solution {
-  const total = storage.reduce((x, y) => x + y, 0);
-  let fits = true;
-  for (let j = 0; j < storage.length; j++) if ((tau[j] ?? 0) * bytes > HCA.fillLimit * (storage[j] ?? 0)) fits = false;
-  const w = fits ? Float64Array.from(tau) : Float64Array.from(storage, (s) => s / total);
   let use = 0;
-  for (let j = 0; j < storage.length; j++) use = Math.max(use, ((w[j] ?? 0) * bytes) / (storage[j] ?? 1));
-  return { cutoff: 0, use, head: new Float64Array(storage.length), tail: w };
+  for (let j = 0; j < storage.length; j++) use = Math.max(use, ((tau[j] ?? 0) * bytes) / (storage[j] ?? 1));
+  return { cutoff: 0, use, head: new Float64Array(storage.length), tail: Float64Array.from(tau) };
 }
 
 /** A fingerprint of a catalog snapshot (keys, sizes, demands and order): a default catalogGeneration. */
