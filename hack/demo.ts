@@ -8,11 +8,11 @@
  * heartbeat Leases are written here, as their agents would.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
 import { heartbeatLease, mustParse, type OCACluster } from "../operator/src/api/index.js";
+import { sampleFleet } from "../operator/src/api/testdata/samples.js";
 import { Kube } from "../operator/src/runtime/kube.js";
 import { LeaseKind } from "../operator/src/runtime/leader.js";
 import { clusterUp, ensureBinaries } from "./local-cluster.js";
@@ -52,17 +52,7 @@ async function main() {
   await k(["wait", "--for=condition=Established", "--timeout=60s", ...crds]);
 
   say(`the sample fleet, in namespace ${ns} (fill windows opened now for the demo)`);
-  const docs = (f: string) => parseAllDocuments(readFileSync(`crds/samples/${f}`, "utf8")).map((d) => d.toJS());
-  const hhmm = (d: Date) => d.toISOString().slice(11, 16);
-  const window = {
-    start: hhmm(new Date(Date.now() - 3600_000)),
-    end: hhmm(new Date(Date.now() + 3 * 3600_000)),
-    timeZone: "UTC",
-  };
-  const clusters = docs("ocaclusters.yaml").map((c) => ({
-    ...c,
-    spec: { ...c.spec, fill: { ...c.spec.fill, window } },
-  }));
+  const fleet = sampleFleet(new Date());
   await k(["create", "namespace", ns]).catch(() => "exists");
   await k(["create", "serviceaccount", "edgefleet-agent", "-n", ns]).catch(() => "exists");
   await k([
@@ -74,7 +64,7 @@ async function main() {
     ns,
     "--from-literal=key=demo-signing-key",
   ]).catch(() => "exists");
-  const parsed = clusters.map((c) => mustParse("OCACluster", c) as OCACluster);
+  const parsed = fleet.clusters.map((c) => mustParse("OCACluster", c) as OCACluster);
   const nodes = parsed.flatMap((c) =>
     c.spec.servers.map((s) => ({
       apiVersion: "v1",
@@ -83,7 +73,7 @@ async function main() {
     })),
   );
   await k(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: nodes }));
-  const items = [...clusters, ...docs("titles.yaml"), ...docs("popularities.yaml")];
+  const items = [...fleet.clusters, ...fleet.titles, ...fleet.popularities];
   await show(
     ["apply", "--server-side", "-n", ns, "-f", "-"],
     JSON.stringify({ apiVersion: "v1", kind: "List", items }),
@@ -170,7 +160,7 @@ async function main() {
     };
     console.log(`GET /v1/steering?ip=${client}`);
     console.log(JSON.stringify((await get(`/v1/steering?ip=${client}`)).body, null, 2));
-    const title = docs("titles.yaml")[0]?.metadata.name;
+    const title = fleet.titles[0]?.metadata.name;
     const m = await get(`/v1/playback/${title}`);
     console.log(`GET /v1/playback/${title} → ${m.status}; first rungs:`);
     const ladder =

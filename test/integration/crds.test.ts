@@ -17,7 +17,7 @@ import {
 } from "../../operator/src/api/index.js";
 import { invalidObjects } from "../../operator/src/api/testdata/invalid-objects.js";
 import { repoRoot, sample, samplesDir } from "../../operator/src/api/testdata/samples.js";
-import { eventually, kubectl, kubectlOk } from "./kube.js";
+import { eventually, installCrds, kubectl, kubectlOk } from "./kube.js";
 
 const ns = `crds-${process.pid}`;
 const crdFiles = Object.values(kinds).map((k) => join(repoRoot, "crds", crdFileName(k)));
@@ -44,19 +44,7 @@ const applyJSON = (obj: unknown, ...extra: string[]) =>
   kubectl(["apply", "--server-side", "--field-manager=crds-test", "-n", ns, ...extra, "-f", "-"], JSON.stringify(obj));
 
 beforeAll(async () => {
-  for (const f of crdFiles) await kubectlOk(["apply", "--server-side", "-f", f]);
-  for (const k of Object.values(kinds)) {
-    await eventually(async () => {
-      const r = await kubectl([
-        "get",
-        "crd",
-        `${k.plural}.cdn.edgefleet.dev`,
-        "-o",
-        'jsonpath={.status.conditions[?(@.type=="Established")].status}',
-      ]);
-      return r.stdout.trim() === "True" ? true : undefined;
-    }, `CRD ${k.plural} Established`);
-  }
+  await installCrds();
   await kubectlOk(["create", "namespace", ns]);
   // Discovery can lag Established by a moment; wait until the new resources resolve by short name.
   await eventually(

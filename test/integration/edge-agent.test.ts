@@ -45,7 +45,7 @@ import { PlacementKind } from "../../operator/src/controllers/resources.js";
 import { assign, planHca } from "../../operator/src/placement/index.js";
 import { Kube, type KubeObject } from "../../operator/src/runtime/kube.js";
 import { LeaseKind } from "../../operator/src/runtime/leader.js";
-import { eventually, kubeconfig, kubectl, kubectlOk } from "./kube.js";
+import { eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const MAIN = join(ROOT, "nodes", "src", "main.ts");
@@ -80,19 +80,7 @@ let kube: Kube;
 let dir: string;
 
 beforeAll(async () => {
-  await kubectlOk(["apply", "--server-side", "-f", join(ROOT, "crds")]);
-  for (const k of Object.values(kinds)) {
-    await eventually(async () => {
-      const r = await kubectl([
-        "get",
-        "crd",
-        `${k.plural}.cdn.edgefleet.dev`,
-        "-o",
-        'jsonpath={.status.conditions[?(@.type=="Established")].status}',
-      ]);
-      return r.stdout.trim() === "True" ? true : undefined;
-    }, `CRD ${k.plural} Established`);
-  }
+  await installCrds();
   await kubectlOk(["create", "namespace", ns]);
   kube = await Kube.connect(kubeconfig());
   dir = await tempDir("edge-agent-it-");

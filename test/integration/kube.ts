@@ -1,20 +1,28 @@
 /** What integration tests share: the cluster's kubeconfig, kubectl against it, and polling. */
 import { execFile } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { inject } from "vitest";
 
 const run = promisify(execFile);
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
 export const kubeconfig = (): string => inject("kubeconfig");
 
-export type KubectlResult = Readonly<{ code: number; stdout: string; stderr: string }>;
+export type ExecResult = Readonly<{ code: number; stdout: string; stderr: string }>;
+export type KubectlResult = ExecResult;
 
-/** Runs the pinned kubectl against the test cluster; never throws on a non-zero exit. */
-export async function kubectl(args: readonly string[], input?: string): Promise<KubectlResult> {
-  const child = run(inject("kubectl"), ["--kubeconfig", kubeconfig(), ...args], { maxBuffer: 64 << 20 });
-  if (input !== undefined) {
-    child.child.stdin?.end(input);
-  }
+/** Runs a program, feeding `input` on stdin; never throws on a non-zero exit. */
+export async function exec(
+  bin: string,
+  args: readonly string[],
+  input?: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<ExecResult> {
+  const child = run(bin, [...args], { maxBuffer: 64 << 20, ...(env ? { env } : {}) });
+  if (input !== undefined) child.child.stdin?.end(input);
   try {
     const { stdout, stderr } = await child;
     return { code: 0, stdout, stderr };
@@ -22,6 +30,22 @@ export async function kubectl(args: readonly string[], input?: string): Promise<
     const e = err as { code?: number; stdout?: string; stderr?: string };
     return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? String(err) };
   }
+}
+
+/** Runs the pinned kubectl against the test cluster; never throws on a non-zero exit. */
+export const kubectl = (args: readonly string[], input?: string): Promise<KubectlResult> =>
+  exec(inject("kubectl"), ["--kubeconfig", kubeconfig(), ...args], input);
+
+/** The generated CRDs, as kubectl file arguments. */
+export const crdFileArgs = (): string[] =>
+  readdirSync(join(repoRoot, "crds"))
+    .filter((f) => f.endsWith(".yaml"))
+    .flatMap((f) => ["-f", join(repoRoot, "crds", f)]);
+
+/** Installs (or updates) the CRDs server-side and waits until the API server serves them. */
+export async function installCrds(): Promise<void> {
+  await kubectlOk(["apply", "--server-side", ...crdFileArgs()]);
+  await kubectlOk(["wait", "--for=condition=Established", "--timeout=60s", ...crdFileArgs()]);
 }
 
 /** Like kubectl, but throws with kubectl's stderr on failure. */

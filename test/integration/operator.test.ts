@@ -3,43 +3,17 @@
  * Job per server on kwok nodes inside the fill window, promotes the Placement to Active when every Job
  * completes, and replaces it when the region's popularity changes.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
+import { fleetNodes, sampleFleet } from "../../operator/src/api/testdata/samples.js";
 import { startOperator } from "../../operator/src/manager.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
-import { eventually, kubeconfig, kubectl, kubectlOk } from "./kube.js";
+import { eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 
 const ns = `op-${Date.now().toString(36)}`;
-type Obj = { kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, unknown> };
-const samples = (file: string): Obj[] =>
-  parseAllDocuments(readFileSync(new URL(`../../crds/samples/${file}`, import.meta.url), "utf8"))
-    .map((d) => d.toJS() as Obj)
-    .filter(Boolean);
-
-// Fill windows around the current time, so the test does not depend on the hour it runs at.
-const hhmm = (d: Date) => d.toISOString().slice(11, 16);
-const clusters = samples("ocaclusters.yaml").map((c) => ({
-  ...c,
-  spec: {
-    ...c.spec,
-    fill: {
-      ...(c.spec.fill as object),
-      window: {
-        start: hhmm(new Date(Date.now() - 3600_000)),
-        end: hhmm(new Date(Date.now() + 3 * 3600_000)),
-        timeZone: "UTC",
-      },
-    },
-  },
-}));
-const nodeNames = clusters.flatMap((c) =>
-  ((c.spec as { servers?: { node: string }[] }).servers ?? []).map((s) => s.node),
-);
-const crdFiles = readdirSync("crds")
-  .filter((f) => f.endsWith(".yaml"))
-  .flatMap((f) => ["-f", `crds/${f}`]);
+const fleet = sampleFleet(new Date());
+const clusters = fleet.clusters;
+const nodeNames = fleetNodes(fleet);
 
 const json = async (args: string[]) => JSON.parse(await kubectlOk([...args, "-n", ns, "-o", "json"]));
 type Listed = { items: { metadata: { name: string }; spec: { cluster: string }; status?: { phase?: string } }[] };
@@ -49,8 +23,7 @@ describe("operator", () => {
   let done: Promise<void> | undefined;
 
   beforeAll(async () => {
-    await kubectlOk(["apply", "--server-side", ...crdFiles]);
-    await kubectlOk(["wait", "--for=condition=Established", "--timeout=60s", ...crdFiles]);
+    await installCrds();
     await kubectlOk(["create", "namespace", ns]);
     await kubectlOk(["create", "serviceaccount", "edgefleet-agent", "-n", ns]);
     const nodes = nodeNames.map((name) => ({
@@ -63,7 +36,7 @@ describe("operator", () => {
       },
     }));
     await kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: nodes }));
-    const objs = [...clusters, ...samples("titles.yaml"), ...samples("popularities.yaml")];
+    const objs = [...clusters, ...fleet.titles, ...fleet.popularities];
     await kubectlOk(
       ["apply", "--server-side", "-n", ns, "-f", "-"],
       JSON.stringify({ apiVersion: "v1", kind: "List", items: objs }),
@@ -139,9 +112,20 @@ describe("operator", () => {
       120_000,
     );
     expect(new Set(active.map((p) => p.spec.cluster))).toEqual(new Set(clusters.map((c) => c.metadata.name)));
-    const jobs = await json(["get", "jobs"]);
-    expect(jobs.items.length).toBe(nodeNames.length);
-    for (const j of jobs.items) expect(j.status.succeeded).toBe(1);
+    const fills = await json(["get", "jobs", "-l", "cdn.edgefleet.dev/job=fill"]);
+    expect(fills.items.length).toBe(nodeNames.length);
+    for (const j of fills.items) expect(j.status.succeeded).toBe(1);
+    // Only once a Placement is Active do its servers evict what it does not name: one Job per server.
+    const evicts = await eventually(async () => {
+      const e = await json(["get", "jobs", "-l", "cdn.edgefleet.dev/job=evict"]);
+      return e.items.length === nodeNames.length ? e : undefined;
+    }, "one evict Job per server");
+    expect(
+      evicts.items.every(
+        (j: { spec: { template: { spec: { containers: { args: string[] }[] } } } }) =>
+          j.spec.template.spec.containers[0]?.args[0] === "evict",
+      ),
+    ).toBe(true);
     const ams = await json(["get", "oca", "ams-polder-1"]);
     const filled = ams.status.conditions.find((c: { type: string }) => c.type === "Filled");
     expect(filled.status).toBe("True");

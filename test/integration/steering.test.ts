@@ -4,12 +4,11 @@
  * hands out manifests whose URLs point at the server the active ring names — never at a title the
  * active Placement does not hold, never at a cluster whose heartbeats stopped.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
 import { heartbeatLease, mustParse, type OCACluster } from "../../operator/src/api/index.js";
+import { fleetNodes, sampleFleet } from "../../operator/src/api/testdata/samples.js";
 import { regionCatalog } from "../../operator/src/catalog/catalog.js";
 import { serversOf } from "../../operator/src/controllers/cluster-plan.js";
 import { startOperator } from "../../operator/src/manager.js";
@@ -17,30 +16,14 @@ import { assign } from "../../operator/src/placement/index.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
 import { LeaseKind } from "../../operator/src/runtime/leader.js";
 import { startSteering } from "../../operator/src/steering-service.js";
-import { eventually, kubeconfig, kubectl, kubectlOk } from "./kube.js";
+import { eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 
 const ns = `st-${Date.now().toString(36)}`;
-type Obj = { kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, unknown> };
-const samples = (file: string): Obj[] =>
-  parseAllDocuments(readFileSync(new URL(`../../crds/samples/${file}`, import.meta.url), "utf8")).map(
-    (d) => d.toJS() as Obj,
-  );
-const hhmm = (d: Date) => d.toISOString().slice(11, 16);
-const window = {
-  start: hhmm(new Date(Date.now() - 3600_000)),
-  end: hhmm(new Date(Date.now() + 3 * 3600_000)),
-  timeZone: "UTC",
-};
-const clusters = samples("ocaclusters.yaml").map((c) => ({
-  ...c,
-  metadata: { ...c.metadata, namespace: ns },
-  spec: { ...c.spec, fill: { ...(c.spec.fill as object), window } },
-}));
-const titles = samples("titles.yaml").map((t) => ({ ...t, metadata: { ...t.metadata, namespace: ns } }));
-const pops = samples("popularities.yaml").map((p) => ({ ...p, metadata: { ...p.metadata, namespace: ns } }));
-const crdFiles = readdirSync("crds")
-  .filter((f) => f.endsWith(".yaml"))
-  .flatMap((f) => ["-f", `crds/${f}`]);
+const fleet = sampleFleet(new Date());
+const inNs = <T extends { metadata: object }>(o: T) => ({ ...o, metadata: { ...o.metadata, namespace: ns } });
+const clusters = fleet.clusters.map(inNs);
+const titles = fleet.titles.map(inNs);
+const pops = fleet.popularities.map(inNs);
 const ams = mustParse(
   "OCACluster",
   clusters.find((c) => c.metadata.name === "ams-polder-1"),
@@ -75,8 +58,7 @@ describe("steering service on the real control plane", () => {
 
   beforeAll(async () => {
     kube = await Kube.connect(kubeconfig());
-    await kubectlOk(["apply", "--server-side", ...crdFiles]);
-    await kubectlOk(["wait", "--for=condition=Established", "--timeout=60s", ...crdFiles]);
+    await installCrds();
     await kubectlOk(["create", "namespace", ns]);
     await kubectlOk(["create", "serviceaccount", "edgefleet-agent", "-n", ns]);
     await kubectlOk([
@@ -88,10 +70,7 @@ describe("steering service on the real control plane", () => {
       ns,
       "--from-literal=key=s3cret-for-tests",
     ]);
-    const nodes = clusters.flatMap((c) =>
-      ((c.spec as { servers?: { node: string }[] }).servers ?? []).map((s) => s.node),
-    );
-    const nodeObjs = nodes.map((name) => ({
+    const nodeObjs = fleetNodes(fleet).map((name) => ({
       apiVersion: "v1",
       kind: "Node",
       metadata: { name, labels: { "edgefleet.dev/test": ns } },
@@ -193,11 +172,12 @@ describe("steering service on the real control plane", () => {
   it("does not offer a title that no active Placement holds", async () => {
     const t = titles[0];
     if (!t) throw new Error("no sample title");
-    const files = (t.spec.files as { path: string }[]).map((f) => ({
+    const spec = t.spec as { files: { path: string }[] };
+    const files = spec.files.map((f) => ({
       ...f,
       path: f.path.replace(/^[^/]+/, "brand-new"),
     }));
-    const fresh = { ...t, metadata: { name: "brand-new", namespace: ns }, spec: { ...t.spec, id: "brand-new", files } };
+    const fresh = { ...t, metadata: { name: "brand-new", namespace: ns }, spec: { ...spec, id: "brand-new", files } };
     await kubectlOk(["apply", "--server-side", "-f", "-"], JSON.stringify(fresh));
     const r = await eventually(async () => {
       const res = await fetch(`${base}/v1/playback/brand-new`, { headers: { "x-forwarded-for": clientInAms } });

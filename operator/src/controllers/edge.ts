@@ -10,7 +10,7 @@ import type { Reconciler } from "../runtime/controller.js";
 import type { Kind, Kube, KubeObject } from "../runtime/kube.js";
 import { setCondition } from "./conditions.js";
 import { type EdgeOptions, edgeObjects } from "./edge-plan.js";
-import { OCAClusterKind } from "./resources.js";
+import { controllerRef, OCAClusterKind } from "./resources.js";
 
 export const ConfigMapKind: Kind = {
   group: "",
@@ -44,16 +44,7 @@ export function makeEdgeReconciler(d: EdgeDeps): Reconciler {
       if (!parsed.ok) return {}; // the OCACluster controller reports the invalid spec
       const cluster = parsed.value as OCACluster;
       const gen = obj.metadata.generation;
-      const owner = [
-        {
-          apiVersion,
-          kind: "OCACluster",
-          name: req.name,
-          uid: obj.metadata.uid ?? "",
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ];
+      const owner = [controllerRef(obj)];
       let condition: Parameters<typeof setCondition>[1];
       try {
         const { configMap, daemonSet } = edgeObjects(cluster, d.options, owner);

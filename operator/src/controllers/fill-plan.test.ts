@@ -34,7 +34,12 @@ const placement = (name: string, phase: NonNullable<Placement["status"]>["phase"
 
 const inWindow = new Date("2026-11-26T03:00:00Z");
 const outside = new Date("2026-11-26T12:00:00Z");
-const job = (server: string, state: FillJob["state"]): FillJob => ({ name: fillJobName("p2", server), server, state });
+const job = (server: string, state: FillJob["state"], mode: FillJob["mode"] = "fill"): FillJob => ({
+  name: fillJobName("p2", server, mode),
+  server,
+  mode,
+  state,
+});
 const observe = (o: Partial<FillObservation>): FillObservation => ({
   placement: placement("p2", "Pending", "2026-11-26T01:00:00Z"),
   cluster,
@@ -116,6 +121,29 @@ describe("decideFill", () => {
     expect(d.status.phase).toBe("Filling");
     expect(d.deleteJobs).toEqual([fillJobName("p2", "s2")]);
     expect(d.status.conditions?.find((c) => c.type === "Filled")?.message).toContain("failed: s2");
+  });
+
+  it("once Active, runs one evict Job per server, once", () => {
+    const active = placement("p2", "Active", "2026-11-26T01:00:00Z");
+    const first = decideFill(observe({ placement: active, jobs: [job("s1", "Complete"), job("s2", "Complete")] }));
+    expect(first.createJobs.map((j) => [j.mode, j.server])).toEqual([
+      ["evict", "s1"],
+      ["evict", "s2"],
+    ]);
+    const again = decideFill(
+      observe({ placement: active, jobs: [job("s1", "Complete", "evict"), job("s2", "Running", "evict")] }),
+    );
+    expect(again.createJobs).toEqual([]);
+  });
+
+  it("supersedes a Filling placement when a newer one exists (its agents would refuse the moved catalog)", () => {
+    const d = decideFill(
+      observe({
+        placement: placement("p2", "Filling", "2026-11-26T01:00:00Z"),
+        siblings: [placement("p3", "Pending", "2026-11-26T02:00:00Z")],
+      }),
+    );
+    expect(d.status.phase).toBe("Superseded");
   });
 
   it("keeps Job names within 63 characters", () => {

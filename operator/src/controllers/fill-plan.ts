@@ -3,7 +3,10 @@
  *
  *   Pending ──window opens──► Filling (one fill Job per server, on that server's node)
  *   Filling ──every Job complete──► Active (the cluster's previous Active becomes Superseded)
- *   Pending ──a newer Placement of the cluster exists──► Superseded (nothing of it was served)
+ *   Pending or Filling ──a newer live Placement of the cluster exists──► Superseded (nothing of it
+ *                        was served; its agents would refuse a catalog that has moved on anyway)
+ *   Active ──once──► one evict Job per server: files the active ring does not name leave the disk,
+ *                    only now that steering no longer sends clients to them
  *
  * A failed Job is reported and recreated in the next window; the other servers' filled files stay.
  */
@@ -15,7 +18,9 @@ import { fillWindowState } from "./fill-window.js";
 export const placementLabel = "cdn.edgefleet.dev/placement";
 
 export type JobState = "Running" | "Complete" | "Failed";
-export type FillJob = Readonly<{ name: string; server: string; state: JobState }>;
+export type JobMode = "fill" | "evict";
+export const jobModeLabel = "cdn.edgefleet.dev/job";
+export type FillJob = Readonly<{ name: string; server: string; mode: JobMode; state: JobState }>;
 
 export type FillObservation = Readonly<{
   placement: Placement;
@@ -27,7 +32,13 @@ export type FillObservation = Readonly<{
   now: Date;
 }>;
 
-export type JobToCreate = Readonly<{ name: string; server: string; node: string; activeDeadlineSeconds: number }>;
+export type JobToCreate = Readonly<{
+  name: string;
+  mode: JobMode;
+  server: string;
+  node: string;
+  activeDeadlineSeconds: number;
+}>;
 
 /** The part of Placement status this controller owns. */
 export type FillStatus = Pick<PlacementStatus, "observedGeneration" | "phase" | "conditions">;
@@ -45,10 +56,10 @@ export type FillDecision = Readonly<{
 const phaseOf = (p: Placement) => p.status?.phase ?? "Pending";
 const created = (p: Placement) => String(p.metadata.creationTimestamp ?? "");
 
-/** Job names are label values too (≤ 63): the server name, shortened, and a hash of the pair. */
-export function fillJobName(placement: string, server: string): string {
-  const h = createHash("sha256").update(`${placement}/${server}`).digest("hex").slice(0, 10);
-  return `fill-${server.slice(0, 40)}-${h}`;
+/** Job names are label values too (≤ 63): the mode, the server name shortened, and a hash of the three. */
+export function fillJobName(placement: string, server: string, mode: JobMode = "fill"): string {
+  const h = createHash("sha256").update(`${mode}/${placement}/${server}`).digest("hex").slice(0, 10);
+  return `${mode}-${server.slice(0, 40)}-${h}`;
 }
 
 export function decideFill(o: FillObservation): FillDecision {
@@ -62,14 +73,29 @@ export function decideFill(o: FillObservation): FillDecision {
   });
   const none = { createJobs: [], deleteJobs: [], supersede: [] };
   const phase = phaseOf(placement);
-  if (phase === "Active" || phase === "Superseded") return { ...none, status: status(phase, []) };
+  const servers = cluster.spec.servers.filter((s) => placement.spec.servers.some((p) => p.name === s.name));
+  if (phase === "Superseded") return { ...none, status: status(phase, []) };
+  if (phase === "Active") {
+    const evicting = new Set(o.jobs.filter((j) => j.mode === "evict").map((j) => j.server));
+    const createJobs = servers
+      .filter((s) => !evicting.has(s.name))
+      .map((s) => ({
+        name: fillJobName(placement.metadata.name, s.name, "evict"),
+        mode: "evict" as const,
+        server: s.name,
+        node: s.node,
+        activeDeadlineSeconds: 3600,
+      }));
+    return { ...none, createJobs, status: status(phase, []) };
+  }
 
   const newer = o.siblings.some(
     (s) =>
-      created(s) > created(placement) ||
-      (created(s) === created(placement) && s.metadata.name > placement.metadata.name),
+      phaseOf(s) !== "Superseded" &&
+      (created(s) > created(placement) ||
+        (created(s) === created(placement) && s.metadata.name > placement.metadata.name)),
   );
-  if (phase === "Pending" && newer) {
+  if (newer) {
     return {
       ...none,
       status: status("Superseded", [
@@ -85,8 +111,7 @@ export function decideFill(o: FillObservation): FillDecision {
   }
 
   const window = fillWindowState(cluster.spec.fill.window, now);
-  const byServer = new Map(o.jobs.map((j) => [j.server, j]));
-  const servers = cluster.spec.servers.filter((s) => placement.spec.servers.some((p) => p.name === s.name));
+  const byServer = new Map(o.jobs.filter((j) => j.mode === "fill").map((j) => [j.server, j]));
   const done = servers.filter((s) => byServer.get(s.name)?.state === "Complete");
   const failed = servers.filter((s) => byServer.get(s.name)?.state === "Failed").map((s) => s.name);
 
@@ -121,6 +146,7 @@ export function decideFill(o: FillObservation): FillDecision {
     .filter((s) => !byServer.has(s.name))
     .map((s) => ({
       name: fillJobName(placement.metadata.name, s.name),
+      mode: "fill" as const,
       server: s.name,
       node: s.node,
       activeDeadlineSeconds,

@@ -5,8 +5,8 @@
 import { apiVersion, clusterLabel, type OCACluster, type Placement, parseObject, serverLabel } from "../api/index.js";
 import type { Reconciler } from "../runtime/controller.js";
 import { ApiError, type Kind, type Kube, type KubeObject } from "../runtime/kube.js";
-import { decideFill, type FillJob, type FillStatus, type JobState, placementLabel } from "./fill-plan.js";
-import { PlacementKind } from "./resources.js";
+import { decideFill, type FillJob, type FillStatus, type JobState, jobModeLabel, placementLabel } from "./fill-plan.js";
+import { controllerRef, PlacementKind } from "./resources.js";
 import { holds } from "./status.js";
 
 export const JobKind: Kind = { group: "batch", version: "v1", kind: "Job", plural: "jobs", namespaced: true };
@@ -75,21 +75,22 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
         .map((j) => ({
           name: j.metadata.name,
           server: j.metadata.labels?.[serverLabel] ?? "",
+          mode: j.metadata.labels?.[jobModeLabel] === "evict" ? ("evict" as const) : ("fill" as const),
           state: jobState(j as JobObject),
         }));
 
       const c = cluster.value as OCACluster;
       const decision = decideFill({ placement, cluster: c, siblings, jobs, now: d.now() });
-      const owner = {
-        apiVersion,
-        kind: "Placement",
-        name: req.name,
-        uid: raw.metadata.uid ?? "",
-        controller: true,
-        blockOwnerDeletion: true,
-      };
+      const owner = controllerRef(raw);
       for (const j of decision.createJobs) {
-        const labels = { [placementLabel]: req.name, [clusterLabel]: c.metadata.name, [serverLabel]: j.server };
+        const labels = {
+          [placementLabel]: req.name,
+          [clusterLabel]: c.metadata.name,
+          [serverLabel]: j.server,
+          [jobModeLabel]: j.mode,
+        };
+        // evict needs no peers, so no signing key; fill fetches from peers with signed URLs.
+        const signing = j.mode === "fill" ? ["--secret", "/etc/edgefleet/signing/key"] : [];
         const job = {
           apiVersion: "batch/v1",
           kind: "Job",
@@ -105,17 +106,9 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
                 serviceAccountName: d.agentServiceAccount,
                 containers: [
                   {
-                    name: "fill",
+                    name: j.mode,
                     image: c.spec.edge.image,
-                    args: [
-                      "fill",
-                      "--placement",
-                      `${req.namespace}/${req.name}`,
-                      "--server",
-                      j.server,
-                      "--secret",
-                      "/etc/edgefleet/signing/key",
-                    ],
+                    args: [j.mode, "--placement", `${req.namespace}/${req.name}`, "--server", j.server, ...signing],
                     volumeMounts: [
                       { name: "content", mountPath: c.spec.edge.contentPath },
                       { name: "signing", mountPath: "/etc/edgefleet/signing", readOnly: true },
@@ -132,7 +125,7 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
         };
         try {
           await d.kube.create(JobKind, job, fillFieldManager);
-          log.info({ job: j.name, server: j.server, node: j.node }, "created fill job");
+          log.info({ job: j.name, mode: j.mode, server: j.server, node: j.node }, "created job");
         } catch (err) {
           if (!(err instanceof ApiError && err.status === 409)) throw err;
         }

@@ -19,7 +19,7 @@ import type { Reconciler } from "../runtime/controller.js";
 import { ApiError, type Kube, type KubeObject } from "../runtime/kube.js";
 import { decide, type ServerHeartbeat } from "./cluster-plan.js";
 import { setCondition } from "./conditions.js";
-import { fieldManager, OCAClusterKind, PlacementKind } from "./resources.js";
+import { controllerRef, fieldManager, OCAClusterKind, PlacementKind } from "./resources.js";
 import { applyStatus } from "./status.js";
 
 type Cache = { get(key: string): KubeObject | undefined; list(): KubeObject[] };
@@ -102,14 +102,7 @@ export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
       );
       if (decision.create) {
         const { name, spec, status } = decision.create;
-        const owner = {
-          apiVersion,
-          kind: "OCACluster",
-          name: req.name,
-          uid: obj.metadata.uid ?? "",
-          controller: true,
-          blockOwnerDeletion: true,
-        };
+        const owner = controllerRef(obj);
         const placement = {
           apiVersion,
           kind: "Placement",

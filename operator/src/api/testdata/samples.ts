@@ -28,3 +28,27 @@ export function sample(kind: string, name: string): Sample {
   if (!found) throw new Error(`no sample ${kind}/${name} in ${samplesDir}`);
   return structuredClone(found.object);
 }
+
+export type Fleet = Readonly<{ clusters: Sample[]; titles: Sample[]; popularities: Sample[] }>;
+
+/**
+ * The sample fleet as the demo and the end-to-end tests run it: every site's fill window opened from an
+ * hour before `now` to three hours after, in UTC, so a run does not depend on the hour it starts at.
+ */
+export function sampleFleet(now: Date): Fleet {
+  const hhmm = (ms: number) => new Date(now.getTime() + ms).toISOString().slice(11, 16);
+  const window = { start: hhmm(-3600_000), end: hhmm(3 * 3600_000), timeZone: "UTC" };
+  const of = (kind: string) =>
+    loadSamples()
+      .filter((s) => s.object.kind === kind)
+      .map((s) => structuredClone(s.object));
+  const clusters = of("OCACluster").map((c) => {
+    const spec = c.spec as { fill: object };
+    return { ...c, spec: { ...spec, fill: { ...spec.fill, window } } };
+  });
+  return { clusters, titles: of("Title"), popularities: of("Popularity") };
+}
+
+/** The nodes the sample clusters' servers run on. */
+export const fleetNodes = (f: Fleet): string[] =>
+  f.clusters.flatMap((c) => (c.spec as { servers: { node: string }[] }).servers.map((s) => s.node));
