@@ -5,11 +5,9 @@
  * the Deployments, their ServiceAccounts, what RBAC lets each account do, the real operator running
  * with the operator ServiceAccount's token and never denied, then a clean uninstall.
  */
-import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
@@ -17,36 +15,25 @@ import { ensureBinaries } from "../../hack/local-cluster.js";
 import { repoRoot } from "../../operator/src/api/testdata/samples.js";
 import { startOperator } from "../../operator/src/manager.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
-import { eventually, kubeconfig, kubectl, kubectlOk } from "./kube.js";
+import { type ExecResult, eventually, exec, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 
-const run = promisify(execFile);
 const chart = join(repoRoot, "charts/edgefleet");
 const id = `${process.pid}-${Date.now().toString(36)}`.slice(-10);
 const release = `ef-${id}`;
 const ns = `chart-${id}`;
 const dryNs = `chart-dry-${id}`;
 
-type Result = Readonly<{ code: number; stdout: string; stderr: string }>;
+type Result = ExecResult;
 let bins: { helm: string; kubeconform: string };
 let work: string;
 
-/** Runs a binary; never throws on a non-zero exit. */
-async function exec(bin: string, args: readonly string[], input?: string): Promise<Result> {
-  const child = run(bin, args, {
-    maxBuffer: 64 << 20,
-    // helm keeps its cache and config in these; keep them out of $HOME.
-    env: { ...process.env, HELM_CACHE_HOME: join(work, "helm-cache"), HELM_CONFIG_HOME: join(work, "helm-config") },
-  });
-  if (input !== undefined) child.child.stdin?.end(input);
-  try {
-    const { stdout, stderr } = await child;
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? String(err) };
-  }
-}
-const helm = (...args: string[]) => exec(bins.helm, args);
+// helm keeps its cache and config in these; keep them out of $HOME.
+const helmEnv = () => ({
+  ...process.env,
+  HELM_CACHE_HOME: join(work, "helm-cache"),
+  HELM_CONFIG_HOME: join(work, "helm-config"),
+});
+const helm = (...args: string[]) => exec(bins.helm, args, undefined, helmEnv());
 const ok = (r: Result, what: string) => {
   if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr.trim()}`);
   return r.stdout;
@@ -183,7 +170,7 @@ describe("kubeconform, offline, against schemas made from our CRDs", () => {
 
   beforeAll(async () => {
     schemaDir = join(work, "schemas");
-    await run("mkdir", ["-p", schemaDir]);
+    await mkdir(schemaDir, { recursive: true });
     const crdDir = join(repoRoot, "crds");
     for (const f of (await readdir(crdDir)).filter((f) => f.endsWith(".yaml"))) {
       const crd = parse(await readFile(join(crdDir, f), "utf8")) as CRD;
