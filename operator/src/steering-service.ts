@@ -142,9 +142,10 @@ export async function startSteering(
       const assignment = assign(active.spec, catalog.files, serversOf(c.spec));
       // Paths are unique across titles (the fill agent refuses otherwise): a rung's path names its file.
       const keyOf = new Map(catalog.files.map((f) => [f.key.slice(f.key.indexOf("/") + 1), f.key]));
-      const locate: LocateFile = (path) => {
+      const locate: LocateFile = (path, spread) => {
         const k = keyOf.get(path);
-        return k === undefined ? undefined : assignment.holdersOf(k)[0];
+        const holders = k === undefined ? [] : assignment.holdersOf(k);
+        return holders[spread % Math.max(1, holders.length)];
       };
       located.set(key, { placement: active.metadata.name, locate });
       store.setActivePlacement(c.metadata.name, locate);

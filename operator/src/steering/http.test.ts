@@ -173,6 +173,27 @@ describe("steering HTTP service", () => {
     expect(await hosts()).toEqual(["192.0.2.1", "203.0.113.1:8443"]);
   });
 
+  it("splits clients evenly over the holders of a replicated file, each client always on the same one", async () => {
+    beat();
+    const before = store.state.placements.get("isp-a");
+    // The 1080p rung is hot: both of isp-a's servers hold it.
+    store.setActivePlacement("isp-a", (p, spread) =>
+      p === "filled/v/1080.mp4" ? ["a-1", "a-2"][spread % 2] : before?.(p, spread),
+    );
+    const host = async (client: string) => {
+      const r = await get("/v1/playback/filled", { "x-forwarded-for": client });
+      return new URL(r.body.ladder[0]?.rungs[1]?.urls[0] ?? "").hostname;
+    };
+    const clients = Array.from({ length: 40 }, (_, i) => `198.51.100.${i + 1}`);
+    const seen = await Promise.all(clients.map(host));
+    const perHolder = new Map<string, number>();
+    for (const h of seen) perHolder.set(h, (perHolder.get(h) ?? 0) + 1);
+    expect([...perHolder.keys()].sort()).toEqual(["192.0.2.1", "192.0.2.2"]);
+    for (const n of perHolder.values()) expect(n).toBeGreaterThanOrEqual(8); // roughly even, never all on one
+    expect(await host(clients[0] ?? "")).toBe(seen[0]);
+    store.setActivePlacement("isp-a", before);
+  });
+
   it("never offers a title that is not filled in the active placement", async () => {
     beat();
     const r = await get("/v1/playback/unfilled", { "x-forwarded-for": "198.51.100.7" });

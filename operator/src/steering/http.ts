@@ -56,6 +56,17 @@ export class SteeringConfigError extends Error {
 const TITLE_ID = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
 const PLAYBACK = "/v1/playback/";
 
+/**
+ * Clients fall into SPREAD classes by a hash of their address; a file with n ≤ 4 holders is split evenly
+ * over them (12 is a multiple of 1, 2, 3 and 4), and each class's manifests are still cached.
+ */
+const SPREAD = 12;
+function spreadOf(address: IpAddress): number {
+  let h = 0x811c9dc5;
+  for (const w of address.words) h = Math.imul(h ^ w, 0x01000193) ^ (h >>> 15);
+  return (h >>> 0) % SPREAD;
+}
+
 /** Links expire on a whole minute, so one client's manifests are identical (and cacheable) for a minute. */
 const EXPIRY_STEP_MS = 60_000;
 
@@ -128,7 +139,8 @@ export function createSteeringServer(config: z.input<typeof SteeringServiceConfi
     }
     const expiresMs = Math.ceil((deps.now() + cfg.urlTtlSeconds * 1000) / EXPIRY_STEP_MS) * EXPIRY_STEP_MS;
     const top = ranking.clusters.slice(0, cfg.maxClusters).map((r) => r.cluster.name);
-    const key = `${id} ${address.family} ${expiresMs} ${top.join(" ")}`;
+    const spread = spreadOf(address);
+    const key = `${id} ${address.family} ${spread} ${expiresMs} ${top.join(" ")}`;
     const cached = cache.get(state.generation, key);
     if (cached !== undefined) return { status: 200, body: cached };
     const manifest = buildManifest({
@@ -138,6 +150,7 @@ export function createSteeringServer(config: z.input<typeof SteeringServiceConfi
       placements: state.placements,
       linkSecrets: state.linkSecrets,
       clientFamily: address.family,
+      spread,
       expiresAt: new Date(expiresMs),
     });
     if (manifest === undefined) {

@@ -27,6 +27,8 @@ export type ManifestInput = Readonly<{
   /** Per cluster name, the secret its edge checks links with. A cluster without one offers nothing. */
   linkSecrets: ReadonlyMap<string, string>;
   clientFamily: 4 | 6;
+  /** Fixed per client: which replica of a replicated file it is sent to (see LocateFile). */
+  spread: number;
   expiresAt: Date;
 }>;
 
@@ -66,7 +68,7 @@ export function buildManifest(input: ManifestInput): Manifest | undefined {
     const offered = rungs.flatMap((rung) => {
       const urls: string[] = [];
       for (const { cluster, locate, secret } of top) {
-        const name = locate(rung.path);
+        const name = locate(rung.path, input.spread);
         const s = name === undefined ? undefined : server(cluster, name);
         const base = s === undefined ? undefined : baseUrl(cluster, s, input.clientFamily);
         if (base === undefined) continue;

@@ -56,5 +56,7 @@ export type TitleView = Readonly<{ id: string; ladder: readonly LadderEntry[] }>
 /**
  * Which server of a cluster holds a file under the cluster's ACTIVE placement, or undefined when the
  * active placement does not hold it (a title newer than the placement's catalog is not filled yet).
+ * A hot file may have several holders (HCA replicates where one server's throughput is not enough):
+ * `spread`, fixed per client, picks holder `spread mod holders`, so clients split evenly over them.
  */
-export type LocateFile = (path: string) => string | undefined;
+export type LocateFile = (path: string, spread: number) => string | undefined;
