@@ -15,6 +15,7 @@ import type { z } from "zod";
 import { heartbeatOf, type OCACluster, type Placement, type Popularity, parseObject, type Title } from "./api/index.js";
 import { regionCatalog, regionPopularity } from "./catalog/catalog.js";
 import { serversOf } from "./controllers/cluster-plan.js";
+import { ParsedCache } from "./controllers/parsed.js";
 import { LeaseKind, OCAClusterKind, PlacementKind, PopularityKind, TitleKind } from "./controllers/resources.js";
 import { buildLadder } from "./ladder/index.js";
 import { assign } from "./placement/index.js";
@@ -42,20 +43,6 @@ export type SteeringOptions = Readonly<{
   signingKey: string;
 }>;
 
-type Parsed<K extends "OCACluster" | "Title" | "Popularity" | "Placement"> = {
-  OCACluster: OCACluster;
-  Title: Title;
-  Popularity: Popularity;
-  Placement: Placement;
-}[K];
-
-function validIn<K extends "OCACluster" | "Title" | "Popularity" | "Placement">(kind: K, inf: Informer<KubeObject>) {
-  return inf.list().flatMap((o) => {
-    const r = parseObject(kind, o);
-    return r.ok ? [r.value as Parsed<K>] : [];
-  });
-}
-
 export async function startSteering(
   o: SteeringOptions,
   signal: AbortSignal,
@@ -80,9 +67,15 @@ export async function startSteering(
   synced = true;
 
   const located = new Map<string, { placement: string; locate: LocateFile }>();
+  const parsed = {
+    clusters: new ParsedCache("OCACluster"),
+    titles: new ParsedCache("Title"),
+    pops: new ParsedCache("Popularity"),
+    placements: new ParsedCache("Placement"),
+  };
 
   const refreshClusters = () => {
-    const cs = validIn("OCACluster", clusters);
+    const cs = parsed.clusters.all(clusters.list());
     const views: ClusterView[] = cs.map((c) => ({
       name: c.metadata.name,
       region: c.spec.region,
@@ -102,15 +95,17 @@ export async function startSteering(
 
   const refreshTitles = () => {
     store.setTitles(
-      validIn("Title", titles).map((t) => ({ id: t.spec.id, ladder: t.status?.ladder ?? buildLadder(t.spec.files) })),
+      parsed.titles
+        .all(titles.list())
+        .map((t) => ({ id: t.spec.id, ladder: t.status?.ladder ?? buildLadder(t.spec.files) })),
     );
   };
 
   const refreshPlacements = () => {
-    const cs = validIn("OCACluster", clusters);
-    const ts = validIn("Title", titles);
-    const pops = validIn("Popularity", popularities);
-    const ps = validIn("Placement", placements);
+    const cs = parsed.clusters.all(clusters.list());
+    const ts = parsed.titles.all(titles.list());
+    const pops = parsed.pops.all(popularities.list());
+    const ps = parsed.placements.all(placements.list());
     for (const c of cs) {
       const ns = c.metadata.namespace;
       const active = ps
@@ -154,10 +149,9 @@ export async function startSteering(
 
   const refreshHealth = () => {
     const capacity = new Map(
-      validIn("OCACluster", clusters).map((c) => [
-        c.metadata.name,
-        serversOf(c.spec).reduce((a, s) => a + s.throughputBitsPerSec, 0),
-      ]),
+      parsed.clusters
+        .all(clusters.list())
+        .map((c) => [c.metadata.name, serversOf(c.spec).reduce((a, s) => a + s.throughputBitsPerSec, 0)]),
     );
     const byCluster = new Map<string, { at: number; bitsPerSec: number }>();
     for (const l of leases.list()) {

@@ -6,6 +6,7 @@ import { apiVersion, clusterLabel, type OCACluster, type Placement, parseObject,
 import type { Reconciler } from "../runtime/controller.js";
 import { ApiError, type Kind, type Kube, type KubeObject } from "../runtime/kube.js";
 import { decideFill, type FillJob, type FillStatus, type JobState, jobModeLabel, placementLabel } from "./fill-plan.js";
+import { ParsedCache } from "./parsed.js";
 import { controllerRef, PlacementKind } from "./resources.js";
 import { holds } from "./status.js";
 
@@ -41,6 +42,7 @@ const pick = (s: Placement["status"]): FillStatus => ({
 });
 
 export function makeFillReconciler(d: FillDeps): Reconciler {
+  const placementViews = new ParsedCache("Placement");
   const writeStatus = async (p: Placement, status: FillStatus) => {
     if (holds(p.status, status)) return;
     const patch = {
@@ -62,13 +64,9 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
       const rawCluster = d.clusters.get(`${req.namespace}/${placement.spec.cluster}`);
       const cluster = rawCluster && parseObject("OCACluster", rawCluster);
       if (!cluster?.ok) return {}; // the OCACluster controller reports a missing or invalid cluster
-      const siblings = d.placements
-        .list()
-        .filter((p) => p.metadata.namespace === req.namespace && p.metadata.name !== req.name)
-        .flatMap((p) => {
-          const r = parseObject("Placement", p);
-          return r.ok && (r.value as Placement).spec.cluster === placement.spec.cluster ? [r.value as Placement] : [];
-        });
+      const siblings = placementViews
+        .all(d.placements.list(), req.namespace)
+        .filter((p) => p.metadata.name !== req.name && p.spec.cluster === placement.spec.cluster);
       const jobs: FillJob[] = d.jobs
         .list()
         .filter((j) => j.metadata.namespace === req.namespace && j.metadata.labels?.[placementLabel] === req.name)

@@ -19,6 +19,7 @@ import type { Reconciler } from "../runtime/controller.js";
 import { ApiError, type Kube, type KubeObject } from "../runtime/kube.js";
 import { decide, type ServerHeartbeat } from "./cluster-plan.js";
 import { setCondition } from "./conditions.js";
+import { ParsedCache } from "./parsed.js";
 import { controllerRef, fieldManager, OCAClusterKind, PlacementKind } from "./resources.js";
 import { applyStatus } from "./status.js";
 
@@ -35,23 +36,17 @@ export type ClusterDeps = Readonly<{
   now: () => Date;
 }>;
 
-/** Parsed objects of a kind in a namespace; invalid ones are skipped (their own controllers report them). */
-function valid<K extends "Title" | "Popularity" | "Placement">(kind: K, cache: Cache, namespace: string) {
-  const out = [];
-  for (const o of cache.list()) {
-    if (o.metadata.namespace !== namespace) continue;
-    const r = parseObject(kind, o);
-    if (r.ok) out.push(r.value);
-  }
-  return out;
-}
-
 export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
+  const views = {
+    titles: new ParsedCache("Title"),
+    pops: new ParsedCache("Popularity"),
+    placements: new ParsedCache("Placement"),
+  };
   // The catalog only changes when a Title or the Popularity snapshot does: remember the last one per region.
   const catalogs = new Map<string, { key: string; catalog: RegionCatalog }>();
   const catalogFor = (namespace: string, region: string): RegionCatalog => {
-    const titles = valid("Title", d.titles, namespace) as Title[];
-    const pop = regionPopularity(valid("Popularity", d.popularities, namespace) as Popularity[], region);
+    const titles = views.titles.all(d.titles.list(), namespace);
+    const pop = regionPopularity(views.pops.all(d.popularities.list(), namespace), region);
     const versionOf = (o: { metadata: object }) => (o.metadata as { resourceVersion?: string }).resourceVersion ?? "";
     const key = [pop ? versionOf(pop) : "", ...titles.map((t) => `${t.metadata.name}@${versionOf(t)}`).sort()].join(
       ",",
@@ -86,9 +81,9 @@ export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
         return {};
       }
       const cluster = parsed.value as OCACluster;
-      const placements = (valid("Placement", d.placements, req.namespace) as Placement[]).filter(
-        (p) => p.spec.cluster === req.name,
-      );
+      const placements = views.placements
+        .all(d.placements.list(), req.namespace)
+        .filter((p) => p.spec.cluster === req.name);
       const servers = new Set(cluster.spec.servers.map((s) => s.name));
       const heartbeats = new Map<string, ServerHeartbeat>();
       for (const l of d.leases.list()) {
