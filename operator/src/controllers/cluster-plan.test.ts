@@ -105,3 +105,15 @@ describe("decide (OCACluster)", () => {
     expect(d.recheckAfterMs).toBeLessThanOrEqual(25_000); // when a's heartbeat expires
   });
 });
+
+describe("decide (status stability)", () => {
+  it("writes the same status for a newer heartbeat of a server that stays healthy", () => {
+    const [a] = ams.spec.servers;
+    if (!a) throw new Error("sample has no servers");
+    const at = (ms: number) =>
+      new Map([[a.name, { renewTime: new Date(now.getTime() - ms), leaseDurationSeconds: 30 }]]);
+    const first = decide(observe({ heartbeats: at(9_000) }), planHca).status;
+    const later = decide(observe({ heartbeats: at(1_000), cluster: { ...ams, status: first } }), planHca).status;
+    expect(later).toEqual(first);
+  });
+});
