@@ -88,11 +88,14 @@ export async function startOperator(o: OperatorOptions, signal: AbortSignal): Pr
       }
     }
   });
+  let catalogRevision = 0;
   titles.onChange((k) => {
+    catalogRevision++;
     queues.title.add(k);
     allClustersIn(nsOf(k)); // the region catalogs of this namespace may have changed
   });
   popularities.onChange((k) => {
+    catalogRevision++;
     queues.popularity.add(k);
     allClustersIn(nsOf(k));
   });
@@ -118,7 +121,17 @@ export async function startOperator(o: OperatorOptions, signal: AbortSignal): Pr
     [
       "ocacluster",
       queues.cluster,
-      makeOCAClusterReconciler({ kube, clusters, titles, popularities, placements, leases, plan: planHca, now }),
+      makeOCAClusterReconciler({
+        kube,
+        clusters,
+        titles,
+        popularities,
+        placements,
+        leases,
+        plan: planHca,
+        catalogRevision: () => catalogRevision,
+        now,
+      }),
     ],
     [
       "edge",

@@ -227,12 +227,13 @@ describe("on the real API server", () => {
     const args = ["template", release, chart, "-n", dryNs, "--include-crds"];
     for (const s of sets) args.push("--set", s.replace("ID", id));
     const rendered = ok(await helm(...args), "helm template");
-    const r = await kubectl(["apply", "--dry-run=server", "-f", "-"], rendered);
+    const r = await kubectl(["apply", "--server-side", "--dry-run=server", "-f", "-"], rendered);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const applied = r.stdout.trim().split("\n");
     expect(applied).toHaveLength(docs(rendered).length);
-    for (const line of applied) expect(line).toMatch(/ (created|configured|unchanged) \(server dry run\)$/);
+    for (const line of applied)
+      expect(line).toMatch(/ (created|configured|unchanged|serverside-applied) \(server dry run\)$/);
   });
 });
 

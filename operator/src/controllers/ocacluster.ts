@@ -33,6 +33,8 @@ export type ClusterDeps = Readonly<{
   placements: Cache;
   leases: Cache;
   plan: (i: PlanInput) => PlanResult;
+  /** Moves whenever a Title or Popularity changes (the manager counts informer events). */
+  catalogRevision: () => number;
   now: () => Date;
 }>;
 
@@ -42,17 +44,15 @@ export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
     pops: new ParsedCache("Popularity"),
     placements: new ParsedCache("Placement"),
   };
-  // The catalog only changes when a Title or the Popularity snapshot does: remember the last one per region.
-  const catalogs = new Map<string, { key: string; catalog: RegionCatalog }>();
+  // The catalog only changes when a Title or a Popularity does: remember the last one per region and
+  // rebuild it only when the revision moved, not on every reconcile (heartbeats trigger many).
+  const catalogs = new Map<string, { key: number; catalog: RegionCatalog }>();
   const catalogFor = (namespace: string, region: string): RegionCatalog => {
-    const titles = views.titles.all(d.titles.list(), namespace);
-    const pop = regionPopularity(views.pops.all(d.popularities.list(), namespace), region);
-    const versionOf = (o: { metadata: object }) => (o.metadata as { resourceVersion?: string }).resourceVersion ?? "";
-    const key = [pop ? versionOf(pop) : "", ...titles.map((t) => `${t.metadata.name}@${versionOf(t)}`).sort()].join(
-      ",",
-    );
+    const key = d.catalogRevision();
     const memo = catalogs.get(`${namespace}/${region}`);
     if (memo?.key === key) return memo.catalog;
+    const titles = views.titles.all(d.titles.list(), namespace);
+    const pop = regionPopularity(views.pops.all(d.popularities.list(), namespace), region);
     const catalog = regionCatalog(region, titles, pop);
     catalogs.set(`${namespace}/${region}`, { key, catalog });
     return catalog;
