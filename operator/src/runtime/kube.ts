@@ -79,25 +79,34 @@ export function keyOf(o: { metadata: ObjectMeta }): string {
 
 type Query = Record<string, string | number | boolean | undefined>;
 
+/**
+ * Sees every request the client sends, once: when the response headers arrive (for a watch, when its
+ * stream opens), or with status 0 when the connection fails. What client-go counts as
+ * rest_client_requests_total; `path` has no query string, and `watch` tells a watch from a list.
+ */
+export type RequestObserver = (r: Readonly<{ method: string; path: string; watch: boolean; status: number }>) => void;
+
 export class Kube {
   readonly #server: URL;
   readonly #options: RequestOptions;
+  readonly #onRequest: RequestObserver | undefined;
 
-  private constructor(server: URL, options: RequestOptions) {
+  private constructor(server: URL, options: RequestOptions, onRequest?: RequestObserver) {
     this.#server = server;
     this.#options = options;
+    this.#onRequest = onRequest;
   }
 
   /** From a kubeconfig file, or the default chain (KUBECONFIG, ~/.kube/config, in-cluster). */
-  static async connect(kubeconfigPath?: string): Promise<Kube> {
+  static async connect(kubeconfigPath?: string, opts: { onRequest?: RequestObserver } = {}): Promise<Kube> {
     const kc = new KubeConfig();
     if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
     else kc.loadFromDefault();
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error(`kubeconfig ${kubeconfigPath ?? "(default)"} has no current cluster`);
-    const opts: RequestOptions & { headers: Record<string, string> } = { headers: {} };
-    await kc.applyToHTTPSOptions(opts);
-    return new Kube(new URL(cluster.server), opts);
+    const http: RequestOptions & { headers: Record<string, string> } = { headers: {} };
+    await kc.applyToHTTPSOptions(http);
+    return new Kube(new URL(cluster.server), http, opts.onRequest);
   }
 
   /** The REST path of a collection (no name) or of one object. */
@@ -242,11 +251,16 @@ export class Kube {
       headers["content-length"] = String(Buffer.byteLength(payload));
     }
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+    const observe = (status: number) => this.#onRequest?.({ method, path, watch: query?.watch === true, status });
     return new Promise((resolve, reject) => {
-      const req = send(url, { ...this.#options, method, headers, signal }, resolve);
-      req.on("error", (err) =>
-        reject(new ApiError(0, "ConnectionError", `${method} ${path}: ${err.message}`, [], { cause: err })),
-      );
+      const req = send(url, { ...this.#options, method, headers, signal }, (res) => {
+        observe(res.statusCode ?? 0);
+        resolve(res);
+      });
+      req.on("error", (err) => {
+        if (!signal?.aborted) observe(0);
+        reject(new ApiError(0, "ConnectionError", `${method} ${path}: ${err.message}`, [], { cause: err }));
+      });
       req.end(payload);
     });
   }
