@@ -76,8 +76,9 @@ export async function startOperator(o: OperatorOptions, signal: AbortSignal): Pr
   const allClustersIn = (ns: string) => {
     for (const c of clusters.list()) if (c.metadata.namespace === ns) queues.cluster.add(`${ns}/${c.metadata.name}`);
   };
-  clusters.onChange((k) => {
-    queues.cluster.add(k);
+  clusters.onChange((k) => queues.cluster.add(k));
+  // The edge objects and the fill schedule follow the cluster's spec, not its status.
+  clusters.onSpecChange((k) => {
     queues.edge.add(k);
     for (const p of placements.list()) {
       if (
@@ -88,17 +89,16 @@ export async function startOperator(o: OperatorOptions, signal: AbortSignal): Pr
       }
     }
   });
+  // A catalog is made of Title and Popularity specs; their controllers' status writes change neither.
   let catalogRevision = 0;
-  titles.onChange((k) => {
+  const catalogChanged = (k: string) => {
     catalogRevision++;
-    queues.title.add(k);
     allClustersIn(nsOf(k)); // the region catalogs of this namespace may have changed
-  });
-  popularities.onChange((k) => {
-    catalogRevision++;
-    queues.popularity.add(k);
-    allClustersIn(nsOf(k));
-  });
+  };
+  titles.onChange((k) => queues.title.add(k));
+  titles.onSpecChange(catalogChanged);
+  popularities.onChange((k) => queues.popularity.add(k));
+  popularities.onSpecChange(catalogChanged);
   placements.onChange((k) => {
     queues.fill.add(k);
     const p = placements.get(k);

@@ -71,6 +71,55 @@ describe("runtime against the API server", () => {
   });
 });
 
+describe("spec changes", () => {
+  it("onSpecChange fires for adds, spec changes and deletes, not for status writes", async () => {
+    const kube = await Kube.connect(kubeconfig());
+    const Deployment: Kind = {
+      group: "apps",
+      version: "v1",
+      kind: "Deployment",
+      plural: "deployments",
+      namespaced: true,
+    };
+    const name = `spec-${Date.now().toString(36)}`;
+    const deployment = (replicas: number): KubeObject => ({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name, namespace: "default" },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "c", image: "nginx:stable" }] } },
+      },
+    });
+    const inf = new Informer<KubeObject>(kube, Deployment, log, { namespace: "default" });
+    const changes: string[] = [];
+    const specChanges: string[] = [];
+    inf.onChange((k) => changes.push(k));
+    inf.onSpecChange((k) => specChanges.push(k));
+    const stop = new AbortController();
+    const running = inf.run(stop.signal);
+    await inf.synced();
+    await kube.apply(Deployment, deployment(0), "edgefleet-test");
+    await eventually(async () => (specChanges.length === 1 ? true : undefined), "the add");
+    const status = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name, namespace: "default" },
+      status: { observedGeneration: 1 },
+    };
+    await kube.apply(Deployment, status, "edgefleet-test-status", { subresource: "status" });
+    await eventually(async () => (changes.length >= 2 ? true : undefined), "the status write to arrive");
+    expect(specChanges).toHaveLength(1);
+    await kube.apply(Deployment, deployment(2), "edgefleet-test");
+    await eventually(async () => (specChanges.length === 2 ? true : undefined), "the spec change");
+    await kube.delete(Deployment, { namespace: "default", name });
+    await eventually(async () => (specChanges.length === 3 ? true : undefined), "the delete");
+    stop.abort();
+    await running;
+  });
+});
+
 describe("leader election on a Lease", () => {
   it("one candidate leads; the other takes over after the leader stops", async () => {
     const kube = await Kube.connect(kubeconfig());

@@ -83,7 +83,9 @@ export function makeEdgeReconciler(d: EdgeDeps): Reconciler {
         };
         await d.kube.apply(OCAClusterKind, patch, edgeFieldManager, { subresource: "status" });
       }
-      return {};
+      // Re-apply now and then: informers wake this controller on spec changes only, and someone may
+      // have deleted or edited the DaemonSet in between.
+      return { requeueAfterMs: 10 * 60_000 };
     },
   };
 }

@@ -36,6 +36,27 @@ export class Informer<T extends KubeObject> {
     this.#handlers.push(fn);
   }
 
+  /**
+   * Calls `fn` when an object is added or deleted or its metadata.generation moves: a spec change.
+   * Status-only writes (the operator's own, mostly) do not move the generation of a kind with a status
+   * subresource, so they wake nothing that only cares about specs.
+   */
+  onSpecChange(fn: ChangeHandler): void {
+    const seen = new Map<string, number | undefined>();
+    this.onChange((key) => {
+      const obj = this.#store.get(key);
+      if (obj === undefined) {
+        seen.delete(key);
+        fn(key);
+        return;
+      }
+      const gen = obj.metadata.generation;
+      if (seen.has(key) && seen.get(key) === gen) return;
+      seen.set(key, gen);
+      fn(key);
+    });
+  }
+
   get(key: string): T | undefined {
     return this.#store.get(key);
   }
