@@ -1,6 +1,4 @@
-import { keyPosition } from "./hash.js";
-import { fileArrays, placementPass } from "./pass.js";
-import { fileTraffic, HCA, type StoredSet, storedSet } from "./stored.js";
+import { fileTraffic, HCA, storedSet } from "./stored.js";
 import {
   type CatalogFile,
   InfeasiblePlacementError,
@@ -199,140 +197,9 @@ function toTokens(share: Float64Array, names: readonly string[], previous: Reado
   return names.map((name, j) => {
     const want = (share[j] ?? 0) * scale;
     const prev = previous.get(name);
-    // Previous counts were calibrated to measured loads (up to a factor of ~1.5 off the share): keep
-    // them and let the calibration move only the servers whose load left its band.
-    if (prev !== undefined && prev > 0 && want > 0 && prev <= 2 * want && want <= 2 * prev) return prev;
-    // A share worth a handful of tokens is noise (a few arcs, ± 50 %): the server gets none on this
-    // ring and the calibration lets the others, and its other ring, make up the difference.
-    const count = Math.min(MAX_TOKENS, Math.round(want));
-    return count < MIN_TOKENS ? 0 : count;
+    // Rounding and sub-0.5% share changes would otherwise flap tokens, and move files, every night.
+    return prev !== undefined && Math.abs(want - prev) <= Math.max(1, 0.005 * prev) ? prev : Math.round(want);
   });
-}
-
-type Calibration = Readonly<{
-  catalog: readonly CatalogFile[];
-  servers: readonly Server[];
-  tau: Float64Array;
-  set: StoredSet;
-  cutoff: number;
-  headTraffic: number;
-  /** Head ring shares of the solution: server j should carry head[j] × the head's traffic. */
-  head: Float64Array;
-  tail: Float64Array;
-  /** 1 where the count is the previous plan's: such a server keeps it inside twice the band (hysteresis). */
-  headKept: Uint8Array;
-  tailKept: Uint8Array;
-  /** Token counts, adjusted in place. */
-  headTokens: number[];
-  tailTokens: number[];
-}>;
-
-/**
- * Rounds of calibration, and the relative load error inside which a server keeps its tokens: the
- * inner band for a fresh count, the outer band for a count taken from the previous plan (hysteresis).
- * A server past its outer band is brought back halfway between the two bands: that moves few files
- * and leaves room before it leaves the outer band again.
- * Both stay below ε = 0.04, so calibrated loads rarely reach the cap.
- */
-const CALIBRATION_ROUNDS = 12;
-const HEAD_BAND = [0.02, 0.035] as const;
-const TAIL_BAND = [0.008, 0.03] as const;
-const MAX_TOKENS = 100_000;
-const MIN_TOKENS = 16;
-
-function retoken(tokens: number, load: number, target: number): number {
-  const factor = load > 0 ? Math.min(2, Math.max(0.5, target / load)) : 2;
-  return Math.min(MAX_TOKENS, Math.max(1, Math.round(tokens * factor)));
-}
-
-/**
- * Sets token counts from measured loads (README, "Calibration"). A ring share is only the expected
- * load: with ~1,000 tokens a server's arcs hold its share ± 3 %, and the head's hot files are lumpy,
- * so the bounded-load pass would find many servers at their cap and spill, and every change would
- * re-route the spills. So: run the unbounded pass (the same rings and replicas as `assign`, no caps),
- * and scale the tokens of each server whose load is off its target by more than a band: on the head
- * ring toward head[j] × R_H, on the tail ring toward τ_j·R minus the head load it actually got (the
- * fine-grained tail absorbs the head's lumps). Servers inside the band keep their tokens, so a plan
- * computed from a previous one changes only the servers whose load moved.
- */
-function calibrate(c: Calibration): void {
-  const { catalog, servers, set, cutoff } = c;
-  const positions = new Float64Array(set.count);
-  for (let i = 0; i < set.count; i++) positions[i] = keyPosition(catalog[i]?.key ?? "");
-  const { bytes: fileBytes, traffic } = fileArrays(catalog, set.count);
-  const R = set.traffic;
-  const RH = c.headTraffic;
-  for (let round = 0; round < CALIBRATION_ROUNDS; round++) {
-    const { headLoad, tailLoad } = placementPass({
-      positions,
-      fileBytes,
-      fileTraffic: traffic,
-      servers,
-      headTokens: c.headTokens,
-      tailTokens: c.tailTokens,
-      stored: set.count,
-      cutoff,
-      traffic: R,
-      headTraffic: RH,
-      bytes: set.bytes,
-    });
-    // Tail targets: where the planned tail is a good part of the server's load ("absorbing"), it
-    // absorbs the head's error (within a factor 2 of its plan); a flash server's tail is too small
-    // for that and aims at its plan. The absorbing targets are scaled to the tail traffic those
-    // servers actually carry, so that a shared offset (the others' pieces) does not drift them all.
-    const tailTarget = new Float64Array(servers.length);
-    const absorbing = new Uint8Array(servers.length);
-    let targetSum = 0;
-    let loadSum = 0;
-    for (let j = 0; j < servers.length; j++) {
-      if ((c.tailTokens[j] ?? 0) <= 0) continue;
-      const want = (c.tau[j] ?? 0) * R;
-      const planned = (c.tail[j] ?? 0) * (R - RH);
-      if (planned >= 0.25 * want) {
-        absorbing[j] = 1;
-        tailTarget[j] = Math.min(2 * planned, Math.max(0.5 * planned, want - (headLoad[j] ?? 0)));
-        targetSum += tailTarget[j] ?? 0;
-        loadSum += tailLoad[j] ?? 0;
-      } else tailTarget[j] = planned;
-    }
-    for (let j = 0; j < servers.length; j++) {
-      if (absorbing[j] === 1 && targetSum > 0) tailTarget[j] = ((tailTarget[j] ?? 0) * loadSum) / targetSum;
-    }
-    // The second half of the rounds holds every server to the wider band a replan would use, so that
-    // a converged plan is a fixed point: replanning with unchanged inputs returns it unchanged.
-    if (round === CALIBRATION_ROUNDS / 2) {
-      for (let j = 0; j < servers.length; j++) {
-        c.headKept[j] = (c.headTokens[j] ?? 0) > 0 ? 1 : 0;
-        c.tailKept[j] = (c.tailTokens[j] ?? 0) > 0 ? 1 : 0;
-      }
-    }
-    let changed = false;
-    for (let j = 0; j < servers.length; j++) {
-      const h = c.headTokens[j] ?? 0;
-      const hl = headLoad[j] ?? 0;
-      const ht = (c.head[j] ?? 0) * RH;
-      const hb = c.headKept[j] === 1 ? HEAD_BAND[1] : HEAD_BAND[0];
-      if (h > 0 && ht > 0 && Math.abs(hl - ht) > hb * ht) {
-        const back = (HEAD_BAND[0] + HEAD_BAND[1]) / 2;
-        const aim = c.headKept[j] === 1 ? ht * (hl > ht ? 1 + back : 1 - back) : ht;
-        c.headTokens[j] = retoken(h, hl, aim);
-        changed ||= c.headTokens[j] !== h;
-      }
-      const t = c.tailTokens[j] ?? 0;
-      const tl = tailLoad[j] ?? 0;
-      const want = (c.tau[j] ?? 0) * R;
-      const tt = tailTarget[j] ?? 0;
-      // Band relative to the server's whole target: that is what its cap is made of.
-      const band = (c.tailKept[j] === 1 ? TAIL_BAND[1] : TAIL_BAND[0]) * want;
-      if (absorbing[j] === 1 && t > 0 && tt > 0 && Math.abs(tl - tt) > band) {
-        const back = ((TAIL_BAND[0] + TAIL_BAND[1]) / 2) * want;
-        const aim = c.tailKept[j] === 1 ? tt + (tl > tt ? back : -back) : tt;
-        c.tailTokens[j] = retoken(t, tl, aim);
-        changed ||= c.tailTokens[j] !== t;
-      }
-    }
-    if (!changed) break;
-  }
 }
 
 /**
@@ -403,24 +270,6 @@ export function planHca(input: PlanInput): PlanResult {
   const sol = chosen ?? fallback(storage, tau, storedBytes);
   const headTokens = toTokens(sol.head, names, prevHeadTokens);
   const tailTokens = toTokens(sol.tail, names, prevTailTokens);
-  if (chosen !== undefined) {
-    const kept = (tokens: readonly number[], prev: ReadonlyMap<string, number>) =>
-      Uint8Array.from(names, (n, j) => ((tokens[j] ?? 0) > 0 && prev.get(n) === tokens[j] ? 1 : 0));
-    calibrate({
-      headKept: kept(headTokens, prevHeadTokens),
-      tailKept: kept(tailTokens, prevTailTokens),
-      catalog: input.catalog,
-      servers,
-      tau,
-      set,
-      cutoff: sol.cutoff,
-      headTraffic: p.traffic[sol.cutoff] ?? 0,
-      head: sol.head,
-      tail: sol.tail,
-      headTokens,
-      tailTokens,
-    });
-  }
   const BH = p.bytes[sol.cutoff] ?? 0;
   const RH = p.traffic[sol.cutoff] ?? 0;
   const servedTokens: ServerTokens[] = names.map((name, j) => ({

@@ -9,11 +9,6 @@ export const HCA = Object.freeze({
   loadBound: 0.04,
   /** The stored set fills at most this fraction of the cluster; the rest is room for spills and replicas. */
   fillLimit: 0.95,
-  /**
-   * A ring's hot files are split into replicas carrying at most R_ring/(piecesPerServer·m_ring) each:
-   * a server's load is then the sum of ~this many pieces or more, so its relative noise is ~1/√ of it.
-   */
-  piecesPerServer: 300,
   /** Tokens per server, on average, on each ring of a fresh plan. */
   tokensPerServer: 1000,
 });
