@@ -12,7 +12,7 @@
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import { heartbeatOf, type OCACluster, type Placement, type Popularity, parseObject, type Title } from "./api/index.js";
+import { heartbeatOf } from "./api/index.js";
 import { regionCatalog, regionPopularity } from "./catalog/catalog.js";
 import { serversOf } from "./controllers/cluster-plan.js";
 import { ParsedCache } from "./controllers/parsed.js";

@@ -6,21 +6,12 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  checkUpdate,
-  crdFileName,
-  type KindName,
-  kindNames,
-  kinds,
-  mustParse,
-  parseObject,
-} from "../../operator/src/api/index.js";
+import { checkUpdate, type KindName, kindNames, mustParse, parseObject } from "../../operator/src/api/index.js";
 import { invalidObjects } from "../../operator/src/api/testdata/invalid-objects.js";
 import { repoRoot, sample, samplesDir } from "../../operator/src/api/testdata/samples.js";
 import { eventually, installCrds, kubectl, kubectlOk } from "./kube.js";
 
 const ns = `crds-${process.pid}`;
-const crdFiles = Object.values(kinds).map((k) => join(repoRoot, "crds", crdFileName(k)));
 const sampleFiles = readdirSync(samplesDir)
   .filter((f) => f.endsWith(".yaml"))
   .sort()

@@ -31,7 +31,6 @@ import {
 import {
   heartbeatLeaseName,
   heartbeatOf,
-  kinds,
   ktlsAnnotation,
   loadAnnotation,
   mustParse,

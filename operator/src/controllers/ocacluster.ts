@@ -4,15 +4,7 @@
  * health, and the Ready/Placed/Filled/Degraded conditions. Deciding is cluster-plan.ts; this file
  * gathers, applies and reports.
  */
-import {
-  apiVersion,
-  heartbeatOf,
-  type OCACluster,
-  type Placement,
-  type Popularity,
-  parseObject,
-  type Title,
-} from "../api/index.js";
+import { apiVersion, heartbeatOf, type OCACluster, parseObject } from "../api/index.js";
 import { type RegionCatalog, regionCatalog, regionPopularity } from "../catalog/catalog.js";
 import type { PlanInput, PlanResult } from "../placement/index.js";
 import type { Reconciler } from "../runtime/controller.js";
