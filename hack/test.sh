@@ -13,6 +13,9 @@ bash hack/bins.sh >&2
 report=$(mktemp -t edgefleet-vitest-XXXXXX.json)
 trap 'rm -f "$report"' EXIT
 status=0
+# Types and lint first: a failure there fails the run, but the tests still run and are counted.
+npx tsc --noEmit -p . || status=1
+npx biome check . || status=1
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
 node hack/test-summary.mjs "$report" || status=1
 exit "$status"
