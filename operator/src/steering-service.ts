@@ -16,6 +16,7 @@ import { heartbeatOf } from "./api/index.js";
 import { regionCatalog, regionPopularity } from "./catalog/catalog.js";
 import { serversOf } from "./controllers/cluster-plan.js";
 import { ParsedCache } from "./controllers/parsed.js";
+import { byAge } from "./controllers/placement-order.js";
 import { LeaseKind, OCAClusterKind, PlacementKind, PopularityKind, TitleKind } from "./controllers/resources.js";
 import { buildLadder } from "./ladder/index.js";
 import { assign } from "./placement/index.js";
@@ -112,6 +113,7 @@ export async function startSteering(
         .filter(
           (p) => p.metadata.namespace === ns && p.spec.cluster === c.metadata.name && p.status?.phase === "Active",
         )
+        .sort(byAge)
         .at(-1);
       const key = `${ns}/${c.metadata.name}`;
       if (!active) {

@@ -31,6 +31,7 @@ import {
 } from "../placement/index.js";
 import { type NewCondition, setConditions } from "./conditions.js";
 import { fillWindowState } from "./fill-window.js";
+import { byAge, phaseOf } from "./placement-order.js";
 
 export type ServerHeartbeat = Readonly<{ renewTime: Date; leaseDurationSeconds: number }>;
 
@@ -67,11 +68,7 @@ export function serversOf(spec: OCAClusterSpec): Server[] {
   });
 }
 
-const phaseOf = (p: Placement) => p.status?.phase ?? "Pending";
 const live = (p: Placement) => phaseOf(p) !== "Superseded";
-const byAge = (a: Placement, b: Placement) =>
-  String(a.metadata.creationTimestamp ?? "").localeCompare(String(b.metadata.creationTimestamp ?? "")) ||
-  a.metadata.name.localeCompare(b.metadata.name);
 
 const sameServers = (p: PlacementSpec, servers: readonly Server[]) =>
   p.servers.length === servers.length && servers.every((s) => p.servers.some((t) => t.name === s.name));

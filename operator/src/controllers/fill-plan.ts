@@ -14,6 +14,7 @@ import { createHash } from "node:crypto";
 import type { Condition, OCACluster, Placement, PlacementStatus } from "../api/index.js";
 import { type NewCondition, setConditions } from "./conditions.js";
 import { fillWindowState } from "./fill-window.js";
+import { byAge, phaseOf } from "./placement-order.js";
 
 export const placementLabel = "cdn.edgefleet.dev/placement";
 
@@ -53,9 +54,6 @@ export type FillDecision = Readonly<{
   recheckAfterMs?: number;
 }>;
 
-const phaseOf = (p: Placement) => p.status?.phase ?? "Pending";
-const created = (p: Placement) => String(p.metadata.creationTimestamp ?? "");
-
 /** Job names are label values too (≤ 63): the mode, the server name shortened, and a hash of the three. */
 export function fillJobName(placement: string, server: string, mode: JobMode = "fill"): string {
   const h = createHash("sha256").update(`${mode}/${placement}/${server}`).digest("hex").slice(0, 10);
@@ -89,12 +87,7 @@ export function decideFill(o: FillObservation): FillDecision {
     return { ...none, createJobs, status: status(phase, []) };
   }
 
-  const newer = o.siblings.some(
-    (s) =>
-      phaseOf(s) !== "Superseded" &&
-      (created(s) > created(placement) ||
-        (created(s) === created(placement) && s.metadata.name > placement.metadata.name)),
-  );
+  const newer = o.siblings.some((s) => phaseOf(s) !== "Superseded" && byAge(s, placement) > 0);
   if (newer) {
     return {
       ...none,
