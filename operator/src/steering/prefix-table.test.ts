@@ -1,20 +1,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { Rng } from "../placement/rng.js";
 import { readPrefixFile } from "./bgp-file.js";
 import { type Cidr, parseCidr, parseIp, wordMask } from "./ip.js";
 import { type ParsedPrefixes, toPrefixList } from "./prefix-list.js";
 import { InvalidStridesError, Ipv4PrefixTable, Ipv6PrefixTable } from "./prefix-table.js";
 
-/** Deterministic 32-bit xorshift so that a failure names an address that reproduces. */
+/** Seeded 32-bit draws, so that a failure names an address that reproduces. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
+  const r = new Rng(seed);
+  return () => r.uint32();
 }
 
 function table4(cidrs: string[], strides?: number[]): Ipv4PrefixTable {
