@@ -7,6 +7,4 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # shellcheck source=env.sh
 . hack/env.sh
-bash hack/system-deps.sh
-bash hack/bins.sh >&2
 exec npx tsx hack/demo.ts

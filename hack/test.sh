@@ -8,8 +8,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # shellcheck source=env.sh
 . hack/env.sh
-bash hack/system-deps.sh
-bash hack/bins.sh >&2
 report=$(mktemp -t edgefleet-vitest-XXXXXX.json)
 trap 'rm -f "$report"' EXIT
 status=0
