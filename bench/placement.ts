@@ -17,7 +17,7 @@ import {
   generateCatalog,
   type Server,
 } from "../operator/src/placement/index.js";
-import { ALGORITHMS, RING_TOKENS } from "./placement/algorithms.js";
+import { algorithms, RING_TOKENS } from "./placement/algorithms.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -86,6 +86,7 @@ const seed = num("seed", 0);
 const classes = parseMix(opts.mix ?? "");
 const servers = cluster(classes, m);
 const nightlyBudget = ((num("fill-gbps", 0) * 1e9) / 8) * num("window-h", 0) * 3600;
+const ALGORITHMS = algorithms(nightlyBudget);
 
 export type Row = {
   name: string;

@@ -118,15 +118,29 @@ const boundedLoads: Algorithm = {
   },
 };
 
-const hca: Algorithm = {
+/** HCA; `fillBudgetBytes` is each server's nightly fill budget, which bounds token re-calibration. */
+const hca = (fillBudgetBytes: number): Algorithm => ({
   name: "hca",
   place(catalog, servers, previous) {
-    const { plan } = planHca({ cluster: "bench", catalogGeneration: "bench", servers, catalog, previous });
+    const { plan } = planHca({
+      cluster: "bench",
+      catalogGeneration: "bench",
+      servers,
+      catalog,
+      previous,
+      fillBudgetBytes,
+    });
     return { assignment: assign(plan, catalog, servers), state: plan };
   },
-};
+});
 
-export const ALGORITHMS: readonly Algorithm[] = [hca, uniformRing, storageRing, rendezvous, boundedLoads];
+export const algorithms = (fillBudgetBytes: number): readonly Algorithm[] => [
+  hca(fillBudgetBytes),
+  uniformRing,
+  storageRing,
+  rendezvous,
+  boundedLoads,
+];
 
 /** The tokens-per-server figure a reader needs to compare the rings. */
 export const RING_TOKENS = { baseline: UNIFORM_TOKENS, hca: HCA.tokensPerServer };

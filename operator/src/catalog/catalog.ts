@@ -31,7 +31,8 @@ export function regionPopularity(pops: readonly Popularity[], region: string): P
 }
 
 /** The key of a file in the catalog and on the ring: "<title id>/<relative path>". */
-export const fileKey = (titleId: string, path: string): string => `${titleId}/${path}`;
+// Array#join makes a flat string (a template literal makes a rope), which hashes several times faster.
+export const fileKey = (titleId: string, path: string): string => [titleId, "/", path].join("");
 
 export function regionCatalog(
   region: string,

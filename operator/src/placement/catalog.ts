@@ -40,6 +40,20 @@ const CODECS = [
 
 export const LADDER_SIZE = RUNGS.length * CODECS.length;
 
+/** The ladder's files of any title: "<id>/<suffix>", in codec-major order. */
+const SUFFIXES = CODECS.flatMap((c) =>
+  RUNGS.map((r) => {
+    const kbps = Math.round(r.kbps * c.rate);
+    return { suffix: `${c.name}_${r.height}p_${kbps}k.mp4`, kbps, codecShare: c.share, rungShare: r.share };
+  }),
+);
+
+/** Each suffix's rank in string order: keys of one title compare as their suffixes do. */
+const SUFFIX_RANK = (() => {
+  const sorted = SUFFIXES.map((x) => x.suffix).sort();
+  return Int32Array.from(SUFFIXES, (x) => sorted.indexOf(x.suffix));
+})();
+
 function checkSpec(spec: CatalogSpec): void {
   if (!(Number.isSafeInteger(spec.files) && spec.files >= 1)) {
     throw new PlacementInputError(`files: must be an integer ≥ 1, got ${spec.files}`);
@@ -56,22 +70,46 @@ function duration(rng: Rng): number {
   return Math.round((film ? 6600 : 2700) * Math.exp(0.25 * rng.normal()));
 }
 
+/**
+ * Every title's ladder, ranked by demand with ties broken by key. The ranking sorts indices, and the
+ * file objects are allocated afterwards in rank order with flat keys (Array#join, not a template
+ * literal's rope): a pass over the ranked catalog, like hashing every key, then reads memory
+ * sequentially, several times faster than over objects scattered by a sort.
+ */
 function ladder(titles: readonly Title[]): CatalogFile[] {
-  const files: CatalogFile[] = [];
-  for (const t of titles) {
-    for (const c of CODECS) {
-      for (const r of RUNGS) {
-        const kbps = Math.round(r.kbps * c.rate);
-        files.push({
-          key: `${t.id}/${c.name}_${r.height}p_${kbps}k.mp4`,
-          bytes: Math.round((kbps * 1000 * t.durationSec) / 8),
-          demand: t.popularity * c.share * r.share,
-        });
-      }
-    }
+  const n = titles.length * LADDER_SIZE;
+  const demand = new Float64Array(n);
+  titles.forEach((t, k) => {
+    SUFFIXES.forEach((x, s) => {
+      demand[k * LADDER_SIZE + s] = t.popularity * x.codecShare * x.rungShare;
+    });
+  });
+  const byId = titles.map((t, k) => ({ id: t.id, k })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const idRank = new Int32Array(titles.length);
+  byId.forEach((x, r) => {
+    idRank[x.k] = r;
+  });
+  // A key is "<id>/<suffix>" and no id is a prefix of another, so keys compare as (id, suffix).
+  const order = new Uint32Array(n);
+  for (let f = 0; f < n; f++) order[f] = f;
+  order.sort(
+    (a, b) =>
+      (demand[b] ?? 0) - (demand[a] ?? 0) ||
+      (idRank[(a / LADDER_SIZE) | 0] ?? 0) - (idRank[(b / LADDER_SIZE) | 0] ?? 0) ||
+      (SUFFIX_RANK[a % LADDER_SIZE] ?? 0) - (SUFFIX_RANK[b % LADDER_SIZE] ?? 0),
+  );
+  const files = new Array<CatalogFile>(n);
+  for (let r = 0; r < n; r++) {
+    const f = order[r] ?? 0;
+    const t = titles[(f / LADDER_SIZE) | 0] as Title;
+    const x = SUFFIXES[f % LADDER_SIZE] as (typeof SUFFIXES)[number];
+    files[r] = {
+      key: [t.id, "/", x.suffix].join(""),
+      bytes: Math.round((x.kbps * 1000 * t.durationSec) / 8),
+      demand: demand[f] ?? 0,
+    };
   }
-  // Rank by popularity; the key breaks ties so the order is total and deterministic.
-  return files.sort((a, b) => b.demand - a.demand || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return files;
 }
 
 export function generateCatalog(spec: CatalogSpec): SyntheticCatalog {

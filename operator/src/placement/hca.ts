@@ -1,3 +1,6 @@
+import { calibrate, ringPieces, TokenUniverse } from "./calibrate.js";
+import { keyPosition } from "./hash.js";
+import { replicaCounts } from "./replicas.js";
 import { fileTraffic, HCA, storedSet } from "./stored.js";
 import {
   type CatalogFile,
@@ -23,6 +26,12 @@ export type PlanInput = Readonly<{
    */
   hysteresis?: number;
   previous?: Plan;
+  /**
+   * Bytes one server can fetch in one night's fill (its bandwidth cap × the fill window). Re-calibrating
+   * the token counts of servers already in `previous` moves at most half of it; the rest is left for
+   * what popularity drift moves. Default: unbounded.
+   */
+  fillBudgetBytes?: number;
 }>;
 
 export type ServerExpectation = Readonly<{
@@ -167,12 +176,17 @@ function churnCost(s: Solution, p: Prefix, prevD: number, prevHead: Float64Array
 }
 
 /**
- * Integer token counts for shares. A fresh plan uses `tokensPerServer` per server on average. With a
- * previous plan, the scale K minimises Σ_j |K·x_j − prev_j| over the servers in both (a weighted
- * median of prev_j / x_j, weights x_j): keys move in proportion to changed tokens, so this keeps the
- * most tokens, and adding a server mostly adds its own tokens.
+ * Token counts to start calibration from. A server of the previous plan keeps its counts (0 on a ring
+ * where it had none). A new server gets its share × K, where the scale K minimises Σ_j |K·x_j − prev_j|
+ * over the servers in both (a weighted median of prev_j / x_j, weights x_j), so that adding a server
+ * mostly adds its own tokens. A fresh plan uses `tokensPerServer` per server on average.
  */
-function toTokens(share: Float64Array, names: readonly string[], previous: ReadonlyMap<string, number>): number[] {
+function startTokens(
+  share: Float64Array,
+  names: readonly string[],
+  previous: ReadonlyMap<string, number>,
+  kept: Uint8Array,
+): Int32Array {
   const fresh = HCA.tokensPerServer * names.length;
   const ratios: { r: number; w: number }[] = [];
   let weight = 0;
@@ -194,12 +208,67 @@ function toTokens(share: Float64Array, names: readonly string[], previous: Reado
       break;
     }
   }
-  return names.map((name, j) => {
-    const want = (share[j] ?? 0) * scale;
-    const prev = previous.get(name);
-    // Rounding and sub-0.5% share changes would otherwise flap tokens, and move files, every night.
-    return prev !== undefined && Math.abs(want - prev) <= Math.max(1, 0.005 * prev) ? prev : Math.round(want);
+  return Int32Array.from(names, (name, j) => {
+    if (kept[j] === 1) return previous.get(name) ?? 0;
+    const x = share[j] ?? 0;
+    return x > 0 ? Math.max(1, Math.round(x * scale)) : 0;
   });
+}
+
+type Tokens = { head: Int32Array; tail: Int32Array };
+
+/**
+ * Calibrated head and tail tokens for solution `sol` (calibrate.ts): each ring's targets are the
+ * solution's shares of that ring's traffic, measured on the same pieces `assign` will place.
+ */
+function calibratedTokens(
+  sol: Solution,
+  input: Readonly<{ catalog: readonly CatalogFile[]; servers: readonly Server[]; names: readonly string[] }>,
+  previous: Readonly<{ head: ReadonlyMap<string, number>; tail: ReadonlyMap<string, number> }>,
+  tau: Float64Array,
+  fillBudget: number,
+): Tokens {
+  const { catalog, servers, names } = input;
+  const set = storedSet(catalog, servers);
+  const positions = new Float64Array(set.count);
+  for (let i = 0; i < set.count; i++) positions[i] = keyPosition(catalog[i]?.key ?? "");
+  let headTraffic = 0;
+  for (let i = 0; i < sol.cutoff; i++) headTraffic += fileTraffic(catalog[i] as CatalogFile);
+  const unit = Float64Array.from(tau, (t) => t * set.traffic);
+  const both = names.map((_, j) => (sol.head[j] ?? 0) > 0 && (sol.tail[j] ?? 0) > 0);
+  // Half the night's budget for corrections, split over the rings a server is on.
+  const budget = Float64Array.from(both, (b) => fillBudget / (b ? 4 : 2));
+  const tokens = new TokenUniverse(names);
+  const kept = Uint8Array.from(names, (n) => ((previous.head.get(n) ?? 0) + (previous.tail.get(n) ?? 0) > 0 ? 1 : 0));
+  const room = Float64Array.from(servers, (x) => HCA.fillLimit * x.storageBytes);
+  const run = (replicas: Uint16Array): Tokens => {
+    const ring = (
+      share: Float64Array,
+      traffic: number,
+      from: number,
+      to: number,
+      prev: ReadonlyMap<string, number>,
+    ) => ({
+      pieces: ringPieces(catalog, positions, replicas, from, to),
+      target: Float64Array.from(share, (x) => x * traffic),
+      start: startTokens(share, names, prev, kept),
+    });
+    const [head, tail] = calibrate(
+      tokens,
+      [
+        ring(sol.head, headTraffic, 0, sol.cutoff, previous.head),
+        ring(sol.tail, set.traffic - headTraffic, sol.cutoff, set.count, previous.tail),
+      ],
+      { kept, unit, room, budget },
+    );
+    return { head, tail };
+  };
+  // Replica counts depend on the largest weight of each ring, which calibration moves a little: when
+  // that changes a count, calibrate again against the pieces `assign` will see.
+  const before = replicaCounts(catalog, set, servers, sol.cutoff, [sol.head, sol.tail]);
+  const first = run(before);
+  const after = replicaCounts(catalog, set, servers, sol.cutoff, [first.head, first.tail]);
+  return after.every((k, i) => k === before[i]) ? first : run(after);
 }
 
 /**
@@ -209,6 +278,10 @@ function toTokens(share: Float64Array, names: readonly string[], previous: Reado
 export function planHca(input: PlanInput): PlanResult {
   if (input.cluster.length === 0) throw new PlacementInputError("cluster: must be a non-empty name");
   const hysteresis = input.hysteresis ?? 0.02;
+  const fillBudget = input.fillBudgetBytes ?? Number.POSITIVE_INFINITY;
+  if (!(fillBudget > 0)) {
+    throw new PlacementInputError(`fillBudgetBytes: must be a positive number of bytes, got ${input.fillBudgetBytes}`);
+  }
   if (!(hysteresis >= 0 && hysteresis <= 1)) {
     throw new PlacementInputError(`hysteresis: must be a number in [0, 1], got ${input.hysteresis}`);
   }
@@ -268,14 +341,19 @@ export function planHca(input: PlanInput): PlanResult {
 
   const storedBytes = p.bytes[set.count] ?? 0;
   const sol = chosen ?? fallback(storage, tau, storedBytes);
-  const headTokens = toTokens(sol.head, names, prevHeadTokens);
-  const tailTokens = toTokens(sol.tail, names, prevTailTokens);
+  const tokens = calibratedTokens(
+    sol,
+    { catalog: input.catalog, servers, names },
+    { head: prevHeadTokens, tail: prevTailTokens },
+    tau,
+    fillBudget,
+  );
   const BH = p.bytes[sol.cutoff] ?? 0;
   const RH = p.traffic[sol.cutoff] ?? 0;
   const servedTokens: ServerTokens[] = names.map((name, j) => ({
     name,
-    headTokens: headTokens[j] ?? 0,
-    tailTokens: tailTokens[j] ?? 0,
+    headTokens: tokens.head[j] ?? 0,
+    tailTokens: tokens.tail[j] ?? 0,
   }));
   const feasibleCutoffs: readonly [number, number] =
     solutions.length > 0 ? [solutions[0]?.cutoff ?? 0, solutions[solutions.length - 1]?.cutoff ?? 0] : [0, 0];

@@ -1,4 +1,5 @@
 import { serverSeed, tokenPosition } from "./hash.js";
+import { bucketBits, gather, positionOrder } from "./order.js";
 
 /**
  * A weighted token ring. Server j owns tokens hash(j, 0) … hash(j, tokens[j] − 1), so changing one
@@ -10,10 +11,24 @@ export class Ring {
   readonly #positions: Float64Array;
   /** Server index of each token. */
   readonly #owners: Uint32Array;
+  /** The first slot of each of 2^bits equal slices of the ring (and the size, last): O(1) lookups. */
+  readonly #starts: Uint32Array;
+  /** Ring positions per directory bucket. */
+  readonly #width: number;
 
   private constructor(positions: Float64Array, owners: Uint32Array) {
     this.#positions = positions;
     this.#owners = owners;
+    const bits = bucketBits(positions.length);
+    const buckets = 1 << bits;
+    this.#starts = new Uint32Array(buckets + 1);
+    const width = 2 ** (52 - bits);
+    this.#width = width;
+    let slot = 0;
+    for (let b = 0; b <= buckets; b++) {
+      while (slot < positions.length && (positions[slot] ?? 0) < b * width) slot++;
+      this.#starts[b] = slot;
+    }
   }
 
   /**
@@ -21,30 +36,27 @@ export class Ring {
    * index, so callers pass names in a canonical order) with `tokens[j]` tokens each.
    */
   static build(names: readonly string[], tokens: ArrayLike<number>): Ring {
+    const servers = names.length;
     let total = 0;
-    for (let j = 0; j < names.length; j++) total += tokens[j] ?? 0;
+    for (let j = 0; j < servers; j++) total += tokens[j] ?? 0;
     const pos = new Float64Array(total);
     const own = new Uint32Array(total);
     let t = 0;
-    for (let j = 0; j < names.length; j++) {
-      const seed = serverSeed(names[j] ?? "");
+    for (let j = 0; j < servers; j++) {
       const n = tokens[j] ?? 0;
+      const seed = serverSeed(names[j] ?? "");
       for (let i = 0; i < n; i++, t++) {
         pos[t] = tokenPosition(seed, i);
         own[t] = j;
       }
     }
-    const order = new Uint32Array(total);
-    for (let k = 0; k < total; k++) order[k] = k;
-    // The fill order is (server, token) ascending, so the index breaks position ties deterministically.
-    order.sort((x, y) => (pos[x] ?? 0) - (pos[y] ?? 0) || x - y);
-    const positions = new Float64Array(total);
-    const owners = new Uint32Array(total);
-    for (let k = 0; k < total; k++) {
-      const o = order[k] ?? 0;
-      positions[k] = pos[o] ?? 0;
-      owners[k] = own[o] ?? 0;
-    }
+    // The fill order is (server, token) ascending, so the order breaks position ties deterministically.
+    const order = positionOrder(pos);
+    return new Ring(gather(pos, order), gather(own, order));
+  }
+
+  /** A ring from token positions already in ring order (ascending, ties by server then token). */
+  static fromSorted(positions: Float64Array, owners: Uint32Array): Ring {
     return new Ring(positions, owners);
   }
 
@@ -52,13 +64,14 @@ export class Ring {
     return this.#positions.length;
   }
 
-  /** The slot (token index) owning `position`; -1 on an empty ring. Binary search, O(log tokens). */
+  /** The slot (token index) owning `position`; -1 on an empty ring. A bucket, then a short search. */
   slot(position: number): number {
     const p = this.#positions;
     const n = p.length;
     if (n === 0) return -1;
-    let lo = 0;
-    let hi = n;
+    const b = Math.floor(position / this.#width);
+    let lo = this.#starts[b] ?? 0;
+    let hi = this.#starts[b + 1] ?? n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if ((p[mid] ?? 0) < position) lo = mid + 1;
@@ -75,6 +88,11 @@ export class Ring {
   /** The server index owning `slot`. */
   owner(slot: number): number {
     return this.#owners[slot] ?? -1;
+  }
+
+  /** Position of the token in `slot`. */
+  position(slot: number): number {
+    return this.#positions[slot] ?? 0;
   }
 
   /** The server index owning `position`; -1 on an empty ring. */

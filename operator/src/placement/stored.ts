@@ -11,6 +11,11 @@ export const HCA = Object.freeze({
   fillLimit: 0.95,
   /** Tokens per server, on average, on each ring of a fresh plan. */
   tokensPerServer: 1000,
+  /**
+   * Hot files are split into replicas carrying at most R ÷ (this × servers) each, 0.25 % of an average
+   * server's traffic: fine enough that token calibration can hit a server's load within 0.5 %.
+   */
+  piecesPerServer: 400,
 });
 
 /**

@@ -74,21 +74,34 @@ export function validateCatalog(catalog: readonly CatalogFile[]): void {
 }
 
 /**
- * Throws if two files share a key. Sorting the key positions finds candidates in O(n log n) on a typed
- * array; only a position collision pays for string comparisons.
+ * Throws if two files share a key. The key positions go into an open-addressing table (they are
+ * uniform hashes, so their low bits index it directly); only a position collision pays for string
+ * comparisons.
  */
 export function uniqueKeys(catalog: readonly CatalogFile[], positions: Float64Array): void {
-  const sorted = positions.slice().sort();
-  for (let k = 1; k < sorted.length; k++) {
-    if (sorted[k] !== sorted[k - 1]) continue;
-    const seen = new Map<string, number>();
-    for (let i = 0; i < catalog.length; i++) {
-      const key = catalog[i]?.key ?? "";
-      const first = seen.get(key);
-      if (first !== undefined) {
-        throw new PlacementInputError(`catalog[${i}].key: "${key}" repeats catalog[${first}].key; keys must be unique`);
-      }
-      if (positions[i] === sorted[k]) seen.set(key, i);
+  const size = 2 ** Math.ceil(Math.log2(2 * positions.length + 2));
+  const table = new Float64Array(size);
+  const used = new Uint8Array(size);
+  for (let i = 0; i < positions.length; i++) {
+    const p = positions[i] ?? 0;
+    let slot = p % size;
+    while (used[slot] === 1 && table[slot] !== p) slot = slot + 1 === size ? 0 : slot + 1;
+    if (used[slot] === 1) duplicateKey(catalog, positions, p);
+    used[slot] = 1;
+    table[slot] = p;
+  }
+}
+
+/** Finds the files at position `p` and throws if two share a key (else it was a hash collision). */
+function duplicateKey(catalog: readonly CatalogFile[], positions: Float64Array, p: number): void {
+  const seen = new Map<string, number>();
+  for (let i = 0; i < catalog.length; i++) {
+    if (positions[i] !== p) continue;
+    const key = catalog[i]?.key ?? "";
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new PlacementInputError(`catalog[${i}].key: "${key}" repeats catalog[${first}].key; keys must be unique`);
     }
+    seen.set(key, i);
   }
 }

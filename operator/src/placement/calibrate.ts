@@ -1,0 +1,258 @@
+/**
+ * Token calibration (README, "Tokens"): a ring's token shares are only its servers' expected shares of
+ * the keys; with ~1,000 random tokens per server the arcs a server owns differ from its share by a few
+ * per cent, and hot files add their own noise. The bounded-load pass would correct that by spilling
+ * files past their owners, and spills re-route whenever loads change, which multiplies churn. So the
+ * planner measures each server's load on the bare ring and scales its token count until the load is
+ * within CALIBRATED of its target; the pass's caps then rarely bind.
+ */
+import { replicaPosition, serverSeed, tokenPosition } from "./hash.js";
+import { gather, positionOrder } from "./order.js";
+import { Ring } from "./ring.js";
+import { fileTraffic } from "./stored.js";
+import type { CatalogFile } from "./types.js";
+
+/** A calibrated server's load is within this fraction of its throughput share of traffic (τ_j·R). */
+const CALIBRATED = 0.01;
+/**
+ * A server keeps its previous token counts while its traffic stays within this fraction of τ_j·R: well
+ * inside the pass's 4 % cap, and not re-calibrating every night keeps the nightly fill to what
+ * popularity drift moves.
+ */
+const KEEP_BAND = 0.02;
+const ROUNDS = 16;
+const DAMPING = 0.5;
+/** A calibrated count stays within this factor of the count uniform arcs would need. */
+const MAX_SKEW = 4;
+
+/**
+ * What one ring carries. Files with one replica are points, sorted by ring position, so one merge with
+ * the sorted tokens loads them all; a replicated file's replicas go to distinct servers, as in `assign`,
+ * so they are walked one by one.
+ */
+export type Pieces = Readonly<{
+  positions: Float64Array;
+  traffic: Float64Array;
+  bytes: Float64Array;
+  replicated: readonly Readonly<{ position: number; replicas: number; traffic: number; bytes: number }>[];
+}>;
+
+/** Pieces of files [from, to) of the ranked catalog; `positions[i]` is file i's key position. */
+export function ringPieces(
+  catalog: readonly CatalogFile[],
+  positions: Float64Array,
+  replicas: Uint16Array,
+  from: number,
+  to: number,
+): Pieces {
+  const replicated: Pieces["replicated"][number][] = [];
+  let n = 0;
+  for (let i = from; i < to; i++) if ((replicas[i] ?? 1) === 1) n++;
+  const pos = new Float64Array(n);
+  const traffic = new Float64Array(n);
+  const bytes = new Float64Array(n);
+  let p = 0;
+  for (let i = from; i < to; i++) {
+    const f = catalog[i] as CatalogFile;
+    const k = replicas[i] ?? 1;
+    if (k > 1) {
+      replicated.push({ position: positions[i] ?? 0, replicas: k, traffic: fileTraffic(f) / k, bytes: f.bytes });
+      continue;
+    }
+    pos[p] = positions[i] ?? 0;
+    traffic[p] = fileTraffic(f);
+    bytes[p++] = f.bytes;
+  }
+  const order = positionOrder(pos);
+  return { positions: gather(pos, order), traffic: gather(traffic, order), bytes: gather(bytes, order), replicated };
+}
+
+export type Loads = Readonly<{ traffic: Float64Array; bytes: Float64Array }>;
+
+/** What each of `m` servers carries on a bare ring: every piece on the owner of its position, no caps. */
+export function ringLoads(ring: Ring, pieces: Pieces, m: number): Loads {
+  const traffic = new Float64Array(m);
+  const bytes = new Float64Array(m);
+  const n = ring.size;
+  if (n === 0) return { traffic, bytes };
+  let slot = 0;
+  for (let p = 0; p < pieces.positions.length; p++) {
+    const at = pieces.positions[p] ?? 0;
+    while (slot < n && ring.position(slot) < at) slot++;
+    const j = ring.owner(slot === n ? 0 : slot);
+    traffic[j] = (traffic[j] ?? 0) + (pieces.traffic[p] ?? 0);
+    bytes[j] = (bytes[j] ?? 0) + (pieces.bytes[p] ?? 0);
+  }
+  const holds = new Int32Array(m).fill(-1);
+  pieces.replicated.forEach((f, i) => {
+    for (let c = 0; c < f.replicas; c++) {
+      let s = ring.slot(c === 0 ? f.position : replicaPosition(f.position, c));
+      // `replicas` never exceeds the servers on the ring, so the walk ends within one lap.
+      for (let step = 0; step < n && holds[ring.owner(s)] === i; step++) s = ring.next(s);
+      const j = ring.owner(s);
+      holds[j] = i;
+      traffic[j] = (traffic[j] ?? 0) + f.traffic;
+      bytes[j] = (bytes[j] ?? 0) + f.bytes;
+    }
+  });
+  return { traffic, bytes };
+}
+
+/**
+ * Every token any calibration round may use, sorted once: a round's ring is the tokens whose index is
+ * below their server's count, filtered in one linear pass instead of sorted again.
+ */
+export class TokenUniverse {
+  readonly #names: readonly string[];
+  #limits: Int32Array = new Int32Array(0);
+  #positions = new Float64Array(0);
+  #owners = new Uint32Array(0);
+  #index = new Uint32Array(0);
+
+  constructor(names: readonly string[]) {
+    this.#names = names;
+  }
+
+  ring(counts: Int32Array): Ring {
+    const m = this.#names.length;
+    if (this.#limits.length === 0 || counts.some((k, j) => k > (this.#limits[j] ?? 0))) {
+      this.#grow(Int32Array.from(counts, (k, j) => Math.max(2 * k + 64, this.#limits[j] ?? 0)));
+    }
+    let n = 0;
+    for (let j = 0; j < m; j++) n += counts[j] ?? 0;
+    const positions = new Float64Array(n);
+    const owners = new Uint32Array(n);
+    let t = 0;
+    for (let u = 0; u < this.#positions.length; u++) {
+      const j = this.#owners[u] ?? 0;
+      if ((this.#index[u] ?? 0) < (counts[j] ?? 0)) {
+        positions[t] = this.#positions[u] ?? 0;
+        owners[t++] = j;
+      }
+    }
+    return Ring.fromSorted(positions, owners);
+  }
+
+  #grow(limits: Int32Array): void {
+    const seeds = this.#names.map(serverSeed);
+    let n = 0;
+    for (const k of limits) n += k;
+    const pos = new Float64Array(n);
+    const own = new Uint32Array(n);
+    const idx = new Uint32Array(n);
+    let t = 0;
+    limits.forEach((k, j) => {
+      const seed = seeds[j] ?? [0, 0];
+      for (let i = 0; i < k; i++, t++) {
+        pos[t] = tokenPosition(seed, i);
+        own[t] = j;
+        idx[t] = i;
+      }
+    });
+    // Same order as Ring.build: position, then (server, token) for ties.
+    const order = positionOrder(pos);
+    this.#positions = gather(pos, order);
+    this.#owners = gather(own, order);
+    this.#index = gather(idx, order);
+    this.#limits = limits;
+  }
+}
+
+export type RingCalibration = Readonly<{
+  pieces: Pieces;
+  /** Per server: the traffic it should carry on this ring (its share of the ring × the ring's traffic). */
+  target: Float64Array;
+  /** Per server: the counts to start from: the previous plan's, or from the shares for a new server. */
+  start: Int32Array;
+}>;
+
+export type ServerCalibration = Readonly<{
+  /** Per server: 1 when it was in the previous plan, whose counts it keeps while within KEEP_BAND. */
+  kept: Uint8Array;
+  /** Per server: τ_j·R, its whole traffic target and the unit of every deviation. */
+  unit: Float64Array;
+  /** Per server: the bytes it may store (fillLimit × storage); a kept server above it is re-calibrated. */
+  room: Float64Array;
+  /** Per server: bytes the corrections of a kept server's counts may move on each ring. */
+  budget: Float64Array;
+}>;
+
+/**
+ * Calibrated token counts for the head and the tail ring. A new server (every server of a fresh plan)
+ * is calibrated within CALIBRATED of its target on each ring. A kept server keeps its counts while its
+ * traffic over both rings stays within KEEP_BAND of τ_j·R and its bytes within its room: adding a server
+ * then moves only the keys the new server takes. Otherwise it is calibrated too, but each count moves
+ * by at most the tokens its budget pays for (a token carries about bytes ÷ tokens of the ring).
+ */
+export function calibrate(
+  tokens: TokenUniverse,
+  rings: readonly [RingCalibration, RingCalibration],
+  s: ServerCalibration,
+): [Int32Array, Int32Array] {
+  const m = s.unit.length;
+  const counts = [rings[0].start.slice(), rings[1].start.slice()] as [Int32Array, Int32Array];
+  const active = Uint8Array.from(s.kept, (k) => 1 - k);
+  const maxDelta = [new Float64Array(m), new Float64Array(m)];
+  // Tokens on each ring at the start (fixed, so that `fair` below cannot run away with the counts).
+  const scale = rings.map((r) => Math.max(sum(r.start), 1));
+  for (let round = 0; round < ROUNDS; round++) {
+    const loads = rings.map((r, x) => ringLoads(tokens.ring(counts[x] as Int32Array), r.pieces, m));
+    if (round === 0) {
+      rings.forEach((r, x) => {
+        const total = sum(r.start);
+        const perToken = total > 0 ? sum(loads[x]?.bytes ?? []) / total : 0;
+        for (let j = 0; j < m; j++) {
+          const k = r.start[j] ?? 0;
+          const bytes = k > 0 ? (loads[x]?.bytes[j] ?? 0) / k : perToken;
+          (maxDelta[x] as Float64Array)[j] = bytes > 0 ? Math.floor((s.budget[j] ?? 0) / bytes) : 0;
+        }
+      });
+    }
+    let changed = false;
+    for (let j = 0; j < m; j++) {
+      const unit = s.unit[j] ?? 1;
+      if (active[j] === 0) {
+        const traffic = (loads[0]?.traffic[j] ?? 0) + (loads[1]?.traffic[j] ?? 0);
+        const bytes = (loads[0]?.bytes[j] ?? 0) + (loads[1]?.bytes[j] ?? 0);
+        if (Math.abs(traffic - unit) <= KEEP_BAND * unit && bytes <= (s.room[j] ?? 0)) continue;
+        active[j] = 1;
+      }
+      rings.forEach((r, x) => {
+        const c = counts[x] as Int32Array;
+        const target = r.target[j] ?? 0;
+        const load = loads[x]?.traffic[j] ?? 0;
+        const k = c[j] ?? 0;
+        if (Math.abs(load - target) <= CALIBRATED * unit) return;
+        // Its fair count: what its share of the ring's traffic would get from uniform arcs.
+        const fair = Math.max(1, Math.round((target / ringTraffic(loads[x])) * (scale[x] ?? 0)));
+        let want: number;
+        if (target <= 0) want = 0;
+        else if (k === 0 || load <= 0) want = Math.max(fair, 2 * k);
+        else want = Math.max(1, Math.round(k + DAMPING * ((k * target) / load - k)));
+        // A ring with a few big pieces cannot be calibrated finely; never chase one with runaway counts.
+        want = Math.min(want, MAX_SKEW * fair);
+        if (s.kept[j] === 1) {
+          const from = r.start[j] ?? 0;
+          const limit = maxDelta[x]?.[j] ?? 0;
+          want = Math.min(from + limit, Math.max(from - limit, want));
+        }
+        if (want !== k) {
+          c[j] = want;
+          changed = true;
+        }
+      });
+    }
+    if (!changed) break;
+  }
+  return counts;
+}
+
+function sum(xs: ArrayLike<number>): number {
+  let t = 0;
+  for (let i = 0; i < xs.length; i++) t += xs[i] ?? 0;
+  return t;
+}
+
+function ringTraffic(loads: Loads | undefined): number {
+  return loads ? Math.max(sum(loads.traffic), Number.MIN_VALUE) : Number.MIN_VALUE;
+}
