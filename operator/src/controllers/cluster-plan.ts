@@ -30,7 +30,7 @@ import {
   type Server,
 } from "../placement/index.js";
 import { type NewCondition, setConditions } from "./conditions.js";
-import { fillWindowState } from "./fill-window.js";
+import { fillWindowSeconds, fillWindowState } from "./fill-window.js";
 import { byAge, phaseOf } from "./placement-order.js";
 
 export type ServerHeartbeat = Readonly<{ renewTime: Date; leaseDurationSeconds: number }>;
@@ -125,6 +125,9 @@ export function decide(o: ClusterObservation, plan: (i: PlanInput) => PlanResult
         cutoff: spec.hca.cutoff,
         hysteresis: spec.hca.hysteresis,
         previous: active?.spec,
+        // The agents split the site's fill cap evenly over its servers.
+        fillBudgetBytes:
+          ((parseBitsPerSecond(spec.fill.bandwidthCap) / 8) * fillWindowSeconds(spec.fill.window)) / servers.length,
       });
       const pspec: PlacementSpec = {
         cluster: cluster.metadata.name,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fillWindowState } from "./fill-window.js";
+import { fillWindowSeconds, fillWindowState } from "./fill-window.js";
 
 const night = { start: "22:00", end: "06:00", timeZone: "Europe/Amsterdam" }; // UTC+1 in November
 const day = { start: "02:00", end: "08:00", timeZone: "America/New_York" }; // UTC-5 in November
@@ -49,5 +49,15 @@ describe("fillWindowState", () => {
     expect(s.open).toBe(open);
     if (next) expect(s.nextStart.toISOString()).toBe(new Date(next).toISOString());
     if (end) expect(s.end.toISOString()).toBe(new Date(end).toISOString());
+  });
+});
+
+describe("fillWindowSeconds", () => {
+  it.each([
+    { start: "02:00", end: "08:00", hours: 6 },
+    { start: "22:00", end: "06:00", hours: 8 },
+    { start: "23:30", end: "00:15", hours: 0.75 },
+  ])("$start–$end lasts $hours h", ({ start, end, hours }) => {
+    expect(fillWindowSeconds({ start, end, timeZone: "UTC" })).toBe(hours * 3600);
   });
 });

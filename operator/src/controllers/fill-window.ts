@@ -38,3 +38,8 @@ export function fillWindowState(w: FillWindowSpec, now: Date): WindowState {
   const untilStart = 1440 - sinceStart;
   return { open: false, nextStart: at(untilStart), end: at(untilStart + length) };
 }
+
+/** The window's length on a night without a DST change, in seconds. */
+export function fillWindowSeconds(w: FillWindowSpec): number {
+  return ((minutesOf(w.end) - minutesOf(w.start) + 1440) % 1440) * 60;
+}

@@ -28,7 +28,7 @@ export type PlanInput = Readonly<{
   previous?: Plan;
   /**
    * Bytes one server can fetch in one night's fill (its bandwidth cap × the fill window). Re-calibrating
-   * the token counts of servers already in `previous` moves at most half of it; the rest is left for
+   * the token counts of servers already in `previous` moves at most a quarter of it; the rest is left for
    * what popularity drift moves. Default: unbounded.
    */
   fillBudgetBytes?: number;
@@ -236,8 +236,10 @@ function calibratedTokens(
   for (let i = 0; i < sol.cutoff; i++) headTraffic += fileTraffic(catalog[i] as CatalogFile);
   const unit = Float64Array.from(tau, (t) => t * set.traffic);
   const both = names.map((_, j) => (sol.head[j] ?? 0) > 0 && (sol.tail[j] ?? 0) > 0);
-  // Half the night's budget for corrections, split over the rings a server is on.
-  const budget = Float64Array.from(both, (b) => fillBudget / (b ? 4 : 2));
+  // A quarter of the night's budget for corrections (crossings and drift need the rest), split over
+  // the rings a server is on. Without a feasible cutoff, loads follow storage, not tokens: no corrections.
+  const share = sol.cutoff > 0 ? 1 / 4 : 0;
+  const budget = Float64Array.from(both, (b) => (share * fillBudget) / (b ? 2 : 1));
   const tokens = new TokenUniverse(names);
   const kept = Uint8Array.from(names, (n) => ((previous.head.get(n) ?? 0) + (previous.tail.get(n) ?? 0) > 0 ? 1 : 0));
   const room = Float64Array.from(servers, (x) => HCA.fillLimit * x.storageBytes);
@@ -321,7 +323,10 @@ export function planHca(input: PlanInput): PlanResult {
   if (solutions.length > 0) {
     const best = Math.min(...solutions.map((s) => s.use));
     const near = solutions.filter((s) => s.use <= best * (1 + hysteresis));
-    const kept = previous ? near.find((s) => s.cutoff === prevD) : undefined;
+    // A server joining or leaving keeps a feasible cutoff: moving it would send every file that
+    // crosses it to another ring, far more than the bytes the server change itself moves.
+    const serversChanged = previous !== undefined && !sameNames(previous, names);
+    const kept = previous ? (serversChanged ? solutions : near).find((s) => s.cutoff === prevD) : undefined;
     if (kept) chosen = kept;
     else if (previous) {
       let cost = Number.POSITIVE_INFINITY;
@@ -386,6 +391,11 @@ export function planHca(input: PlanInput): PlanResult {
       }),
     },
   };
+}
+
+function sameNames(plan: Plan, names: readonly string[]): boolean {
+  const had = new Set(plan.servers.map((s) => s.name));
+  return had.size === names.length && names.every((n) => had.has(n));
 }
 
 /**
