@@ -15,6 +15,9 @@ const minutesOf = (hhmm: string): number => {
   return (h ?? 0) * 60 + (m ?? 0);
 };
 
+/** The window's length in minutes on a night without a DST change. */
+const windowMinutes = (w: FillWindowSpec): number => (minutesOf(w.end) - minutesOf(w.start) + 1440) % 1440;
+
 /** Minutes since local midnight in `timeZone`, and the seconds/millis past that minute. */
 function localMinutes(now: Date, timeZone: string): { minutes: number; subMinuteMs: number } {
   const parts = new Intl.DateTimeFormat("en-GB", {
@@ -29,9 +32,8 @@ function localMinutes(now: Date, timeZone: string): { minutes: number; subMinute
 
 export function fillWindowState(w: FillWindowSpec, now: Date): WindowState {
   const start = minutesOf(w.start);
-  const end = minutesOf(w.end);
   const { minutes, subMinuteMs } = localMinutes(now, w.timeZone);
-  const length = (end - start + 1440) % 1440;
+  const length = windowMinutes(w);
   const sinceStart = (minutes - start + 1440) % 1440;
   const at = (deltaMinutes: number) => new Date(now.getTime() - subMinuteMs + deltaMinutes * 60_000);
   if (sinceStart < length) return { open: true, nextStart: now, end: at(length - sinceStart) };
@@ -39,7 +41,6 @@ export function fillWindowState(w: FillWindowSpec, now: Date): WindowState {
   return { open: false, nextStart: at(untilStart), end: at(untilStart + length) };
 }
 
-/** The window's length on a night without a DST change, in seconds. */
 export function fillWindowSeconds(w: FillWindowSpec): number {
-  return ((minutesOf(w.end) - minutesOf(w.start) + 1440) % 1440) * 60;
+  return windowMinutes(w) * 60;
 }

@@ -1,6 +1,6 @@
 import { type Assignment, AssignmentBuilder } from "./assignment.js";
 import { keyPosition, replicaPosition } from "./hash.js";
-import { replicaCounts, trafficCaps } from "./replicas.js";
+import { replicaCounts, serversOnRing, trafficCaps } from "./replicas.js";
 import { Ring } from "./ring.js";
 import { fileTraffic, storedSet } from "./stored.js";
 import { type CatalogFile, PlacementInputError, type Plan, type Server } from "./types.js";
@@ -48,8 +48,7 @@ export function assign(plan: Plan, catalog: readonly CatalogFile[], servers: rea
   const cutoff = !hasHead ? 0 : !hasTail ? set.count : Math.min(p.cutoff, set.count);
   const head = Ring.build(names, headTokens);
   const tail = Ring.build(names, tailTokens);
-  const onRing = (t: readonly number[]) => t.filter((x) => x > 0).length;
-  const ringServers = [onRing(headTokens), onRing(tailTokens)] as const;
+  const ringServers = [serversOnRing(headTokens), serversOnRing(tailTokens)] as const;
   const replicas = replicaCounts(catalog, set, list, cutoff, [headTokens, tailTokens]);
 
   const m = list.length;

@@ -1,7 +1,7 @@
 import { calibrate, ringPieces, TokenUniverse } from "./calibrate.js";
 import { keyPosition } from "./hash.js";
 import { replicaCounts } from "./replicas.js";
-import { fileTraffic, HCA, storedSet } from "./stored.js";
+import { fileTraffic, HCA, type StoredSet, storedSet } from "./stored.js";
 import {
   type CatalogFile,
   InfeasiblePlacementError,
@@ -223,23 +223,27 @@ type Tokens = { head: Int32Array; tail: Int32Array };
  */
 function calibratedTokens(
   sol: Solution,
-  input: Readonly<{ catalog: readonly CatalogFile[]; servers: readonly Server[]; names: readonly string[] }>,
+  input: Readonly<{
+    catalog: readonly CatalogFile[];
+    servers: readonly Server[];
+    names: readonly string[];
+    set: StoredSet;
+    prefix: Prefix;
+  }>,
   previous: Readonly<{ head: ReadonlyMap<string, number>; tail: ReadonlyMap<string, number> }>,
   tau: Float64Array,
   fillBudget: number,
 ): Tokens {
-  const { catalog, servers, names } = input;
-  const set = storedSet(catalog, servers);
+  const { catalog, servers, names, set } = input;
   const positions = new Float64Array(set.count);
   for (let i = 0; i < set.count; i++) positions[i] = keyPosition(catalog[i]?.key ?? "");
-  let headTraffic = 0;
-  for (let i = 0; i < sol.cutoff; i++) headTraffic += fileTraffic(catalog[i] as CatalogFile);
+  const headTraffic = input.prefix.traffic[sol.cutoff] ?? 0;
   const unit = Float64Array.from(tau, (t) => t * set.traffic);
   const both = names.map((_, j) => (sol.head[j] ?? 0) > 0 && (sol.tail[j] ?? 0) > 0);
   // A quarter of the night's budget for corrections (crossings and drift need the rest), split over
   // the rings a server is on. Without a feasible cutoff, loads follow storage, not tokens: no corrections.
-  const share = sol.cutoff > 0 ? 1 / 4 : 0;
-  const budget = Float64Array.from(both, (b) => (share * fillBudget) / (b ? 2 : 1));
+  const correction = sol.cutoff > 0 ? 1 / 4 : 0;
+  const budget = Float64Array.from(both, (b) => (correction * fillBudget) / (b ? 2 : 1));
   const tokens = new TokenUniverse(names);
   const kept = Uint8Array.from(names, (n) => ((previous.head.get(n) ?? 0) + (previous.tail.get(n) ?? 0) > 0 ? 1 : 0));
   const room = Float64Array.from(servers, (x) => HCA.fillLimit * x.storageBytes);
@@ -348,7 +352,7 @@ export function planHca(input: PlanInput): PlanResult {
   const sol = chosen ?? fallback(storage, tau, storedBytes);
   const tokens = calibratedTokens(
     sol,
-    { catalog: input.catalog, servers, names },
+    { catalog: input.catalog, servers, names, set, prefix: p },
     { head: prevHeadTokens, tail: prevTailTokens },
     tau,
     fillBudget,

@@ -29,7 +29,7 @@ export function replicaCounts(
   rings: readonly [head: ArrayLike<number>, tail: ArrayLike<number>],
 ): Uint16Array {
   const limit = [replicaLimit(rings[0]), replicaLimit(rings[1])] as const;
-  const onRing = [rings[0], rings[1]].map((w) => Array.from(w).filter((x) => x > 0).length);
+  const onRing = [serversOnRing(rings[0]), serversOnRing(rings[1])];
   const caps = trafficCaps(servers, set.traffic);
   const desc = caps.slice().sort().reverse();
   // m rounded up to a power of two: adding or removing a server then seldom changes a replica count.
@@ -65,6 +65,13 @@ function replicaLimit(weights: ArrayLike<number>): number {
   }
   // Rounded down to a power of two, so that calibrating the counts by a few per cent seldom changes it.
   return max > 0 ? 2 ** Math.floor(Math.log2(Math.max(1, sum / (2 * max)))) : 1;
+}
+
+/** Servers with a positive weight on a ring. */
+export function serversOnRing(weights: ArrayLike<number>): number {
+  let n = 0;
+  for (let j = 0; j < weights.length; j++) if ((weights[j] ?? 0) > 0) n++;
+  return n;
 }
 
 /** How many of the caps (sorted descending) are at least `x`. */
