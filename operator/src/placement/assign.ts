@@ -1,4 +1,4 @@
-import { type Assignment, AssignmentBuilder } from "./assignment.js";
+import { Assignment } from "./assignment.js";
 import { keyPosition, replicaPosition } from "./hash.js";
 import { replicaCounts, serversOnRing, trafficCaps } from "./replicas.js";
 import { Ring } from "./ring.js";
@@ -10,13 +10,15 @@ import { canonicalServers, uniqueKeys, validateCatalog, validPlan } from "./vali
  * Turns a plan into the file → servers assignment, the same on every machine: the operator, every
  * edge agent and the playback API call this with the same (plan, catalog snapshot, servers).
  *
- * Files of the stored set are taken in rank order. File i < cutoff goes on the head ring, the others
- * on the tail ring, at hash(key) (replica c at a position derived from hash(key) and c). The
- * bounded-load pass walks clockwise to the first server with room for the bytes (storage is a hard
- * limit) and for the traffic ((1 + ε) × its throughput share of the stored traffic, over both rings),
- * holding no other replica of the file. If no server on the ring has both, the one with
- * storage room and the most traffic room left takes it (traffic above the cap rather than a hole);
- * then any server with storage room.
+ * File i < cutoff goes on the head ring, the others on the tail ring, at hash(key) (replica c at a
+ * position derived from hash(key) and c). The bounded-load pass walks clockwise to the first server
+ * with room for the bytes (storage is a hard limit) and for the traffic ((1 + ε) × its throughput share
+ * of the stored traffic, over both rings), holding no other replica of the file. If no server on the
+ * ring has both, the one with storage room and the most traffic room left takes it (traffic above the
+ * cap rather than a hole); then any server with storage room.
+ * The tail is placed first, in rank order, then the head in rank order: a server whose traffic drifts
+ * over its cap then sheds head files, whose bytes per unit of traffic are far fewer than the tail's,
+ * and the next night takes back only those (spilled tail files moved tens of TB in one night).
  * Throws PlacementInputError when the plan and the servers disagree or the input breaks a rule.
  */
 export function assign(plan: Plan, catalog: readonly CatalogFile[], servers: readonly Server[]): Assignment {
@@ -57,7 +59,11 @@ export function assign(plan: Plan, catalog: readonly CatalogFile[], servers: rea
   const seen = new Int32Array(m).fill(-1);
   const holds = new Int32Array(m).fill(-1);
   let walk = 0;
-  const out = new AssignmentBuilder(catalog.length);
+  // Replica c of file i goes to holders[offsets[i] + c]; -1 until placed, and for a replica no server took.
+  const offsets = new Int32Array(catalog.length + 1);
+  for (let i = 0; i < catalog.length; i++)
+    offsets[i + 1] = (offsets[i] ?? 0) + (i < set.count ? (replicas[i] ?? 1) : 0);
+  const holders = new Int32Array(offsets[catalog.length] ?? 0).fill(-1);
 
   /** The server for one replica of file `i`, or -1. */
   const place = (ring: Ring, servers: number, start: number, i: number, bytes: number, traffic: number): number => {
@@ -81,23 +87,46 @@ export function assign(plan: Plan, catalog: readonly CatalogFile[], servers: rea
     return -1;
   };
 
-  for (let i = 0; i < set.count; i++) {
-    const f = catalog[i];
-    if (f === undefined) break;
-    const ring = i < cutoff ? head : tail;
-    const servers = ringServers[i < cutoff ? 0 : 1];
-    const k = replicas[i] ?? 1;
-    const t = fileTraffic(f) / k;
-    const pos = positions[i] ?? 0;
-    for (let c = 0; c < k; c++) {
-      const j = place(ring, servers, c === 0 ? pos : replicaPosition(pos, c), i, f.bytes, t);
-      if (j < 0) continue;
-      holds[j] = i;
-      storageLeft[j] = (storageLeft[j] ?? 0) - f.bytes;
-      trafficLeft[j] = (trafficLeft[j] ?? 0) - t;
-      out.push(j);
+  const placeFiles = (from: number, to: number, ring: Ring, servers: number): void => {
+    for (let i = from; i < to; i++) {
+      const f = catalog[i] as CatalogFile;
+      const k = replicas[i] ?? 1;
+      const t = fileTraffic(f) / k;
+      const pos = positions[i] ?? 0;
+      for (let c = 0; c < k; c++) {
+        const j = place(ring, servers, c === 0 ? pos : replicaPosition(pos, c), i, f.bytes, t);
+        if (j < 0) continue;
+        holds[j] = i;
+        storageLeft[j] = (storageLeft[j] ?? 0) - f.bytes;
+        trafficLeft[j] = (trafficLeft[j] ?? 0) - t;
+        holders[(offsets[i] ?? 0) + c] = j;
+      }
     }
-    out.next();
+  };
+  placeFiles(cutoff, set.count, tail, ringServers[1]);
+  placeFiles(0, cutoff, head, ringServers[0]);
+  return compacted(names, catalog, set.count, cutoff, offsets, holders);
+}
+
+/** The assignment without the unplaced (-1) replica slots. */
+function compacted(
+  names: readonly string[],
+  catalog: readonly CatalogFile[],
+  stored: number,
+  cutoff: number,
+  offsets: Int32Array,
+  holders: Int32Array,
+): Assignment {
+  let n = 0;
+  let from = 0;
+  for (let i = 0; i < catalog.length; i++) {
+    const to = offsets[i + 1] ?? 0;
+    for (let x = from; x < to; x++) {
+      const j = holders[x] ?? -1;
+      if (j >= 0) holders[n++] = j;
+    }
+    from = to;
+    offsets[i + 1] = n;
   }
-  return out.build(names, catalog, set.count, cutoff);
+  return new Assignment({ servers: names, catalog, stored, cutoff, offsets, holders: holders.subarray(0, n) });
 }

@@ -44,4 +44,18 @@ describe("driftCatalog", () => {
     const firstNew = day1.files.findIndex((f) => f.key.startsWith("d001"));
     expect(firstNew).toBeLessThan(day1.files.length / 10);
   });
+
+  it("keeps the Zipf(α) shape from day to day while titles trade places", () => {
+    let c = generateCatalog({ files: 24_000, alpha: 1.2, seed: 1 });
+    const day0 = c.titles.map((t) => t.id);
+    for (let d = 1; d <= 7; d++) c = driftCatalog(c, d, { sigma: 0.1, releases: 0.01, seed: 3 });
+    const popularity = c.titles.map((t) => t.popularity).sort((a, b) => b - a);
+    popularity.forEach((p, r) => {
+      expect(p).toBeCloseTo((r + 1) ** -1.2, 12);
+    });
+    const byInterest = [...c.titles].sort((a, b) => b.interest - a.interest);
+    expect(byInterest.map((t) => t.popularity)).toEqual(popularity);
+    const ranked = [...c.titles].sort((a, b) => b.popularity - a.popularity).map((t) => t.id);
+    expect(ranked.slice(0, 1000)).not.toEqual(day0.slice(0, 1000));
+  });
 });
