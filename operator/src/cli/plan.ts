@@ -253,7 +253,7 @@ export function report(o: PlanOutput): string {
     `stored ${e.storedFiles} of ${a.catalog.length} files, ${tb(e.storedBytes)}; cutoff D* = ${plan.cutoff}` +
       (e.feasible
         ? ` (feasible cutoffs examined: ${e.feasibleCutoffs[0]}–${e.feasibleCutoffs[1]})`
-        : " (no cutoff balances traffic: single-ring fallback)"),
+        : ` (no cutoff balances traffic: this one has the least bound, ${e.trafficBound.toFixed(3)} × each server's throughput share)`),
     `HCA: peak/mean ${b.peakToMean.toFixed(3)}, max storage use ${pct(b.maxStorageUse)}, overflow ${tb(b.overflowBytes)}, holes ${tb(b.holeBytes)}`,
     `uniform ring (${UNIFORM_TOKENS} tokens/server): peak/mean ${u.peakToMean.toFixed(3)}, max storage use ${pct(u.maxStorageUse)}, overflow ${tb(u.overflowBytes)}`,
     "",

@@ -1,4 +1,5 @@
 import { Assignment } from "./assignment.js";
+import { leastBound, prefixSums } from "./bound.js";
 import { keyPosition, replicaPosition } from "./hash.js";
 import { replicaCounts, serversOnRing, trafficCaps } from "./replicas.js";
 import { Ring } from "./ring.js";
@@ -15,7 +16,7 @@ import { canonicalServers, uniqueKeys, validateCatalog, validPlan } from "./vali
  * with room for the bytes (storage is a hard limit) and for the traffic ((1 + ε) × its throughput share
  * of the stored traffic, over both rings), holding no other replica of the file. If no server on the
  * ring has both, the one with storage room and the most traffic room left takes it (traffic above the
- * cap rather than a hole); then any server with storage room.
+ * cap rather than a hole); then, off the ring, the server with storage room and the most traffic room.
  * The tail is placed first, in rank order, then the head in rank order: a server whose traffic drifts
  * over its cap then sheds head files, whose bytes per unit of traffic are far fewer than the tail's,
  * and the next night takes back only those (spilled tail files moved tens of TB in one night).
@@ -51,11 +52,18 @@ export function assign(plan: Plan, catalog: readonly CatalogFile[], servers: rea
   const head = Ring.build(names, headTokens);
   const tail = Ring.build(names, tailTokens);
   const ringServers = [serversOnRing(headTokens), serversOnRing(tailTokens)] as const;
-  const replicas = replicaCounts(catalog, set, list, cutoff, [headTokens, tailTokens]);
+  const throughput = list.reduce((x, s) => x + s.throughputBitsPerSec, 0);
+  const bound = leastBound(
+    cutoff,
+    prefixSums(catalog, set.count),
+    Float64Array.from(list, (s) => s.storageBytes),
+    Float64Array.from(list, (s) => s.throughputBitsPerSec / throughput),
+  );
+  const trafficLeft = trafficCaps(list, set.traffic, bound);
+  const replicas = replicaCounts(catalog, set, list, cutoff, trafficLeft, [headTokens, tailTokens]);
 
   const m = list.length;
   const storageLeft = Float64Array.from(list, (s) => s.storageBytes);
-  const trafficLeft = trafficCaps(list, set.traffic);
   const seen = new Int32Array(m).fill(-1);
   const holds = new Int32Array(m).fill(-1);
   let walk = 0;
@@ -83,8 +91,12 @@ export function assign(plan: Plan, catalog: readonly CatalogFile[], servers: rea
       if (spare < 0 || left > (trafficLeft[spare] ?? 0)) spare = j;
     }
     if (spare >= 0) return spare;
-    for (let j = 0; j < m; j++) if (holds[j] !== i && (storageLeft[j] ?? 0) >= bytes) return j;
-    return -1;
+    // Off the ring: the server with storage room and the most traffic room left.
+    for (let j = 0; j < m; j++) {
+      if (holds[j] === i || (storageLeft[j] ?? 0) < bytes) continue;
+      if (spare < 0 || (trafficLeft[j] ?? 0) > (trafficLeft[spare] ?? 0)) spare = j;
+    }
+    return spare;
   };
 
   const placeFiles = (from: number, to: number, ring: Ring, servers: number): void => {

@@ -12,14 +12,15 @@ import { Ring } from "./ring.js";
 import { fileTraffic } from "./stored.js";
 import type { CatalogFile } from "./types.js";
 
-/** A calibrated server's load is within this fraction of its throughput share of traffic (τ_j·R). */
+/** A calibrated server's load is within this fraction of its traffic target (τ_j·R when feasible). */
 const CALIBRATED = 0.01;
 /**
- * A server keeps its previous token counts while its traffic stays within this fraction of τ_j·R: well
- * inside the pass's 4 % cap, and not re-calibrating every night keeps the nightly fill to what
- * popularity drift moves.
+ * A server keeps its previous token counts while its traffic stays within this fraction of its target:
+ * inside the pass's 4 % cap, and wide enough for calibration's 1 % plus the 1.1 % every share loses
+ * when a server joins 100, so that a join re-calibrates no one else. Not re-calibrating every night
+ * keeps the nightly fill to what popularity drift moves.
  */
-const KEEP_BAND = 0.02;
+const KEEP_BAND = 0.03;
 const ROUNDS = 16;
 const DAMPING = 0.5;
 /** A calibrated count stays within this factor of the count uniform arcs would need. */
@@ -169,7 +170,7 @@ export type RingCalibration = Readonly<{
 export type ServerCalibration = Readonly<{
   /** Per server: 1 when it was in the previous plan, whose counts it keeps while within KEEP_BAND. */
   kept: Uint8Array;
-  /** Per server: τ_j·R, its whole traffic target and the unit of every deviation. */
+  /** Per server: its whole traffic target (τ_j·R when the cutoff is feasible), the unit of every deviation. */
   unit: Float64Array;
   /** Per server: the bytes it may store (fillLimit × storage); a kept server above it is re-calibrated. */
   room: Float64Array;
@@ -180,7 +181,7 @@ export type ServerCalibration = Readonly<{
 /**
  * Calibrated token counts for the head and the tail ring. A new server (every server of a fresh plan)
  * is calibrated within CALIBRATED of its target on each ring. A kept server keeps its counts while its
- * traffic over both rings stays within KEEP_BAND of τ_j·R and its bytes within its room: adding a server
+ * traffic over both rings stays within KEEP_BAND of its target and its bytes within its room: adding a server
  * then moves only the keys the new server takes. Otherwise it is calibrated too, but each count moves
  * by at most the tokens its budget pays for (a token carries about bytes ÷ tokens of the ring).
  */

@@ -71,18 +71,21 @@ describe("planHca", () => {
           const servers = caps.map(([tb, gbps], j) => server(`s${j}`, tb, gbps));
           const catalog = generateCatalog({ files: 2000, alpha, seed }).files;
           const { plan, expectations } = planHca({ cluster: "c", servers, catalog });
-          if (!expectations.feasible) return plan.cutoff === 0;
           const { BH, RH, BT, RT } = headTail(catalog, servers, plan.cutoff);
           const throughput = servers.reduce((x, s) => x + s.throughputBitsPerSec, 0);
+          // Feasible: traffic exactly τ_j; otherwise at most λ·τ_j, λ > 1 the least bound.
+          const lambda = expectations.trafficBound;
+          if (expectations.feasible !== (lambda === 1)) return false;
           return expectations.servers.every((e) => {
             const s = servers.find((x) => x.name === e.name) as Server;
             const bytes = e.headShare * BH + e.tailShare * BT;
             const traffic = (e.headShare * RH + e.tailShare * RT) / (RH + RT);
+            const tau = s.throughputBitsPerSec / throughput;
             return (
               e.headShare >= 0 &&
               e.tailShare >= 0 &&
               bytes <= HCA.fillLimit * s.storageBytes * (1 + 1e-9) &&
-              Math.abs(traffic - s.throughputBitsPerSec / throughput) < 1e-9
+              (expectations.feasible ? Math.abs(traffic - tau) < 1e-9 : traffic <= lambda * tau * (1 + 1e-9))
             );
           });
         },

@@ -1,7 +1,8 @@
+import { leastBound, type Prefix, prefixSums, widestTail } from "./bound.js";
 import { calibrate, ringPieces, TokenUniverse } from "./calibrate.js";
 import { keyPosition } from "./hash.js";
-import { replicaCounts } from "./replicas.js";
-import { fileTraffic, HCA, type StoredSet, storedSet } from "./stored.js";
+import { replicaCounts, trafficCaps } from "./replicas.js";
+import { HCA, type StoredSet, storedSet } from "./stored.js";
 import {
   type CatalogFile,
   InfeasiblePlacementError,
@@ -47,8 +48,10 @@ export type ServerExpectation = Readonly<{
 }>;
 
 export type PlanExpectations = Readonly<{
-  /** False when no cutoff balances traffic; the plan then falls back to one ring (see README). */
+  /** False when no cutoff balances traffic; the plan then takes the cutoff with the least traffic bound. */
   feasible: boolean;
+  /** λ: no server is meant to carry more than λ × its throughput share; 1 when feasible (bound.ts). */
+  trafficBound: number;
   storedFiles: number;
   storedBytes: number;
   storedTraffic: number;
@@ -61,26 +64,13 @@ export type PlanExpectations = Readonly<{
 
 export type PlanResult = Readonly<{ plan: Plan; expectations: PlanExpectations }>;
 
-type Solution = { cutoff: number; use: number; head: Float64Array; tail: Float64Array };
-
-/** Ranked-prefix sums of stored bytes and traffic. Replicas of hot files live in the fill headroom. */
-type Prefix = { bytes: Float64Array; traffic: Float64Array };
+/** `bound`: each server carries at most bound × τ_j·R; 1 when the cutoff balances traffic. */
+type Solution = { cutoff: number; use: number; head: Float64Array; tail: Float64Array; bound: number };
 
 const GRID = 256;
 const BISECTIONS = 64;
-
-function prefixSums(catalog: readonly CatalogFile[], count: number): Prefix {
-  const bytes = new Float64Array(count + 1);
-  const traffic = new Float64Array(count + 1);
-  for (let i = 0; i < count; i++) {
-    const f = catalog[i];
-    if (f === undefined) break;
-    const t = fileTraffic(f);
-    bytes[i + 1] = (bytes[i] ?? 0) + f.bytes;
-    traffic[i + 1] = (traffic[i] ?? 0) + t;
-  }
-  return { bytes, traffic };
-}
+/** leastPeak's coarse scan takes every STRIDE-th candidate cutoff. */
+const STRIDE = 8;
 
 /**
  * Solves the cutoff-D problem of README.md: expected bytes s_j ∈ [τ_j·R/ρ_H, min(c·S_j, τ_j·R/ρ_T)],
@@ -134,7 +124,7 @@ function solve(D: number, p: Prefix, storage: Float64Array, tau: Float64Array): 
     tail[j] = Math.max(0, (s * RH - t * BH) / den);
     use = Math.max(use, s / (storage[j] ?? 1));
   }
-  return { cutoff: D, use, head, tail };
+  return { cutoff: D, use, head, tail, bound: 1 };
 }
 
 /** Candidate cutoffs: a geometric grid over [1, n − 1] plus the ones the caller cares about. */
@@ -231,19 +221,21 @@ function calibratedTokens(
     prefix: Prefix;
   }>,
   previous: Readonly<{ head: ReadonlyMap<string, number>; tail: ReadonlyMap<string, number> }>,
-  tau: Float64Array,
   fillBudget: number,
 ): Tokens {
   const { catalog, servers, names, set } = input;
   const positions = new Float64Array(set.count);
   for (let i = 0; i < set.count; i++) positions[i] = keyPosition(catalog[i]?.key ?? "");
   const headTraffic = input.prefix.traffic[sol.cutoff] ?? 0;
-  const unit = Float64Array.from(tau, (t) => t * set.traffic);
+  // Each server's traffic target: τ_j·R when the cutoff balances traffic, else what the bounded shares give.
+  const unit = Float64Array.from(
+    names,
+    (_, j) => (sol.head[j] ?? 0) * headTraffic + (sol.tail[j] ?? 0) * (set.traffic - headTraffic),
+  );
   const both = names.map((_, j) => (sol.head[j] ?? 0) > 0 && (sol.tail[j] ?? 0) > 0);
   // A quarter of the night's budget for corrections (crossings and drift need the rest), split over
-  // the rings a server is on. Without a feasible cutoff, loads follow storage, not tokens: no corrections.
-  const correction = sol.cutoff > 0 ? 1 / 4 : 0;
-  const budget = Float64Array.from(both, (b) => (correction * fillBudget) / (b ? 2 : 1));
+  // the rings a server is on.
+  const budget = Float64Array.from(both, (b) => fillBudget / 4 / (b ? 2 : 1));
   const tokens = new TokenUniverse(names);
   const kept = Uint8Array.from(names, (n) => ((previous.head.get(n) ?? 0) + (previous.tail.get(n) ?? 0) > 0 ? 1 : 0));
   const room = Float64Array.from(servers, (x) => HCA.fillLimit * x.storageBytes);
@@ -271,9 +263,10 @@ function calibratedTokens(
   };
   // Replica counts depend on the largest weight of each ring, which calibration moves a little: when
   // that changes a count, calibrate again against the pieces `assign` will see.
-  const before = replicaCounts(catalog, set, servers, sol.cutoff, [sol.head, sol.tail]);
+  const caps = trafficCaps(servers, set.traffic, sol.bound);
+  const before = replicaCounts(catalog, set, servers, sol.cutoff, caps, [sol.head, sol.tail]);
   const first = run(before);
-  const after = replicaCounts(catalog, set, servers, sol.cutoff, [first.head, first.tail]);
+  const after = replicaCounts(catalog, set, servers, sol.cutoff, caps, [first.head, first.tail]);
   return after.every((k, i) => k === before[i]) ? first : run(after);
 }
 
@@ -349,12 +342,15 @@ export function planHca(input: PlanInput): PlanResult {
   }
 
   const storedBytes = p.bytes[set.count] ?? 0;
-  const sol = chosen ?? fallback(storage, tau, storedBytes);
+  const sol =
+    chosen ??
+    (set.count >= 2
+      ? leastPeak(candidates(set.count, extra), p, storage, tau, previous ? prevD : -1, hysteresis)
+      : fallback(storage, tau, storedBytes));
   const tokens = calibratedTokens(
     sol,
     { catalog: input.catalog, servers, names, set, prefix: p },
     { head: prevHeadTokens, tail: prevTailTokens },
-    tau,
     fillBudget,
   );
   const BH = p.bytes[sol.cutoff] ?? 0;
@@ -375,6 +371,7 @@ export function planHca(input: PlanInput): PlanResult {
     },
     expectations: {
       feasible: chosen !== undefined,
+      trafficBound: sol.bound,
       storedFiles: set.count,
       storedBytes,
       storedTraffic: set.traffic,
@@ -403,15 +400,70 @@ function sameNames(plan: Plan, names: readonly string[]): boolean {
 }
 
 /**
- * No cutoff balances traffic (a flat catalog on a mixed cluster, or fewer than two stored files):
- * one ring weighted by throughput. The bounded-load pass then fills each server up to its storage
- * with the hottest files it can carry and spills the rest, which gets as close to traffic balance as
- * the storage allows; overflow and holes stay impossible. `use` is the expected use before spills.
+ * No cutoff balances traffic (a flat catalog on a mixed cluster: the servers with the throughput lack
+ * the storage for enough hot bytes). The cutoff, 0 (one ring) included, with the least traffic bound λ
+ * (bound.ts) wins; the previous cutoff is kept while within `hysteresis` of it, since moving it sends
+ * every crossing file to the other ring. Shares are those that leave the most room on the tail at λ.
  */
+function leastPeak(
+  cutoffs: readonly number[],
+  p: Prefix,
+  storage: Float64Array,
+  tau: Float64Array,
+  prevD: number,
+  hysteresis: number,
+): Solution {
+  // λ(D) falls while the hot files fit where the throughput is and rises after: scan every
+  // STRIDE-th cutoff of the grid, then every cutoff around the best of them, then every integer
+  // between that one's neighbours (ternary search): λ is steep at its minimum, where the servers
+  // with the throughput are just full, and a grid step there is tens of TB.
+  const all = [0, ...cutoffs];
+  const memo = new Map<number, number>();
+  const bound = (D: number) => {
+    let b = memo.get(D);
+    if (b === undefined) {
+      b = leastBound(D, p, storage, tau);
+      memo.set(D, b);
+    }
+    return b;
+  };
+  const argmin = (ds: number[]) =>
+    ds.reduce((x, y) => (bound(y) < bound(x) || (bound(y) === bound(x) && y < x) ? y : x));
+  const coarse = argmin(all.filter((_, k) => k % STRIDE === 0 || k === all.length - 1));
+  const near = all.indexOf(coarse);
+  const grid = argmin(all.slice(Math.max(0, near - STRIDE), near + STRIDE + 1));
+  const k = all.indexOf(grid);
+  let lo = all[Math.max(0, k - 1)] ?? grid;
+  let hi = all[Math.min(all.length - 1, k + 1)] ?? grid;
+  while (hi - lo > 2) {
+    const a = lo + Math.floor((hi - lo) / 3);
+    const b = hi - Math.floor((hi - lo) / 3);
+    if (bound(a) <= bound(b)) hi = b;
+    else lo = a;
+  }
+  const best = argmin([grid, ...Array.from({ length: hi - lo + 1 }, (_, x) => lo + x)]);
+  const keep = prevD >= 0 && prevD < p.bytes.length - 1 && bound(prevD) <= bound(best) * (1 + hysteresis);
+  const D = keep ? prevD : best;
+  const lambda = bound(D);
+  const { head, tail } = widestTail(D, lambda, p, storage, tau);
+  let sum = 0;
+  for (const t of tail) sum += Math.max(0, t);
+  const n = p.bytes.length - 1;
+  const BH = p.bytes[D] ?? 0;
+  const BT = (p.bytes[n] ?? 0) - BH;
+  let use = 0;
+  for (let j = 0; j < tail.length; j++) {
+    tail[j] = Math.max(0, tail[j] ?? 0) / sum;
+    use = Math.max(use, ((head[j] ?? 0) * BH + (tail[j] ?? 0) * BT) / (storage[j] ?? 1));
+  }
+  return { cutoff: D, use, head, tail, bound: lambda };
+}
+
+/** Fewer than two stored files: one ring weighted by throughput. */
 function fallback(storage: Float64Array, tau: Float64Array, bytes: number): Solution {
   let use = 0;
   for (let j = 0; j < storage.length; j++) use = Math.max(use, ((tau[j] ?? 0) * bytes) / (storage[j] ?? 1));
-  return { cutoff: 0, use, head: new Float64Array(storage.length), tail: Float64Array.from(tau) };
+  return { cutoff: 0, use, head: new Float64Array(storage.length), tail: Float64Array.from(tau), bound: 1 };
 }
 
 /** A fingerprint of a catalog snapshot (keys, sizes, demands and order): a default catalogGeneration. */

@@ -2,17 +2,20 @@ import { fileTraffic, HCA, type StoredSet } from "./stored.js";
 import type { CatalogFile, Server } from "./types.js";
 
 /**
- * The bounded-load pass's traffic cap of each server: (1 + ε)·τ_j·R over both rings, R the stored
- * set's traffic. That is the balance constraint itself, so the pass never spills a file that the
- * server's throughput could carry.
+ * The bounded-load pass's traffic cap of each server: (1 + ε)·λ·τ_j·R over both rings, R the stored
+ * set's traffic and λ the cutoff's traffic bound (1 when it balances traffic, bound.ts). That is the
+ * balance constraint itself, so the pass never spills a file that the server's throughput could carry.
  */
-export function trafficCaps(servers: readonly Server[], traffic: number): Float64Array {
+export function trafficCaps(servers: readonly Server[], traffic: number, bound: number): Float64Array {
   const throughput = servers.reduce((x, s) => x + s.throughputBitsPerSec, 0);
-  return Float64Array.from(servers, (s) => ((1 + HCA.loadBound) * s.throughputBitsPerSec * traffic) / throughput);
+  return Float64Array.from(
+    servers,
+    (s) => ((1 + HCA.loadBound) * bound * s.throughputBitsPerSec * traffic) / throughput,
+  );
 }
 
 /**
- * How many replicas each stored file gets. Caps sum to (1 + ε)·R, so some server always has room for a
+ * How many replicas each stored file gets, given the pass's traffic caps. Caps sum to at least (1 + ε)·R, so some server always has room for a
  * piece of ε·R/m: the hottest files are split into replicas of at most R ÷ (piecesPerServer·m′), m′ = m rounded up to a power of two (the
  * playback API spreads a file's requests evenly over its holders). Replicas go to distinct servers, so
  * a ring whose largest weight is w takes at most 1 ÷ (2w) of them, rounded down to a power of two: every server then catches replicas
@@ -26,11 +29,11 @@ export function replicaCounts(
   set: StoredSet,
   servers: readonly Server[],
   cutoff: number,
+  caps: Float64Array,
   rings: readonly [head: ArrayLike<number>, tail: ArrayLike<number>],
 ): Uint16Array {
   const limit = [replicaLimit(rings[0]), replicaLimit(rings[1])] as const;
   const onRing = [serversOnRing(rings[0]), serversOnRing(rings[1])];
-  const caps = trafficCaps(servers, set.traffic);
   const desc = caps.slice().sort().reverse();
   // m rounded up to a power of two: adding or removing a server then seldom changes a replica count.
   const chunk = set.traffic / (HCA.piecesPerServer * 2 ** Math.ceil(Math.log2(servers.length)));
