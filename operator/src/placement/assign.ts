@@ -1,6 +1,6 @@
 import { Assignment } from "./assignment.js";
-import { leastBound, prefixSums } from "./bound.js";
-import { keyPosition, replicaPosition } from "./hash.js";
+import { cutPrefix, leastBound } from "./bound.js";
+import { keyPositions, replicaPosition } from "./hash.js";
 import { replicaCounts, serversOnRing, trafficCaps } from "./replicas.js";
 import { Ring } from "./ring.js";
 import { fileTraffic, storedSet } from "./stored.js";
@@ -36,8 +36,7 @@ export function assign(plan: Plan, catalog: readonly CatalogFile[], servers: rea
     }
   }
   validateCatalog(catalog);
-  const positions = new Float64Array(catalog.length);
-  for (let i = 0; i < catalog.length; i++) positions[i] = keyPosition(catalog[i]?.key ?? "");
+  const positions = keyPositions(catalog);
   uniqueKeys(catalog, positions);
 
   const names = list.map((s) => s.name);
@@ -53,9 +52,10 @@ export function assign(plan: Plan, catalog: readonly CatalogFile[], servers: rea
   const tail = Ring.build(names, tailTokens);
   const ringServers = [serversOnRing(headTokens), serversOnRing(tailTokens)] as const;
   const throughput = list.reduce((x, s) => x + s.throughputBitsPerSec, 0);
+  const cut = cutPrefix(catalog, set.count, cutoff);
   const bound = leastBound(
-    cutoff,
-    prefixSums(catalog, set.count),
+    cut.cutoff,
+    cut.prefix,
     Float64Array.from(list, (s) => s.storageBytes),
     Float64Array.from(list, (s) => s.throughputBitsPerSec / throughput),
   );

@@ -24,6 +24,28 @@ export function prefixSums(catalog: readonly CatalogFile[], count: number): Pref
   return { bytes, traffic };
 }
 
+/**
+ * The sums `leastBound` needs at one cutoff only (bytes and traffic of the head and of the stored set),
+ * as a three-entry prefix and the cutoff's index in it: one pass and no per-file arrays, for `assign`.
+ */
+export function cutPrefix(
+  catalog: readonly CatalogFile[],
+  count: number,
+  D: number,
+): { prefix: Prefix; cutoff: number } {
+  const bytes = new Float64Array(3);
+  const traffic = new Float64Array(3);
+  for (let i = 0; i < count; i++) {
+    const f = catalog[i] as CatalogFile;
+    const k = i < D ? 1 : 2;
+    bytes[k] = (bytes[k] ?? 0) + f.bytes;
+    traffic[k] = (traffic[k] ?? 0) + fileTraffic(f);
+  }
+  bytes[2] = (bytes[1] ?? 0) + (bytes[2] ?? 0);
+  traffic[2] = (traffic[1] ?? 0) + (traffic[2] ?? 0);
+  return { prefix: { bytes, traffic }, cutoff: D <= 0 ? 0 : D >= count ? 2 : 1 };
+}
+
 export type Shares = { head: Float64Array; tail: Float64Array };
 
 const BISECTIONS = 32;

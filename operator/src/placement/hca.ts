@@ -1,6 +1,6 @@
 import { leastBound, type Prefix, prefixSums, widestTail } from "./bound.js";
 import { calibrate, ringPieces, TokenUniverse } from "./calibrate.js";
-import { keyPosition } from "./hash.js";
+import { keyPositions } from "./hash.js";
 import { replicaCounts, trafficCaps } from "./replicas.js";
 import { HCA, type StoredSet, storedSet } from "./stored.js";
 import {
@@ -224,8 +224,7 @@ function calibratedTokens(
   fillBudget: number,
 ): Tokens {
   const { catalog, servers, names, set } = input;
-  const positions = new Float64Array(set.count);
-  for (let i = 0; i < set.count; i++) positions[i] = keyPosition(catalog[i]?.key ?? "");
+  const positions = keyPositions(catalog);
   const headTraffic = input.prefix.traffic[sol.cutoff] ?? 0;
   // Each server's traffic target: τ_j·R when the cutoff balances traffic, else what the bounded shares give.
   const unit = Float64Array.from(

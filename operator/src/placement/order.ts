@@ -6,48 +6,68 @@ export function bucketBits(n: number): number {
   return Math.min(20, Math.max(8, Math.ceil(Math.log2(Math.max(1, n)))));
 }
 
+/** Each radix pass sorts on this many bits; two passes order the top 22 bits of a position. */
+const DIGIT = 11;
+
 /**
- * Indices 0 … n − 1 of `positions` in ascending position order, ties by index. Hashed positions are
- * uniform, so a counting sort on the top bits followed by an insertion sort inside each bucket (about
- * one element each) is linear, and several times faster than a comparator sort.
+ * Indices 0 … n − 1 of `positions` in ascending position order, ties by index. Two stable counting
+ * passes (LSD radix, 2^11 buckets each, so the counts stay in cache and the scatters stream) order
+ * the top 22 bits; positions are uniform hashes, so few neighbours then share those bits and a final
+ * insertion sort, over positions carried along with their indices, finishes in about one step each.
  */
 export function positionOrder(positions: Float64Array): Uint32Array {
   const n = positions.length;
-  const bits = bucketBits(n);
-  const starts = new Uint32Array((1 << bits) + 1);
-  const bucket = new Uint32Array(n);
-  const width = 2 ** (52 - bits);
+  let index = new Uint32Array(n);
+  let pos = new Float64Array(n);
+  let nextIndex = new Uint32Array(n);
+  let nextPos = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const p = positions[i] ?? 0;
     if (!(p >= 0 && p < SPACE)) throw new RangeError(`position ${p} is outside [0, 2^52)`);
-    const b = Math.floor(p / width);
-    bucket[i] = b;
-    starts[b + 1] = (starts[b + 1] ?? 0) + 1;
+    index[i] = i;
+    pos[i] = p;
   }
-  for (let b = 0; b < 1 << bits; b++) starts[b + 1] = (starts[b + 1] ?? 0) + (starts[b] ?? 0);
-  const fill = starts.slice(0, 1 << bits);
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    const b = bucket[i] ?? 0;
-    const k = fill[b] ?? 0;
-    order[k] = i;
-    fill[b] = k + 1;
-  }
-  for (let b = 0; b < 1 << bits; b++) {
-    const end = starts[b + 1] ?? 0;
-    for (let k = (starts[b] ?? 0) + 1; k < end; k++) {
-      const x = order[k] ?? 0;
-      const p = positions[x] ?? 0;
-      let h = k - 1;
-      // Indices were dealt in ascending order, so equal positions already sit in index order.
-      while (h >= (starts[b] ?? 0) && (positions[order[h] ?? 0] ?? 0) > p) {
-        order[h + 1] = order[h] ?? 0;
-        h--;
-      }
-      order[h + 1] = x;
+  const size = 1 << DIGIT;
+  const counts = new Uint32Array(size);
+  for (const shift of [52 - 2 * DIGIT, 52 - DIGIT]) {
+    const unit = 2 ** shift;
+    counts.fill(0);
+    for (let k = 0; k < n; k++) {
+      const d = Math.floor((pos[k] ?? 0) / unit) & (size - 1);
+      counts[d] = (counts[d] ?? 0) + 1;
     }
+    let sum = 0;
+    for (let d = 0; d < size; d++) {
+      const c = counts[d] ?? 0;
+      counts[d] = sum;
+      sum += c;
+    }
+    for (let k = 0; k < n; k++) {
+      const p = pos[k] ?? 0;
+      const d = Math.floor(p / unit) & (size - 1);
+      const at = counts[d] ?? 0;
+      counts[d] = at + 1;
+      nextIndex[at] = index[k] ?? 0;
+      nextPos[at] = p;
+    }
+    [index, nextIndex] = [nextIndex, index];
+    [pos, nextPos] = [nextPos, pos];
   }
-  return order;
+  for (let k = 1; k < n; k++) {
+    const p = pos[k] ?? 0;
+    if ((pos[k - 1] ?? 0) <= p) continue;
+    const x = index[k] ?? 0;
+    let h = k - 1;
+    // The passes are stable, so equal positions already sit in index order.
+    while (h >= 0 && (pos[h] ?? 0) > p) {
+      index[h + 1] = index[h] ?? 0;
+      pos[h + 1] = pos[h] ?? 0;
+      h--;
+    }
+    index[h + 1] = x;
+    pos[h + 1] = p;
+  }
+  return index;
 }
 
 /**
