@@ -8,7 +8,6 @@
  */
 import { replicaPosition, serverSeed, tokenPosition } from "./hash.js";
 import { gather, positionOrder } from "./order.js";
-import { Ring } from "./ring.js";
 import { fileTraffic } from "./stored.js";
 import type { CatalogFile } from "./types.js";
 
@@ -70,38 +69,14 @@ export function ringPieces(
 
 export type Loads = Readonly<{ traffic: Float64Array; bytes: Float64Array }>;
 
-/** What each of `m` servers carries on a bare ring: every piece on the owner of its position, no caps. */
-export function ringLoads(ring: Ring, pieces: Pieces, m: number): Loads {
-  const traffic = new Float64Array(m);
-  const bytes = new Float64Array(m);
-  const n = ring.size;
-  if (n === 0) return { traffic, bytes };
-  let slot = 0;
-  for (let p = 0; p < pieces.positions.length; p++) {
-    const at = pieces.positions[p] ?? 0;
-    while (slot < n && ring.position(slot) < at) slot++;
-    const j = ring.owner(slot === n ? 0 : slot);
-    traffic[j] = (traffic[j] ?? 0) + (pieces.traffic[p] ?? 0);
-    bytes[j] = (bytes[j] ?? 0) + (pieces.bytes[p] ?? 0);
-  }
-  const holds = new Int32Array(m).fill(-1);
-  pieces.replicated.forEach((f, i) => {
-    for (let c = 0; c < f.replicas; c++) {
-      let s = ring.slot(c === 0 ? f.position : replicaPosition(f.position, c));
-      // `replicas` never exceeds the servers on the ring, so the walk ends within one lap.
-      for (let step = 0; step < n && holds[ring.owner(s)] === i; step++) s = ring.next(s);
-      const j = ring.owner(s);
-      holds[j] = i;
-      traffic[j] = (traffic[j] ?? 0) + f.traffic;
-      bytes[j] = (bytes[j] ?? 0) + f.bytes;
-    }
-  });
-  return { traffic, bytes };
-}
+/** Per universe token: the single pieces whose first universe token at or after them is that one. */
+type Arcs = Readonly<{ traffic: Float64Array; bytes: Float64Array }>;
 
 /**
- * Every token any calibration round may use, sorted once: a round's ring is the tokens whose index is
- * below their server's count, filtered in one linear pass instead of sorted again.
+ * Every token any calibration round may use, sorted once. A round's ring is the tokens whose index is
+ * below their server's count: a key belongs to the first of those at or after it, which is the first
+ * active token at or after the key's first universe token. So the single pieces are summed per
+ * universe token once (`Arcs`), and a round's loads are one pass over the universe, not over the pieces.
  */
 export class TokenUniverse {
   readonly #names: readonly string[];
@@ -109,29 +84,91 @@ export class TokenUniverse {
   #positions = new Float64Array(0);
   #owners = new Uint32Array(0);
   #index = new Uint32Array(0);
+  #arcs = new WeakMap<Pieces, Arcs>();
 
   constructor(names: readonly string[]) {
     this.#names = names;
   }
 
-  ring(counts: Int32Array): Ring {
+  /** What each server carries on the bare ring of `counts` tokens: every piece on its owner, no caps. */
+  loads(counts: Int32Array, pieces: Pieces): Loads {
     const m = this.#names.length;
     if (this.#limits.length === 0 || counts.some((k, j) => k > (this.#limits[j] ?? 0))) {
       this.#grow(Int32Array.from(counts, (k, j) => Math.max(2 * k + 64, this.#limits[j] ?? 0)));
     }
-    let n = 0;
-    for (let j = 0; j < m; j++) n += counts[j] ?? 0;
-    const positions = new Float64Array(n);
-    const owners = new Uint32Array(n);
-    let t = 0;
-    for (let u = 0; u < this.#positions.length; u++) {
-      const j = this.#owners[u] ?? 0;
-      if ((this.#index[u] ?? 0) < (counts[j] ?? 0)) {
-        positions[t] = this.#positions[u] ?? 0;
-        owners[t++] = j;
-      }
+    const traffic = new Float64Array(m);
+    const bytes = new Float64Array(m);
+    const arcs = this.#arcsOf(pieces);
+    const owners = this.#owners;
+    const index = this.#index;
+    let first = -1;
+    let pendingTraffic = 0;
+    let pendingBytes = 0;
+    for (let u = 0; u < owners.length; u++) {
+      pendingTraffic += arcs.traffic[u] ?? 0;
+      pendingBytes += arcs.bytes[u] ?? 0;
+      const j = owners[u] ?? 0;
+      if ((index[u] ?? 0) >= (counts[j] ?? 0)) continue;
+      if (first < 0) first = j;
+      traffic[j] = (traffic[j] ?? 0) + pendingTraffic;
+      bytes[j] = (bytes[j] ?? 0) + pendingBytes;
+      pendingTraffic = 0;
+      pendingBytes = 0;
     }
-    return Ring.fromSorted(positions, owners);
+    if (first < 0) return { traffic, bytes };
+    // Past the last active token the ring wraps to the first.
+    traffic[first] = (traffic[first] ?? 0) + pendingTraffic;
+    bytes[first] = (bytes[first] ?? 0) + pendingBytes;
+    // A replicated file's replicas go to distinct servers, as in `assign`: walk the active tokens.
+    const holds = new Int32Array(m).fill(-1);
+    const n = owners.length;
+    pieces.replicated.forEach((f, i) => {
+      for (let c = 0; c < f.replicas; c++) {
+        let u = this.#firstAtOrAfter(c === 0 ? f.position : replicaPosition(f.position, c));
+        // `replicas` never exceeds the servers on the ring, so the walk ends within one lap.
+        for (let step = 0; step < n; step++, u = u + 1 === n ? 0 : u + 1) {
+          const j = owners[u] ?? 0;
+          if ((index[u] ?? 0) < (counts[j] ?? 0) && holds[j] !== i) break;
+        }
+        const j = owners[u] ?? 0;
+        holds[j] = i;
+        traffic[j] = (traffic[j] ?? 0) + f.traffic;
+        bytes[j] = (bytes[j] ?? 0) + f.bytes;
+      }
+    });
+    return { traffic, bytes };
+  }
+
+  /** The first universe token at or after `position`, wrapping to 0. */
+  #firstAtOrAfter(position: number): number {
+    const p = this.#positions;
+    let lo = 0;
+    let hi = p.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((p[mid] ?? 0) < position) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === p.length ? 0 : lo;
+  }
+
+  #arcsOf(pieces: Pieces): Arcs {
+    let arcs = this.#arcs.get(pieces);
+    if (arcs !== undefined) return arcs;
+    const n = this.#positions.length;
+    const traffic = new Float64Array(n);
+    const bytes = new Float64Array(n);
+    let u = 0;
+    for (let k = 0; k < pieces.positions.length; k++) {
+      const at = pieces.positions[k] ?? 0;
+      while (u < n && (this.#positions[u] ?? 0) < at) u++;
+      const v = u === n ? 0 : u;
+      traffic[v] = (traffic[v] ?? 0) + (pieces.traffic[k] ?? 0);
+      bytes[v] = (bytes[v] ?? 0) + (pieces.bytes[k] ?? 0);
+    }
+    arcs = { traffic, bytes };
+    this.#arcs.set(pieces, arcs);
+    return arcs;
   }
 
   #grow(limits: Int32Array): void {
@@ -156,6 +193,7 @@ export class TokenUniverse {
     this.#owners = gather(own, order);
     this.#index = gather(idx, order);
     this.#limits = limits;
+    this.#arcs = new WeakMap();
   }
 }
 
@@ -197,7 +235,7 @@ export function calibrate(
   // Tokens on each ring at the start (fixed, so that `fair` below cannot run away with the counts).
   const scale = rings.map((r) => Math.max(sum(r.start), 1));
   for (let round = 0; round < ROUNDS; round++) {
-    const loads = rings.map((r, x) => ringLoads(tokens.ring(counts[x] as Int32Array), r.pieces, m));
+    const loads = rings.map((r, x) => tokens.loads(counts[x] as Int32Array, r.pieces));
     if (round === 0) {
       rings.forEach((r, x) => {
         const total = sum(r.start);
