@@ -7,7 +7,7 @@
  * within CALIBRATED of its target; the pass's caps then rarely bind.
  */
 import { replicaPosition, serverSeed, tokenPosition } from "./hash.js";
-import { gather, positionOrder } from "./order.js";
+import { bucketBits, gather, positionOrder } from "./order.js";
 import { fileTraffic } from "./stored.js";
 import type { CatalogFile } from "./types.js";
 
@@ -26,9 +26,8 @@ const DAMPING = 0.5;
 const MAX_SKEW = 4;
 
 /**
- * What one ring carries. Files with one replica are points, sorted by ring position, so one merge with
- * the sorted tokens loads them all; a replicated file's replicas go to distinct servers, as in `assign`,
- * so they are walked one by one.
+ * What one ring carries. Files with one replica are points, summed once per universe token; a
+ * replicated file's replicas go to distinct servers, as in `assign`, so they are walked one by one.
  */
 export type Pieces = Readonly<{
   positions: Float64Array;
@@ -63,8 +62,7 @@ export function ringPieces(
     traffic[p] = fileTraffic(f);
     bytes[p++] = f.bytes;
   }
-  const order = positionOrder(pos);
-  return { positions: gather(pos, order), traffic: gather(traffic, order), bytes: gather(bytes, order), replicated };
+  return { positions: pos, traffic, bytes, replicated };
 }
 
 export type Loads = Readonly<{ traffic: Float64Array; bytes: Float64Array }>;
@@ -85,6 +83,9 @@ export class TokenUniverse {
   #owners = new Uint32Array(0);
   #index = new Uint32Array(0);
   #arcs = new WeakMap<Pieces, Arcs>();
+  /** The first universe token of each of 2^bits equal slices of the ring (and the size, last). */
+  #starts = new Uint32Array(1);
+  #width = 2 ** 52;
 
   constructor(names: readonly string[]) {
     this.#names = names;
@@ -139,11 +140,12 @@ export class TokenUniverse {
     return { traffic, bytes };
   }
 
-  /** The first universe token at or after `position`, wrapping to 0. */
+  /** The first universe token at or after `position`, wrapping to 0: a directory bucket, then a search. */
   #firstAtOrAfter(position: number): number {
     const p = this.#positions;
-    let lo = 0;
-    let hi = p.length;
+    const b = Math.floor(position / this.#width);
+    let lo = this.#starts[b] ?? 0;
+    let hi = this.#starts[b + 1] ?? p.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if ((p[mid] ?? 0) < position) lo = mid + 1;
@@ -158,13 +160,10 @@ export class TokenUniverse {
     const n = this.#positions.length;
     const traffic = new Float64Array(n);
     const bytes = new Float64Array(n);
-    let u = 0;
     for (let k = 0; k < pieces.positions.length; k++) {
-      const at = pieces.positions[k] ?? 0;
-      while (u < n && (this.#positions[u] ?? 0) < at) u++;
-      const v = u === n ? 0 : u;
-      traffic[v] = (traffic[v] ?? 0) + (pieces.traffic[k] ?? 0);
-      bytes[v] = (bytes[v] ?? 0) + (pieces.bytes[k] ?? 0);
+      const u = this.#firstAtOrAfter(pieces.positions[k] ?? 0);
+      traffic[u] = (traffic[u] ?? 0) + (pieces.traffic[k] ?? 0);
+      bytes[u] = (bytes[u] ?? 0) + (pieces.bytes[k] ?? 0);
     }
     arcs = { traffic, bytes };
     this.#arcs.set(pieces, arcs);
@@ -194,6 +193,14 @@ export class TokenUniverse {
     this.#index = gather(idx, order);
     this.#limits = limits;
     this.#arcs = new WeakMap();
+    const bits = bucketBits(n);
+    this.#width = 2 ** (52 - bits);
+    this.#starts = new Uint32Array((1 << bits) + 1);
+    let u = 0;
+    for (let b = 0; b <= 1 << bits; b++) {
+      while (u < n && (this.#positions[u] ?? 0) < b * this.#width) u++;
+      this.#starts[b] = u;
+    }
   }
 }
 
