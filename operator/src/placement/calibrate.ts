@@ -26,13 +26,17 @@ const DAMPING = 0.5;
 const MAX_SKEW = 4;
 
 /**
- * What one ring carries. Files with one replica are points, summed once per universe token; a
- * replicated file's replicas go to distinct servers, as in `assign`, so they are walked one by one.
+ * What one ring carries: files [from, to) of the ranked catalog. Files with one replica are points,
+ * summed once per universe token; a replicated file's replicas go to distinct servers, as in `assign`,
+ * so they are walked one by one.
  */
 export type Pieces = Readonly<{
+  catalog: readonly CatalogFile[];
+  /** Key position of every file of the catalog. */
   positions: Float64Array;
-  traffic: Float64Array;
-  bytes: Float64Array;
+  replicas: Uint16Array;
+  from: number;
+  to: number;
   replicated: readonly Readonly<{ position: number; replicas: number; traffic: number; bytes: number }>[];
 }>;
 
@@ -45,24 +49,13 @@ export function ringPieces(
   to: number,
 ): Pieces {
   const replicated: Pieces["replicated"][number][] = [];
-  let n = 0;
-  for (let i = from; i < to; i++) if ((replicas[i] ?? 1) === 1) n++;
-  const pos = new Float64Array(n);
-  const traffic = new Float64Array(n);
-  const bytes = new Float64Array(n);
-  let p = 0;
   for (let i = from; i < to; i++) {
-    const f = catalog[i] as CatalogFile;
     const k = replicas[i] ?? 1;
-    if (k > 1) {
-      replicated.push({ position: positions[i] ?? 0, replicas: k, traffic: fileTraffic(f) / k, bytes: f.bytes });
-      continue;
-    }
-    pos[p] = positions[i] ?? 0;
-    traffic[p] = fileTraffic(f);
-    bytes[p++] = f.bytes;
+    if (k === 1) continue;
+    const f = catalog[i] as CatalogFile;
+    replicated.push({ position: positions[i] ?? 0, replicas: k, traffic: fileTraffic(f) / k, bytes: f.bytes });
   }
-  return { positions: pos, traffic, bytes, replicated };
+  return { catalog, positions, replicas, from, to, replicated };
 }
 
 export type Loads = Readonly<{ traffic: Float64Array; bytes: Float64Array }>;
@@ -160,10 +153,12 @@ export class TokenUniverse {
     const n = this.#positions.length;
     const traffic = new Float64Array(n);
     const bytes = new Float64Array(n);
-    for (let k = 0; k < pieces.positions.length; k++) {
-      const u = this.#firstAtOrAfter(pieces.positions[k] ?? 0);
-      traffic[u] = (traffic[u] ?? 0) + (pieces.traffic[k] ?? 0);
-      bytes[u] = (bytes[u] ?? 0) + (pieces.bytes[k] ?? 0);
+    for (let i = pieces.from; i < pieces.to; i++) {
+      if ((pieces.replicas[i] ?? 1) !== 1) continue;
+      const f = pieces.catalog[i] as CatalogFile;
+      const u = this.#firstAtOrAfter(pieces.positions[i] ?? 0);
+      traffic[u] = (traffic[u] ?? 0) + fileTraffic(f);
+      bytes[u] = (bytes[u] ?? 0) + f.bytes;
     }
     arcs = { traffic, bytes };
     this.#arcs.set(pieces, arcs);

@@ -46,11 +46,18 @@ export function validPlan(plan: Plan): Plan {
 }
 
 /**
+ * Catalog snapshots already checked, so that `planHca` and `assign` on the same array check it once.
+ * Snapshots are immutable: a caller that edited an array in place would have to pass a new one.
+ */
+const checked = new WeakSet<readonly CatalogFile[]>();
+
+/**
  * Checks the catalog with a plain loop: zod over a million objects costs more than the placement.
  * Rules: non-empty keys, bytes a positive safe integer, demand finite ≥ 0 and non-increasing.
  * Key uniqueness is checked by `assign` from the key hashes it computes anyway (see uniqueKeys).
  */
 export function validateCatalog(catalog: readonly CatalogFile[]): void {
+  if (checked.has(catalog)) return;
   let prev = Number.POSITIVE_INFINITY;
   for (let i = 0; i < catalog.length; i++) {
     const f = catalog[i];
@@ -71,6 +78,7 @@ export function validateCatalog(catalog: readonly CatalogFile[]): void {
     }
     prev = f.demand;
   }
+  checked.add(catalog);
 }
 
 /**
