@@ -1,11 +1,11 @@
 import { Assignment } from "./assignment.js";
 import { cutPrefix, leastBound } from "./bound.js";
-import { keyPositions, replicaPosition } from "./hash.js";
+import { replicaPosition } from "./hash.js";
 import { replicaCounts, serversOnRing, trafficCaps } from "./replicas.js";
 import { Ring } from "./ring.js";
 import { fileTraffic, storedSet } from "./stored.js";
 import { type CatalogFile, PlacementInputError, type Plan, type Server } from "./types.js";
-import { canonicalServers, uniqueKeys, validateCatalog, validPlan } from "./validate.js";
+import { canonicalServers, keyPositions, validateCatalog, validPlan } from "./validate.js";
 
 /**
  * Turns a plan into the file → servers assignment, the same on every machine: the operator, every
@@ -37,7 +37,6 @@ export function assign(plan: Plan, catalog: readonly CatalogFile[], servers: rea
   }
   validateCatalog(catalog);
   const positions = keyPositions(catalog);
-  uniqueKeys(catalog, positions);
 
   const names = list.map((s) => s.name);
   const headTokens = names.map((n) => tokens.get(n)?.headTokens ?? 0);

@@ -84,12 +84,23 @@ export class TokenUniverse {
     this.#names = names;
   }
 
-  /** What each server carries on the bare ring of `counts` tokens: every piece on its owner, no caps. */
+  /**
+   * Makes room for every ring's counts at once: growing the universe sums the pieces again, so the
+   * head ring must not grow it just before the tail ring needs it larger.
+   */
+  reserve(rings: readonly Int32Array[]): void {
+    const m = this.#names.length;
+    const most = new Int32Array(m);
+    for (const counts of rings) for (let j = 0; j < m; j++) most[j] = Math.max(most[j] ?? 0, counts[j] ?? 0);
+    if (this.#limits.length === 0 || most.some((k, j) => k > (this.#limits[j] ?? 0))) {
+      this.#grow(Int32Array.from(most, (k, j) => Math.max(2 * k + 64, this.#limits[j] ?? 0)));
+    }
+  }
+
+  /** What each server carries on the bare ring of `counts` tokens (reserved): every piece on its owner. */
   loads(counts: Int32Array, pieces: Pieces): Loads {
     const m = this.#names.length;
-    if (this.#limits.length === 0 || counts.some((k, j) => k > (this.#limits[j] ?? 0))) {
-      this.#grow(Int32Array.from(counts, (k, j) => Math.max(2 * k + 64, this.#limits[j] ?? 0)));
-    }
+    this.reserve([counts]);
     const traffic = new Float64Array(m);
     const bytes = new Float64Array(m);
     const arcs = this.#arcsOf(pieces);
@@ -237,6 +248,7 @@ export function calibrate(
   // Tokens on each ring at the start (fixed, so that `fair` below cannot run away with the counts).
   const scale = rings.map((r) => Math.max(sum(r.start), 1));
   for (let round = 0; round < ROUNDS; round++) {
+    tokens.reserve(counts);
     const loads = rings.map((r, x) => tokens.loads(counts[x] as Int32Array, r.pieces));
     if (round === 0) {
       rings.forEach((r, x) => {

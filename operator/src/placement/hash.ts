@@ -4,7 +4,6 @@
  * Everything is integer arithmetic (Math.imul, shifts), so every machine computes the same positions.
  * Keys are hashed over their UTF-16 code units, two per 32-bit block, which avoids a UTF-8 encode per key.
  */
-import type { CatalogFile } from "./types.js";
 
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
@@ -78,21 +77,4 @@ export function replicaPosition(position: number, c: number): number {
   const a = finalize(round(round(hi, c, C1, C2), lo, C1, C2) ^ 8);
   const b = finalize(round(round(lo, c, D1, D2), hi, D1, D2) ^ 8);
   return combine(a, b);
-}
-
-const positionsOf = new WeakMap<readonly CatalogFile[], Float64Array>();
-
-/**
- * Every file's key position, hashed once per catalog snapshot: `planHca` and `assign` on the same
- * catalog array (the operator calls both) share one pass. Catalogs are immutable snapshots; a caller
- * that edited an array in place would have to pass a new one.
- */
-export function keyPositions(catalog: readonly CatalogFile[]): Float64Array {
-  let positions = positionsOf.get(catalog);
-  if (positions === undefined) {
-    positions = new Float64Array(catalog.length);
-    for (let i = 0; i < catalog.length; i++) positions[i] = keyPosition(catalog[i]?.key ?? "");
-    positionsOf.set(catalog, positions);
-  }
-  return positions;
 }

@@ -170,6 +170,18 @@ describe("planHca", () => {
       msg: /catalog\[1\]\.demand: the catalog must be ranked/,
     },
     {
+      name: "a duplicate key",
+      patch: {
+        catalog: [
+          { key: "a", bytes: 1, demand: 2 },
+          { key: "b", bytes: 1, demand: 1 },
+          { key: "a", bytes: 1, demand: 1 },
+        ],
+      },
+      err: PlacementInputError,
+      msg: /catalog\[2\]\.key: "a" repeats catalog\[0\]\.key/,
+    },
+    {
       name: "fractional bytes",
       patch: { catalog: [{ key: "a", bytes: 1.5, demand: 1 }] },
       err: PlacementInputError,

@@ -1,6 +1,5 @@
 import { leastBound, type Prefix, prefixSums, widestTail } from "./bound.js";
 import { calibrate, ringPieces, TokenUniverse } from "./calibrate.js";
-import { keyPositions } from "./hash.js";
 import { replicaCounts, trafficCaps } from "./replicas.js";
 import { HCA, type StoredSet, storedSet } from "./stored.js";
 import {
@@ -11,7 +10,7 @@ import {
   type Server,
   type ServerTokens,
 } from "./types.js";
-import { canonicalServers, validateCatalog, validPlan } from "./validate.js";
+import { canonicalServers, keyPositions, validateCatalog, validPlan } from "./validate.js";
 
 export type PlanInput = Readonly<{
   cluster: string;

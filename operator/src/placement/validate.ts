@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { keyPosition } from "./hash.js";
 import { type CatalogFile, PlacementInputError, type Plan, type Server } from "./types.js";
 
 const positive = z.number().finite().positive();
@@ -54,7 +55,7 @@ const checked = new WeakSet<readonly CatalogFile[]>();
 /**
  * Checks the catalog with a plain loop: zod over a million objects costs more than the placement.
  * Rules: non-empty keys, bytes a positive safe integer, demand finite ≥ 0 and non-increasing.
- * Key uniqueness is checked by `assign` from the key hashes it computes anyway (see uniqueKeys).
+ * Key uniqueness is checked from the key hashes (`keyPositions`).
  */
 export function validateCatalog(catalog: readonly CatalogFile[]): void {
   if (checked.has(catalog)) return;
@@ -81,12 +82,30 @@ export function validateCatalog(catalog: readonly CatalogFile[]): void {
   checked.add(catalog);
 }
 
+const positionsOf = new WeakMap<readonly CatalogFile[], Float64Array>();
+
+/**
+ * Every file's key position, after checking that no two files share a key; hashed and checked once
+ * per catalog snapshot, so `planHca` and `assign` on the same array (the operator calls both) share
+ * one pass. Snapshots are immutable: a caller that edited an array in place would pass a new one.
+ */
+export function keyPositions(catalog: readonly CatalogFile[]): Float64Array {
+  let positions = positionsOf.get(catalog);
+  if (positions === undefined) {
+    positions = new Float64Array(catalog.length);
+    for (let i = 0; i < catalog.length; i++) positions[i] = keyPosition(catalog[i]?.key ?? "");
+    uniqueKeys(catalog, positions);
+    positionsOf.set(catalog, positions);
+  }
+  return positions;
+}
+
 /**
  * Throws if two files share a key. The key positions go into an open-addressing table (they are
  * uniform hashes, so their low bits index it directly); only a position collision pays for string
  * comparisons.
  */
-export function uniqueKeys(catalog: readonly CatalogFile[], positions: Float64Array): void {
+function uniqueKeys(catalog: readonly CatalogFile[], positions: Float64Array): void {
   const size = 2 ** Math.ceil(Math.log2(2 * positions.length + 2));
   const table = new Float64Array(size);
   const used = new Uint8Array(size);
