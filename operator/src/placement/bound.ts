@@ -1,5 +1,5 @@
 /**
- * The traffic bound of a cutoff (README, "When no cutoff balances traffic"). At cutoff D the
+ * The traffic bound of a cutoff (README, "Choosing D*", no feasible D). At cutoff D the
  * balance equations ask every server for traffic τ_j·R and at most c·S_j bytes; when the servers with
  * the throughput lack the storage to hold enough of the hot files, no shares meet both. Then the best
  * any placement can do is the least λ ≥ 1 for which shares exist with traffic ≤ λ·τ_j·R and bytes
@@ -106,6 +106,16 @@ function tailSum(s: Shares): number {
   let t = 0;
   for (const x of s.tail) t += Math.max(0, x);
   return t;
+}
+
+/** Shares at cutoff D and an achievable λ: `widestTail`'s, with the tail scaled to sum to 1. */
+export function boundedShares(D: number, lambda: number, p: Prefix, storage: Float64Array, tau: Float64Array): Shares {
+  const shares = widestTail(D, lambda, p, storage, tau);
+  const sum = tailSum(shares);
+  shares.tail.forEach((t, j) => {
+    shares.tail[j] = Math.max(0, t) / sum;
+  });
+  return shares;
 }
 
 /** The least λ ≥ 1 achievable at cutoff D (1 when the balance equations are feasible there). */

@@ -7,7 +7,8 @@
  * within CALIBRATED of its target; the pass's caps then rarely bind.
  */
 import { replicaPosition, serverSeed, tokenPosition } from "./hash.js";
-import { bucketBits, gather, positionOrder } from "./order.js";
+import { gather, positionOrder } from "./order.js";
+import { Ring } from "./ring.js";
 import { fileTraffic } from "./stored.js";
 import type { CatalogFile } from "./types.js";
 
@@ -72,13 +73,11 @@ type Arcs = Readonly<{ traffic: Float64Array; bytes: Float64Array }>;
 export class TokenUniverse {
   readonly #names: readonly string[];
   #limits: Int32Array = new Int32Array(0);
-  #positions = new Float64Array(0);
+  /** Every candidate token as one ring: its slot lookup finds a key's first universe token. */
+  #all = Ring.fromSorted(new Float64Array(0), new Uint32Array(0));
   #owners = new Uint32Array(0);
   #index = new Uint32Array(0);
   #arcs = new WeakMap<Pieces, Arcs>();
-  /** The first universe token of each of 2^bits equal slices of the ring (and the size, last). */
-  #starts = new Uint32Array(1);
-  #width = 2 ** 52;
 
   constructor(names: readonly string[]) {
     this.#names = names;
@@ -129,7 +128,7 @@ export class TokenUniverse {
     const n = owners.length;
     pieces.replicated.forEach((f, i) => {
       for (let c = 0; c < f.replicas; c++) {
-        let u = this.#firstAtOrAfter(c === 0 ? f.position : replicaPosition(f.position, c));
+        let u = this.#all.slot(c === 0 ? f.position : replicaPosition(f.position, c));
         // `replicas` never exceeds the servers on the ring, so the walk ends within one lap.
         for (let step = 0; step < n; step++, u = u + 1 === n ? 0 : u + 1) {
           const j = owners[u] ?? 0;
@@ -144,30 +143,16 @@ export class TokenUniverse {
     return { traffic, bytes };
   }
 
-  /** The first universe token at or after `position`, wrapping to 0: a directory bucket, then a search. */
-  #firstAtOrAfter(position: number): number {
-    const p = this.#positions;
-    const b = Math.floor(position / this.#width);
-    let lo = this.#starts[b] ?? 0;
-    let hi = this.#starts[b + 1] ?? p.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((p[mid] ?? 0) < position) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo === p.length ? 0 : lo;
-  }
-
   #arcsOf(pieces: Pieces): Arcs {
     let arcs = this.#arcs.get(pieces);
     if (arcs !== undefined) return arcs;
-    const n = this.#positions.length;
+    const n = this.#owners.length;
     const traffic = new Float64Array(n);
     const bytes = new Float64Array(n);
     for (let i = pieces.from; i < pieces.to; i++) {
       if ((pieces.replicas[i] ?? 1) !== 1) continue;
       const f = pieces.catalog[i] as CatalogFile;
-      const u = this.#firstAtOrAfter(pieces.positions[i] ?? 0);
+      const u = this.#all.slot(pieces.positions[i] ?? 0);
       traffic[u] = (traffic[u] ?? 0) + fileTraffic(f);
       bytes[u] = (bytes[u] ?? 0) + f.bytes;
     }
@@ -194,19 +179,11 @@ export class TokenUniverse {
     });
     // Same order as Ring.build: position, then (server, token) for ties.
     const order = positionOrder(pos);
-    this.#positions = gather(pos, order);
     this.#owners = gather(own, order);
+    this.#all = Ring.fromSorted(gather(pos, order), this.#owners);
     this.#index = gather(idx, order);
     this.#limits = limits;
     this.#arcs = new WeakMap();
-    const bits = bucketBits(n);
-    this.#width = 2 ** (52 - bits);
-    this.#starts = new Uint32Array((1 << bits) + 1);
-    let u = 0;
-    for (let b = 0; b <= 1 << bits; b++) {
-      while (u < n && (this.#positions[u] ?? 0) < b * this.#width) u++;
-      this.#starts[b] = u;
-    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { leastBound, type Prefix, prefixSums, widestTail } from "./bound.js";
+import { boundedShares, leastBound, type Prefix, prefixSums } from "./bound.js";
 import { calibrate, ringPieces, TokenUniverse } from "./calibrate.js";
 import { replicaCounts, trafficCaps } from "./replicas.js";
 import { HCA, type StoredSet, storedSet } from "./stored.js";
@@ -443,15 +443,12 @@ function leastPeak(
   const keep = prevD >= 0 && prevD < p.bytes.length - 1 && bound(prevD) <= bound(best) * (1 + hysteresis);
   const D = keep ? prevD : best;
   const lambda = bound(D);
-  const { head, tail } = widestTail(D, lambda, p, storage, tau);
-  let sum = 0;
-  for (const t of tail) sum += Math.max(0, t);
+  const { head, tail } = boundedShares(D, lambda, p, storage, tau);
   const n = p.bytes.length - 1;
   const BH = p.bytes[D] ?? 0;
   const BT = (p.bytes[n] ?? 0) - BH;
   let use = 0;
   for (let j = 0; j < tail.length; j++) {
-    tail[j] = Math.max(0, tail[j] ?? 0) / sum;
     use = Math.max(use, ((head[j] ?? 0) * BH + (tail[j] ?? 0) * BT) / (storage[j] ?? 1));
   }
   return { cutoff: D, use, head, tail, bound: lambda };

@@ -15,14 +15,16 @@ export function trafficCaps(servers: readonly Server[], traffic: number, bound: 
 }
 
 /**
- * How many replicas each stored file gets, given the pass's traffic caps. Caps sum to at least (1 + ε)·R, so some server always has room for a
- * piece of ε·R/m: the hottest files are split into replicas of at most R ÷ (piecesPerServer·m′), m′ = m rounded up to a power of two (the
- * playback API spreads a file's requests evenly over its holders). Replicas go to distinct servers, so
- * a ring whose largest weight is w takes at most 1 ÷ (2w) of them, rounded down to a power of two: every server then catches replicas
- * in proportion to its weight, and a server with a sliver of the ring is never forced to hold one.
- * Nor are there more replicas than servers whose cap is at least twice a replica's traffic. Extra replicas may
- * use the storage past the stored set but half the fill headroom, which stays free for spills.
- * Both `planHca` (to calibrate tokens) and `assign` call this, so they agree on every piece.
+ * How many replicas each stored file gets, given the pass's traffic caps. Caps sum to at least
+ * (1 + ε)·R, so some server always has room for a piece of ε·R/m: the hottest files are split into
+ * replicas of at most R ÷ (piecesPerServer·m′), m′ = m rounded up to a power of two (the playback API
+ * spreads a file's requests evenly over its holders). Replicas go to distinct servers, so a ring whose
+ * largest weight is w takes at most 1 ÷ (2w) of them, rounded down to a power of two: every server then
+ * catches replicas in proportion to its weight, and a server with a sliver of the ring is never forced
+ * to hold one. Nor are there more replicas than servers whose cap is at least twice a replica's
+ * traffic. Extra replicas may use the storage past the stored set but half the fill headroom, which
+ * stays free for spills. Both `planHca` (to calibrate tokens) and `assign` call this, so they agree on
+ * every piece.
  */
 export function replicaCounts(
   catalog: readonly CatalogFile[],
