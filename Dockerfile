@@ -1,30 +1,24 @@
-# syntax=docker/dockerfile:1
 # The operator and steering image. One image, two subcommands (the Helm chart passes them as args):
 #   edgefleet operator --identity=$(POD_NAME) --lease-namespace=<ns> --health-port=8081 ...
 #   edgefleet steering --port=8080 --health-port=8081 --url-signing-key-file=/etc/edgefleet/url-signing/key ...
 # Build from the repository root: docker build -t edgefleet .
-# The edge image (nginx + agent) is nodes/Dockerfile.
+# The edge image (nginx + agent) is nodes/Dockerfile. Both build with the legacy builder too (no BuildKit
+# syntax); without a registry, hack/kind/images.sh passes BASE, a local image with the same Node and user.
 
-FROM node:24-bookworm-slim AS build
+ARG BASE=node:24-bookworm-slim
+FROM ${BASE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json ./
+COPY operator/tsconfig.build.json operator/
 # The operator renders the edge pods' nginx configuration with the agent's own code (nodes/src).
 COPY operator/src/ operator/src/
 COPY nodes/src/ nodes/src/
-COPY <<'JSON' tsconfig.build.json
-{
-  "extends": "./tsconfig.json",
-  "compilerOptions": { "noEmit": false, "rootDir": ".", "outDir": "dist" },
-  "include": ["operator/src", "nodes/src"],
-  "exclude": ["**/*.test.ts", "**/testdata/**"]
-}
-JSON
-RUN npx tsc -p tsconfig.build.json \
+RUN npx tsc -p operator/tsconfig.build.json \
  && npm prune --omit=dev
 
-FROM node:24-bookworm-slim
+FROM ${BASE}
 ENV NODE_ENV=production
 WORKDIR /app
 # package.json carries "type": "module", which the compiled ESM needs.

@@ -2,7 +2,8 @@
 # Builds the pinned Kubernetes binaries from Go modules, once per version, into a cache outside the repo:
 #   $EDGEFLEET_BIN_CACHE/<name>-<version>   (default ~/.cache/edgefleet/bin)
 # Usage: hack/bins.sh [name...]     names: etcd kube-apiserver kube-controller-manager kube-scheduler
-#                                          kubectl kwok kwokctl helm kubeconform   (default: all)
+#                                          kubectl kwok kwokctl helm kubeconform   (default: these)
+#                                          kubelet kubeadm kube-proxy coredns kind (the kind cluster, hack/kind)
 # A user with their own binaries sets EDGEFLEET_<NAME>_BIN (e.g. EDGEFLEET_KUBECTL_BIN=/usr/local/bin/kubectl).
 # Prints one line per binary: "<name> <path> <cached|built in Ns>".
 set -euo pipefail
@@ -17,10 +18,12 @@ export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
 version_of() {
   case $1 in
     etcd) echo "$ETCD_VERSION" ;;
-    kube-*|kubectl) echo "$K8S_VERSION" ;;
+    kube-*|kubectl|kubelet|kubeadm) echo "$K8S_VERSION" ;;
     kwok|kwokctl) echo "$KWOK_VERSION" ;;
     helm) echo "$HELM_VERSION" ;;
     kubeconform) echo "$KUBECONFORM_VERSION" ;;
+    coredns) echo "$COREDNS_VERSION" ;;
+    kind) echo "$KIND_VERSION" ;;
     *) echo "unknown binary: $1" >&2; exit 2 ;;
   esac
 }
@@ -85,6 +88,37 @@ build_k8s() { # name out
   (cd "$d" && go get "$pkg@$K8S_VERSION" >/dev/null 2>&1 && go build -trimpath -tags providerless -ldflags "$ld" -o "$2" "$pkg")
 }
 
+# CoreDNS with the plugins kubeadm's Corefile names (and log), not every plugin upstream's main links:
+# the cloud DNS providers alone would double the build.
+build_coredns() { # out
+  local d="$work/coredns-$COREDNS_VERSION"
+  new_module "$d" edgefleet.dev/coredns
+  cat >"$d/main.go" <<'GO'
+// Command coredns is upstream CoreDNS's server with the plugins of kubeadm's default Corefile.
+package main
+
+import (
+	"github.com/coredns/coredns/coremain"
+
+	_ "github.com/coredns/coredns/plugin/cache"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/forward"
+	_ "github.com/coredns/coredns/plugin/health"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/loadbalance"
+	_ "github.com/coredns/coredns/plugin/log"
+	_ "github.com/coredns/coredns/plugin/loop"
+	_ "github.com/coredns/coredns/plugin/metrics"
+	_ "github.com/coredns/coredns/plugin/ready"
+	_ "github.com/coredns/coredns/plugin/reload"
+)
+
+func main() { coremain.Run() }
+GO
+  (cd "$d" && go get "github.com/coredns/coredns@$COREDNS_VERSION" >/dev/null 2>&1 && go mod tidy >/dev/null 2>&1 &&
+    go build -trimpath -ldflags "-s -w" -o "$1" .)
+}
+
 build_go_install() { # module/pkg@version out
   local d="$work/gobin-$(basename "$2")"
   rm -rf "$d"; mkdir -p "$d"
@@ -95,7 +129,9 @@ build_go_install() { # module/pkg@version out
 build_one() { # name out
   case $1 in
     etcd) build_etcd "$2" ;;
-    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl) build_k8s "$1" "$2" ;;
+    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl|kubelet|kubeadm|kube-proxy) build_k8s "$1" "$2" ;;
+    coredns) build_coredns "$2" ;;
+    kind) build_go_install "sigs.k8s.io/kind@$KIND_VERSION" "$2" ;;
     kwok|kwokctl)
       build_go_install "sigs.k8s.io/kwok/cmd/$1@$KWOK_VERSION" "$2" ;;
     helm) build_go_install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" "$2" ;;

@@ -26,7 +26,7 @@ export const controlPlaneBinaries = [
   "kwok",
   "kwokctl",
 ] as const;
-export type BinaryName = (typeof controlPlaneBinaries)[number] | "helm" | "kubeconform";
+export type BinaryName = (typeof controlPlaneBinaries)[number] | "helm" | "kubeconform" | "kind";
 
 export type Cluster = Readonly<{ name: string; workdir: string; kubeconfig: string; logs: string }>;
 
@@ -62,7 +62,7 @@ export async function ensureBinaries<N extends BinaryName>(names: readonly N[]):
   return paths as Record<N, string>;
 }
 
-function stderrOf(err: unknown): string {
+export function stderrOf(err: unknown): string {
   if (err && typeof err === "object" && "stderr" in err && typeof err.stderr === "string" && err.stderr.trim()) {
     return err.stderr.trim().split("\n").slice(-15).join("\n");
   }
@@ -196,7 +196,7 @@ async function succeeds(cmd: string, args: string[]): Promise<boolean> {
   }
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new ClusterError(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);

@@ -1,0 +1,3 @@
+module edgefleet.dev/runc-shim
+
+go 1.26.0
