@@ -20,7 +20,7 @@ import { assignedFiles, checkPromoted, fillSpecFor } from "./fill/from-placement
 import { parsePlacementRef, readPlacementInputs } from "./fill/read-placement.js";
 import { runEvict, runFill } from "./fill/run.js";
 import { probeKtls } from "./ktls.js";
-import { renderNginxConf, renderSecretInclude } from "./nginx-config.js";
+import { parseEdgeSettings, renderNginxConf, renderSecretInclude } from "./nginx-config.js";
 import { loadServeConfig, serverFor } from "./serve/config.js";
 import { kubeHeartbeatWriter } from "./serve/kube.js";
 import { startAgent } from "./serve/serve.js";
@@ -63,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
       const conf = renderNginxConf(settings);
       const include = renderSecretInclude(secret);
       await mkdir(out, { recursive: true });
+      // nginx creates its temp directories, but not their parent.
+      await mkdir(parseEdgeSettings(settings).runDir, { recursive: true });
       await writeFileAtomic(join(out, "secret.conf"), include, 0o600);
       await writeFileAtomic(join(out, "nginx.conf"), conf);
       log.info({ out }, "nginx configuration written");

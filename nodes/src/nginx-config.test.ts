@@ -51,6 +51,8 @@ describe("renderNginxConf", () => {
     { name: "content path with $", over: { contentPath: "/a$b" }, field: "edge.contentPath" },
     { name: "unknown ktls mode", over: { ktls: "maybe" }, field: "edge.ktls" },
     { name: "same port twice", over: { httpsPort: 80 }, field: "edge.httpPort" },
+    { name: "status on a port fetch() refuses", over: { statusPort: 10080 }, field: "edge.statusPort" },
+    { name: "http on a port browsers refuse", over: { httpPort: 6000 }, field: "edge.httpPort" },
     { name: "hostname as listen address", over: { listen: ["localhost"] }, field: "edge.listen.0" },
   ])("rejects $name, naming $field", ({ over, field }) => {
     expect(() => conf(over as Partial<EdgeSettingsInput>)).toThrow(new RegExp(`${field.replaceAll(".", "\\.")}:`));

@@ -1,7 +1,7 @@
 // `edgefleet-agent init` as the init container runs it: settings + Secret file → nginx.conf that the
 // real nginx accepts, with the secret only in the include.
 import { execFile, spawn } from "node:child_process";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -45,7 +45,7 @@ describe("agent init", () => {
       keyPath,
       ktls: "auto",
       secretIncludePath: join(dir, "secret.conf"),
-      runDir: dir,
+      runDir: join(dir, "run", "nginx"),
     };
     await writeFile(join(dir, "edge.yaml"), stringify(settings));
     await writeFile(join(dir, "key"), "a-secret-from-the-Secret-0123\n");
@@ -54,6 +54,7 @@ describe("agent init", () => {
     const conf = await readFile(join(dir, "nginx.conf"), "utf8");
     expect(conf).not.toContain("a-secret-from-the-Secret");
     expect(await readFile(join(dir, "secret.conf"), "utf8")).toContain('"a-secret-from-the-Secret-0123"');
+    expect((await stat(join(dir, "run", "nginx"))).isDirectory()).toBe(true); // nginx makes its temp dirs, not this
     await promisify(execFile)(NGINX, ["-t", "-q", "-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "t.log")]);
   });
 

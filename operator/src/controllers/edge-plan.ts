@@ -12,7 +12,8 @@ import type { ServeConfigInput } from "../../../nodes/src/serve/config.js";
 import type { OCACluster } from "../api/index.js";
 import type { KubeObject } from "../runtime/kube.js";
 
-export const edgePorts = { status: 10080, accessLog: 10514, agent: 10090 } as const;
+/** Fixed host ports of every edge pod (host network). None is a Fetch "bad port": the agent reads stub_status with fetch. */
+export const edgePorts = { status: 10088, accessLog: 10514, agent: 10090 } as const;
 const configDir = "/etc/edgefleet/config";
 const runDir = "/run/edgefleet";
 const tlsDir = "/etc/edgefleet/tls";

@@ -1,0 +1,254 @@
+/**
+ * The fleet the kind e2e suite and the demo run, as plain objects (pure: no I/O, time comes in): one
+ * OCACluster whose servers are the kind worker nodes at their real addresses, Titles whose files are the
+ * origin's synthetic media (hack/kind/media.ts, so every sha256 is real), a Popularity, and the origin
+ * that serves those files inside the cluster.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type MediaFile, mediaSha256 } from "./media.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export const fleetNames = {
+  namespace: "edgefleet-e2e",
+  releaseNamespace: "edgefleet-system",
+  release: "edgefleet",
+  cluster: "kind-ams-1",
+  region: "e2e",
+  signingSecret: "edgefleet-url-signing",
+  tlsSecret: "edge-tls",
+  origin: "origin",
+} as const;
+
+/** Clients steering should send to the cluster: inside its announced prefix. */
+export const clientInside = "198.51.100.77";
+
+export type EdgeServer = Readonly<{ name: string; node: string; ipv4: string; class: "storage" | "flash" }>;
+
+/** The first worker is a storage server, every other one a flash server (HCA places the head on flash). */
+export function edgeServers(workers: readonly { name: string; ipv4: string }[]): EdgeServer[] {
+  return workers.map((w, i) => ({
+    name: `s${i + 1}`,
+    node: w.name,
+    ipv4: w.ipv4,
+    class: i === 0 ? ("storage" as const) : ("flash" as const),
+  }));
+}
+
+/** "HH:MM" in UTC. */
+const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+
+/**
+ * The fill window opens at `opensAt` (rounded up to a whole minute, as the spec counts in minutes) and
+ * stays open for three hours, in UTC.
+ */
+export function fillWindow(opensAt: Date): { start: string; end: string; timeZone: string } {
+  const start = new Date(Math.ceil(opensAt.getTime() / 60_000) * 60_000);
+  return { start: hhmm(start), end: hhmm(new Date(start.getTime() + 3 * 3600_000)), timeZone: "UTC" };
+}
+
+export function ocaCluster(o: {
+  servers: readonly EdgeServer[];
+  window: ReturnType<typeof fillWindow>;
+  image: string;
+}) {
+  const n = fleetNames;
+  return {
+    apiVersion: "cdn.edgefleet.dev/v1alpha1",
+    kind: "OCACluster",
+    metadata: { name: n.cluster, namespace: n.namespace },
+    spec: {
+      region: n.region,
+      site: { type: "embedded", isp: "Polder Telecom (kind)", asn: 64500 },
+      location: { lat: 52.3561, lon: 4.9536 },
+      serverClasses: [
+        { name: "storage", storage: "256Mi", throughput: "1Gbps" },
+        { name: "flash", storage: "96Mi", throughput: "4Gbps" },
+      ],
+      servers: o.servers.map((s) => ({ name: s.name, node: s.node, class: s.class, ipv4: s.ipv4 })),
+      prefixes: [{ cidr: "198.51.100.0/24", asPath: [64500], med: 0, localPref: 200 }],
+      fill: {
+        window: o.window,
+        bandwidthCap: "2Gbps",
+        sources: { origin: `http://${n.origin}.${n.namespace}.svc.cluster.local` },
+      },
+      edge: { image: o.image, tlsSecret: n.tlsSecret, httpPort: 80, httpsPort: 443, ktls: "auto" },
+    },
+  };
+}
+
+type Rung = Readonly<{ kind: "video" | "audio" | "text"; codec: string; kbps: number; res?: string; vmaf?: number }>;
+
+/** A short ladder: five h264 renditions, AAC audio and WebVTT subtitles. */
+const ladder: readonly Rung[] = [
+  { kind: "video", codec: "h264", kbps: 235, res: "416x234", vmaf: 35 },
+  { kind: "video", codec: "h264", kbps: 750, res: "640x360", vmaf: 57 },
+  { kind: "video", codec: "h264", kbps: 1750, res: "960x540", vmaf: 72 },
+  { kind: "video", codec: "h264", kbps: 3000, res: "1280x720", vmaf: 84 },
+  { kind: "video", codec: "h264", kbps: 5800, res: "1920x1080", vmaf: 93 },
+  { kind: "audio", codec: "aac", kbps: 128 },
+  { kind: "text", codec: "webvtt", kbps: 1 },
+];
+
+const titleIds = [
+  "night-harbor",
+  "glass-meridian",
+  "salt-and-signal",
+  "the-long-tide",
+  "copper-lanterns",
+  "north-ferry",
+];
+
+/** Title objects (each file's bytes are bitrate × duration; sha256 of the origin's bytes) and the file list. */
+export function titles(durationSeconds = 10): { objects: object[]; files: MediaFile[] } {
+  const files: MediaFile[] = [];
+  const objects = titleIds.map((id) => {
+    const spec = ladder.map((r) => {
+      const path = `${id}/${r.kind}/${r.codec}/${r.res ? `${r.res.split("x")[1]}p-` : ""}${r.kbps}k.${r.kind === "text" ? "vtt" : "mp4"}`;
+      const f = { path, bytes: Math.max(1, Math.round((r.kbps * 1000 * durationSeconds) / 8)) };
+      files.push(f);
+      return {
+        path,
+        bytes: f.bytes,
+        sha256: mediaSha256(f),
+        kind: r.kind,
+        codec: r.codec,
+        bitrateKbps: r.kbps,
+        ...(r.res ? { resolution: r.res, vmaf: r.vmaf } : {}),
+      };
+    });
+    return {
+      apiVersion: "cdn.edgefleet.dev/v1alpha1",
+      kind: "Title",
+      metadata: { name: id, namespace: fleetNames.namespace },
+      spec: { id, regions: [fleetNames.region], durationSeconds, files: spec },
+    };
+  });
+  return { objects, files };
+}
+
+export const titleIdsInOrder: readonly string[] = titleIds;
+
+/** The region's demand: Zipf(0.9) over `order` (most played first), under one catalog generation. */
+export function popularity(generation: string, order: readonly string[] = titleIds) {
+  return {
+    apiVersion: "cdn.edgefleet.dev/v1alpha1",
+    kind: "Popularity",
+    metadata: { name: fleetNames.region, namespace: fleetNames.namespace },
+    spec: {
+      region: fleetNames.region,
+      catalogGeneration: generation,
+      demand: Object.fromEntries(order.map((id, i) => [id, Math.round(1e6 / (i + 1) ** 0.9)])),
+    },
+  };
+}
+
+/** The origin: nginx (from the edge image) serving the media its init container generates. */
+export function origin(o: { image: string; files: readonly MediaFile[]; placement: PodPlacement }) {
+  const n = fleetNames;
+  const labels = { "app.kubernetes.io/name": "edgefleet-origin" };
+  const nginxConf = `worker_processes 1;
+error_log stderr;
+pid /tmp/nginx.pid;
+events {}
+http {
+  access_log off;
+  sendfile on;
+  client_body_temp_path /tmp/body;
+  proxy_temp_path /tmp/proxy;
+  fastcgi_temp_path /tmp/fastcgi;
+  uwsgi_temp_path /tmp/uwsgi;
+  scgi_temp_path /tmp/scgi;
+  server {
+    listen 8080;
+    root /content;
+    location / {}
+  }
+}
+`;
+  const configMap = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: n.origin, namespace: n.namespace, labels },
+    data: {
+      "media.ts": readFileSync(join(here, "media.ts"), "utf8"),
+      "files.json": JSON.stringify(o.files),
+      "nginx.conf": nginxConf,
+    },
+  };
+  const mounts = [
+    { name: "origin", mountPath: "/origin", readOnly: true },
+    { name: "content", mountPath: "/content" },
+  ];
+  const deployment = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: n.origin, namespace: n.namespace, labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          ...o.placement,
+          initContainers: [
+            {
+              name: "generate",
+              image: o.image,
+              command: ["node", "/origin/media.ts", "/origin/files.json", "/content"],
+              volumeMounts: mounts,
+            },
+          ],
+          containers: [
+            {
+              name: "nginx",
+              image: o.image,
+              command: ["nginx", "-c", "/origin/nginx.conf", "-g", "daemon off;"],
+              ports: [{ name: "http", containerPort: 8080 }],
+              readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 2 },
+              volumeMounts: mounts,
+            },
+          ],
+          volumes: [
+            { name: "origin", configMap: { name: n.origin } },
+            { name: "content", emptyDir: {} },
+          ],
+        },
+      },
+    },
+  };
+  const service = {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: n.origin, namespace: n.namespace, labels },
+    spec: { selector: labels, ports: [{ name: "http", port: 80, targetPort: "http" }] },
+  };
+  return [configMap, deployment, service];
+}
+
+/** Runs a pod on the control-plane node, so stopping an edge node never takes it down. */
+export type PodPlacement = Readonly<{
+  nodeSelector: Record<string, string>;
+  tolerations: readonly Record<string, string>[];
+}>;
+export const onControlPlane: PodPlacement = {
+  nodeSelector: { "node-role.kubernetes.io/control-plane": "" },
+  tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
+};
+
+/** Helm values: the chart's operator (two replicas) and steering on the control-plane node, NodePort steering. */
+export function chartValues(o: { imageTag: string; trustedProxies: readonly string[] }) {
+  return {
+    image: { repository: "edgefleet", tag: o.imageTag, pullPolicy: "IfNotPresent" },
+    operator: { replicas: 2, ...onControlPlane },
+    steering: {
+      replicas: 2,
+      service: { type: "NodePort", port: 80 },
+      trustedProxies: o.trustedProxies,
+      ...onControlPlane,
+    },
+    agent: { namespaces: [fleetNames.namespace] },
+  };
+}
