@@ -1,20 +1,27 @@
-// Prints "N passed, N failed[, N skipped]" from a vitest JSON report; exits 1 when the report is missing
-// or no test ran, so that an empty run is never mistaken for a green one.
+// Prints "N passed, N failed[, N skipped]" from one or more vitest JSON reports (unit and integration,
+// then the kind e2e run); exits 1 when a report is missing or no test ran, so that an empty run is never
+// mistaken for a green one.
 import { readFileSync } from "node:fs";
 
-const file = process.argv[2];
-let r;
-try {
-  r = JSON.parse(readFileSync(file, "utf8"));
-} catch (err) {
-  console.log("0 passed, 0 failed");
-  console.error(`no vitest report at ${file}: ${err.message}`);
-  process.exit(1);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let missing = false;
+for (const file of process.argv.slice(2)) {
+  let r;
+  try {
+    r = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    console.error(`no vitest report at ${file}: ${err.message}`);
+    missing = true;
+    continue;
+  }
+  passed += r.numPassedTests;
+  skipped += r.numPendingTests + r.numTodoTests;
+  // A file that failed outside its tests (a hook, an import) counts once more: its failure is in no test.
+  failed +=
+    r.numFailedTests +
+    r.testResults.filter((t) => t.status === "failed" && !t.assertionResults.some((a) => a.status === "failed")).length;
 }
-const skipped = r.numPendingTests + r.numTodoTests;
-// A file that failed outside its tests (a hook, an import) counts once more: its failure is in no test.
-const failed =
-  r.numFailedTests +
-  r.testResults.filter((t) => t.status === "failed" && !t.assertionResults.some((a) => a.status === "failed")).length;
-console.log(`${r.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
-process.exit(r.numPassedTests > 0 && failed === 0 ? 0 : 1);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+process.exit(passed > 0 && failed === 0 && !missing ? 0 : 1);
