@@ -169,8 +169,12 @@ build_app() { # tag
   step image-edgefleet docker build --force-rm --build-arg "BASE=$node_base_image" -t "edgefleet:$tag" "$root"
   step image-edgefleet-edge docker build --force-rm --build-arg "BASE=$node_base_image" -t "edgefleet-edge:$tag" \
     -f "$root/nodes/Dockerfile" "$root"
-  # The images these builds replaced, now untagged (one still in use stays).
-  [ -z "$old" ] || docker rmi $old >/dev/null 2>&1 || true
+  # The images these builds replaced (an unchanged build keeps its ID; one still in use stays).
+  local new id
+  new=$(docker image inspect -f '{{.Id}}' "edgefleet:$tag" "edgefleet-edge:$tag")
+  for id in $old; do
+    grep -qx "$id" <<<"$new" || docker rmi "$id" >/dev/null 2>&1 || true
+  done
   report app "edgefleet:$tag edgefleet-edge:$tag" "built in $((SECONDS - t0))s"
 }
 

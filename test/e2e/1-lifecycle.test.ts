@@ -12,11 +12,11 @@ import { signUrl } from "../../operator/src/steering/sign-url.js";
 import {
   activePlacement,
   clusterObject,
+  disksAgainstAssign,
   e2e,
-  expectedFiles,
+  evicted,
   fetchEdge,
   figure,
-  filesOnDisk,
   kubectl,
   leases,
   type ManifestBody,
@@ -145,34 +145,13 @@ describe.skipIf(skipReason !== "")("the fleet on kind, on real nodes", () => {
     const { fleet } = e2e();
     const active = await until("the day-1 Placement Active", () => activePlacement("day-1"));
     // Eviction runs once the Placement is Active; wait for it so the disk holds only what the ring names.
-    await until("the evict Jobs complete", async () => {
-      const out = await kubectl([
-        "-n",
-        names.namespace,
-        "get",
-        "jobs",
-        "-l",
-        `cdn.edgefleet.dev/placement=${active.metadata.name},cdn.edgefleet.dev/job=evict`,
-        "-o",
-        'jsonpath={range .items[*]}{.status.succeeded}{"\\n"}{end}',
-      ]);
-      return out
-        .trim()
-        .split("\n")
-        .filter((l) => l === "1").length === fleet.servers.length
-        ? true
-        : undefined;
-    });
-    const expected = await expectedFiles(active);
-    const contentPath = (await clusterObject())?.spec.edge.contentPath ?? "";
+    await evicted(active);
     let files = 0;
     let bytes = 0;
     let mismatches = 0;
     const sizes = new Map((await titleObjects()).flatMap((t) => t.spec.files.map((f) => [f.path, f.bytes] as const)));
-    for (const s of fleet.servers) {
-      const want = expected.get(s.name) ?? new Map<string, string>();
-      const disk = await filesOnDisk(s.node, contentPath);
-      expect([...disk.keys()].sort(), `files on ${s.node}`).toEqual([...want.keys()].sort());
+    for (const { node, want, disk } of await disksAgainstAssign(active)) {
+      expect([...disk.keys()].sort(), `files on ${node}`).toEqual([...want.keys()].sort());
       for (const [path, sum] of want) {
         if (disk.get(path) !== sum) mismatches++;
         files++;
@@ -225,7 +204,8 @@ describe.skipIf(skipReason !== "")("the fleet on kind, on real nodes", () => {
     const m = (await steering(`/v1/playback/${(await titleObjects())[0]?.spec.id}`, clientInside)).body as ManifestBody;
     const good = new URL(m.ladder[0]?.rungs[0]?.urls[0] ?? "");
     const tampered = new URL(good.href);
-    tampered.searchParams.set("md5", `x${good.searchParams.get("md5")?.slice(1)}`);
+    const md5 = good.searchParams.get("md5") ?? "";
+    tampered.searchParams.set("md5", `${md5.startsWith("A") ? "B" : "A"}${md5.slice(1)}`);
     expect((await fetchEdge(tampered.href)).status).toBe(403);
     const expired = signUrl({
       baseUrl: good.origin,

@@ -149,6 +149,47 @@ export async function filesOnDisk(node: string, contentPath: string): Promise<Ma
   );
 }
 
+/** Waits until every server's evict Job of the Placement has succeeded: then its disk holds only what the ring names. */
+export async function evicted(p: Placement): Promise<void> {
+  const n = e2e().fleet.servers.length;
+  await until(`the evict Jobs of ${p.metadata.name}`, async () => {
+    const out = await kubectl([
+      "-n",
+      names.namespace,
+      "get",
+      "jobs",
+      "-l",
+      `cdn.edgefleet.dev/placement=${p.metadata.name},cdn.edgefleet.dev/job=evict`,
+      "-o",
+      'jsonpath={range .items[*]}{.status.succeeded}{"\\n"}{end}',
+    ]);
+    return out.split("\n").filter((l) => l === "1").length === n ? true : undefined;
+  });
+}
+
+export type ServerDisk = Readonly<{
+  server: string;
+  node: string;
+  want: Map<string, string>;
+  disk: Map<string, string>;
+}>;
+
+/** Each server's disk beside what assign() gives it under the Placement (relative path → sha256). */
+export async function disksAgainstAssign(p: Placement): Promise<ServerDisk[]> {
+  const expected = await expectedFiles(p);
+  const contentPath = (await clusterObject())?.spec.edge.contentPath ?? "";
+  const out: ServerDisk[] = [];
+  for (const s of e2e().fleet.servers) {
+    out.push({
+      server: s.name,
+      node: s.node,
+      want: expected.get(s.name) ?? new Map(),
+      disk: await filesOnDisk(s.node, contentPath),
+    });
+  }
+  return out;
+}
+
 export type Fetched = Readonly<{ status: number; sha256: string; bytes: number }>;
 
 /** GET over HTTPS, trusting the fleet's edge CA only; the body is hashed, not kept. */

@@ -1,0 +1,233 @@
+/**
+ * Faults on the running fleet (after 1-lifecycle): an edge node stops, the leading operator pod is
+ * deleted, the API server goes away and comes back. Each is done to the real thing (docker pause of the
+ * node's container, kubectl delete of the pod, the kube-apiserver static pod's manifest moved out of and
+ * back into the control-plane node's manifest directory); nothing is simulated.
+ */
+import { describe, expect, it } from "vitest";
+import { nodeExec, step } from "../../hack/kind/cluster.js";
+import { clientInside, popularity, titleIdsInOrder } from "../../hack/kind/fleet-objects.js";
+import {
+  activePlacement,
+  clusterObject,
+  disksAgainstAssign,
+  e2e,
+  evicted,
+  figure,
+  kubectl,
+  type ManifestBody,
+  names,
+  placements,
+  seconds,
+  skipReason,
+  steering,
+  titleObjects,
+  until,
+} from "./helpers.js";
+
+/** Every edge address the manifests of every title name for a client inside the site. */
+async function hostsInManifests(): Promise<Set<string>> {
+  const hosts = new Set<string>();
+  for (const t of await titleObjects()) {
+    const r = await steering(`/v1/playback/${t.spec.id}`, clientInside);
+    if (r.status !== 200) continue;
+    for (const e of (r.body as ManifestBody).ladder)
+      for (const rung of e.rungs) for (const u of rung.urls) hosts.add(new URL(u).hostname);
+  }
+  return hosts;
+}
+
+type Pod = {
+  metadata: { name: string };
+  status: { containerStatuses?: { restartCount: number }[] };
+};
+async function controlPods(): Promise<Pod[]> {
+  const out = await kubectl([
+    "-n",
+    names.releaseNamespace,
+    "get",
+    "pods",
+    "-l",
+    "app.kubernetes.io/name=edgefleet",
+    "-o",
+    "json",
+  ]);
+  return (JSON.parse(out) as { items: Pod[] }).items;
+}
+const restarts = (ps: readonly Pod[]) =>
+  Object.fromEntries(
+    ps.map((p) => [p.metadata.name, (p.status.containerStatuses ?? []).reduce((a, c) => a + c.restartCount, 0)]),
+  );
+
+async function leaderOf(): Promise<string | undefined> {
+  const out = await kubectl([
+    "-n",
+    names.releaseNamespace,
+    "get",
+    "lease",
+    "edgefleet-operator",
+    "-o",
+    "jsonpath={.spec.holderIdentity}",
+  ]);
+  return out.trim() || undefined;
+}
+
+async function apiAnswers(): Promise<boolean> {
+  return kubectl(["get", "--raw", "/readyz", "--request-timeout=3s"]).then(
+    (o) => o.trim() === "ok",
+    () => false,
+  );
+}
+
+describe.skipIf(skipReason !== "")("faults on the fleet", () => {
+  it("a stopped edge node drops out of steering within its Lease duration, and comes back", async () => {
+    const { fleet } = e2e();
+    await until("the day-1 Placement Active", () => activePlacement("day-1"));
+    const victim = fleet.servers[fleet.servers.length - 1];
+    if (!victim) throw new Error("no edge server");
+    const lease = JSON.parse(
+      await kubectl(["-n", names.namespace, "get", "lease", `edge-${names.cluster}-${victim.name}`, "-o", "json"]),
+    ) as { spec: { leaseDurationSeconds: number } };
+    const duration = lease.spec.leaseDurationSeconds;
+    expect(await hostsInManifests()).toContain(victim.ipv4);
+
+    const paused = Date.now();
+    await step("docker", "docker", ["pause", victim.node]);
+    try {
+      const live = await until(
+        `steering to stop naming ${victim.ipv4}`,
+        async () => {
+          const hosts = await hostsInManifests();
+          return hosts.has(victim.ipv4) ? undefined : hosts;
+        },
+        (duration + 60) * 1000,
+        500,
+      );
+      const dropped = seconds(paused);
+      figure("heartbeatDropSeconds", dropped);
+      figure("heartbeatLeaseDurationSeconds", duration);
+      // Within the Lease's own duration (plus the half-second poll and a refresh) of its last renewal.
+      expect(dropped).toBeLessThanOrEqual(duration + 5);
+      const alive = new Set(fleet.servers.filter((s) => s !== victim).map((s) => s.ipv4));
+      expect(
+        [...live].every((h) => alive.has(h)),
+        `only live servers: ${[...live].join(", ")}`,
+      ).toBe(true);
+      const c = await until("the OCACluster to report the server Stale", async () => {
+        const o = await clusterObject();
+        return o?.status?.servers?.find((s) => s.name === victim.name)?.health === "Stale" ? o : undefined;
+      });
+      expect(c.status?.capacity?.readyServers).toBe(fleet.servers.length - 1);
+    } finally {
+      await step("docker", "docker", ["unpause", victim.node]);
+    }
+    const back = Date.now();
+    await until(`steering to name ${victim.ipv4} again`, async () =>
+      (await hostsInManifests()).has(victim.ipv4) ? true : undefined,
+    );
+    figure("heartbeatRecoverySeconds", seconds(back));
+    await until("every server Healthy again", async () =>
+      (await clusterObject())?.status?.servers?.every((s) => s.health === "Healthy") ? true : undefined,
+    );
+  });
+
+  it("the leader operator pod deleted: the other replica takes over, and a new Popularity is planned and filled", async () => {
+    const leader = await leaderOf();
+    const other = (await controlPods()).map((p) => p.metadata.name).find((n) => n !== leader && n.includes("operator"));
+    expect(leader).toBeDefined();
+    expect(other).toBeDefined();
+    const deleted = Date.now();
+    await kubectl(["-n", names.releaseNamespace, "delete", "pod", leader ?? "", "--wait=false"]);
+    await until(
+      "the other replica to lead",
+      async () => ((await leaderOf()) === other ? true : undefined),
+      120_000,
+      250,
+    );
+    figure("operatorFailoverSeconds", seconds(deleted));
+
+    const old = await until("the day-1 Placement Active", () => activePlacement("day-1"));
+    const changed = Date.now();
+    const day2 = popularity("day-2", [...titleIdsInOrder].reverse());
+    await kubectl(
+      ["apply", "--server-side", "--force-conflicts", "--field-manager=edgefleet-kind", "-f", "-"],
+      JSON.stringify(day2),
+    );
+    const active = await until("the day-2 Placement Active", () => activePlacement("day-2"), 300_000);
+    figure("popularityToActiveSecondsAfterFailover", seconds(changed));
+    const superseded = (await placements()).find((p) => p.metadata.name === old.metadata.name);
+    expect(superseded?.status?.phase).toBe("Superseded");
+
+    await evicted(active);
+    for (const { node, want, disk } of await disksAgainstAssign(active)) {
+      expect([...disk.keys()].sort(), `files on ${node}`).toEqual([...want.keys()].sort());
+      for (const [path, sum] of want) expect(disk.get(path), path).toBe(sum);
+    }
+    // The files that moved between servers came from the peer that held them, not from the origin.
+    const logs = await kubectl([
+      "-n",
+      names.namespace,
+      "logs",
+      "--tail=-1",
+      "-l",
+      `cdn.edgefleet.dev/placement=${active.metadata.name},cdn.edgefleet.dev/job=fill`,
+    ]);
+    const bySource = { origin: 0, peers: 0 };
+    for (const line of logs.split("\n").filter((l) => l.startsWith("{"))) {
+      const r = JSON.parse(line) as { msg?: string; source?: string; downloaded?: number };
+      if (r.msg === "file filled") bySource[r.source === "origin" ? "origin" : "peers"] += r.downloaded ?? 0;
+    }
+    figure("day2FilledBytes", bySource);
+    expect(bySource.peers).toBeGreaterThan(0);
+  });
+
+  it("the API server stopped and restarted: watches recover, the operator and steering converge without restarting", async () => {
+    const { fleet } = e2e();
+    const before = restarts(await controlPods());
+    const manifests = "/etc/kubernetes/manifests";
+    const cp = fleet.controlPlane.name;
+    await nodeExec(cp, ["mv", `${manifests}/kube-apiserver.yaml`, "/etc/kubernetes/kube-apiserver.yaml.stopped"]);
+    try {
+      await until("the API server to stop", async () => ((await apiAnswers()) ? undefined : true), 120_000);
+      // Steering answers from what it holds while the API is away.
+      const during = await steering(`/v1/steering?ip=${clientInside}`, clientInside);
+      expect(during.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 15_000));
+    } finally {
+      await nodeExec(cp, ["mv", "/etc/kubernetes/kube-apiserver.yaml.stopped", `${manifests}/kube-apiserver.yaml`]);
+    }
+    await until("the API server to answer again", async () => ((await apiAnswers()) ? true : undefined), 180_000);
+    const up = Date.now();
+
+    // A change made after the restart reaches both: the operator writes the new Title's status, steering
+    // learns the title. It is licensed in another region, so the fleet's catalog does not move.
+    const late = (await titleObjects())[0];
+    if (!late) throw new Error("no Title");
+    const title = {
+      apiVersion: "cdn.edgefleet.dev/v1alpha1",
+      kind: "Title",
+      metadata: { name: "late-arrival", namespace: names.namespace },
+      spec: {
+        ...late.spec,
+        id: "late-arrival",
+        regions: ["elsewhere"],
+        files: late.spec.files.map((f) => ({ ...f, path: `late-arrival/${f.path}` })),
+      },
+    };
+    await until("the new Title to be accepted", async () =>
+      kubectl(["apply", "--server-side", "--field-manager=edgefleet-kind", "-f", "-"], JSON.stringify(title)),
+    );
+    const statusAt = await until("the operator to write the new Title's status", async () => {
+      const t = (await titleObjects()).find((x) => x.metadata.name === "late-arrival");
+      return t?.status?.observedGeneration === t?.metadata.generation && t?.status?.ladder ? Date.now() : undefined;
+    });
+    const steeringAt = await until("steering to learn the new Title", async () => {
+      const r = await steering("/v1/playback/late-arrival", clientInside);
+      return (r.body as { error?: { code?: string } }).error?.code === "UnknownTitle" ? undefined : Date.now();
+    });
+    figure("apiserverRestartRecoveredSeconds", seconds(up, Math.max(statusAt, steeringAt)));
+    const after = restarts(await controlPods());
+    expect(after).toEqual(before);
+    await kubectl(["-n", names.namespace, "delete", "title", "late-arrival", "--wait=false"]);
+  });
+});
