@@ -1,19 +1,19 @@
 // Prints "N passed, N failed[, N skipped]" from one or more vitest JSON reports (unit and integration,
-// then the kind e2e run); exits 1 when a report is missing or no test ran, so that an empty run is never
+// then the kind e2e run). A missing or empty report (its run failed before any test, e.g. an image build)
+// counts as one failure; exits 1 when anything failed or no test ran, so that an empty run is never
 // mistaken for a green one.
 import { readFileSync } from "node:fs";
 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-let missing = false;
 for (const file of process.argv.slice(2)) {
   let r;
   try {
     r = JSON.parse(readFileSync(file, "utf8"));
   } catch (err) {
     console.error(`no vitest report at ${file}: ${err.message}`);
-    missing = true;
+    failed += 1;
     continue;
   }
   passed += r.numPassedTests;
@@ -24,4 +24,4 @@ for (const file of process.argv.slice(2)) {
     r.testResults.filter((t) => t.status === "failed" && !t.assertionResults.some((a) => a.status === "failed")).length;
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
-process.exit(passed > 0 && failed === 0 && !missing ? 0 : 1);
+process.exit(passed > 0 && failed === 0 ? 0 : 1);

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     await sleep(1000);
   }
   console.log(await k(["-n", ns, "get", "ocaclusters,placements,jobs", "-o", "wide"]));
-  console.log(await k(["get", "pods", "-A", "-o", "wide", "-l", "app.kubernetes.io/part-of!=kube"]));
+  for (const n of [fleetNames.releaseNamespace, ns]) console.log(await k(["-n", n, "get", "pods", "-o", "wide"]));
 
   say(`steering: a client inside ${fleetNames.cluster}'s prefixes (${clientInside})`);
   const ask = async (path: string) => {

@@ -12,7 +12,7 @@ import { type MediaFile, mediaSha256 } from "./media.js";
 const here = dirname(fileURLToPath(import.meta.url));
 
 export const fleetNames = {
-  namespace: "edgefleet-e2e",
+  namespace: "edgefleet-sites",
   releaseNamespace: "edgefleet-system",
   release: "edgefleet",
   cluster: "kind-ams-1",

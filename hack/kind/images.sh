@@ -45,7 +45,8 @@ mirror() { # the Debian mirror apt is configured with, never a hard-coded host
 build_base() {
   if exists "$base_image"; then report base "$base_image" cached; return; fi
   local t0=$SECONDS dir
-  command -v debootstrap >/dev/null || step apt-debootstrap apt-get install -y -qq --no-install-recommends debootstrap
+  command -v debootstrap >/dev/null || step apt-debootstrap sh -c \
+    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap' 
   dir=$(mktemp -d "$cache/debootstrap.XXXXXX")
   step debootstrap debootstrap --variant=minbase bookworm "$dir" "$(mirror)"
   rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* "$dir"/usr/share/doc/* "$dir"/usr/share/man/*
@@ -100,6 +101,8 @@ build_control_plane_images() { # bindir out-tar
         step image-coredns sh -c "tar -C '$d/$name' -c coredns | docker import \
           --change 'ENTRYPOINT [\"/coredns\"]' - '$img'" ;;
       pause)
+        command -v gcc >/dev/null || step apt-gcc sh -c \
+          'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc libc6-dev'
         step build-pause gcc -static -Os -s -o "$d/$name/pause" "$here/pause.c"
         step image-pause sh -c "tar -C '$d/$name' -c pause | docker import \
           --change 'ENTRYPOINT [\"/pause\"]' - '$img'"
