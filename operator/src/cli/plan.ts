@@ -17,9 +17,6 @@ import {
   canonicalServers,
   catalogFingerprint,
   churn,
-  DEFAULT_DRIFT,
-  driftCatalog,
-  generateCatalog,
   type Plan,
   type PlanResult,
   planHca,
@@ -27,6 +24,7 @@ import {
   type Server,
   UNIFORM_TOKENS,
 } from "../placement/index.js";
+import { DEFAULT_DRIFT, driftCatalog, generateCatalog } from "../placement/testing/synthetic-catalog.js";
 
 /** A user error: the message names the file and the field; the CLI prints it without a stack. */
 export class CliError extends Error {
