@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { describeIssues } from "./validate.js";
+import { describeIssues } from "../../operator/src/api/index.js";
 
 /** A path nginx can take verbatim inside double quotes: absolute, and no quote, `$`, `;`, braces or whitespace. */
 const nginxPath = z

@@ -5,13 +5,12 @@
  */
 import type { Server } from "node:http";
 import type { Logger } from "pino";
-import { clusterLabel } from "./api/index.js";
+import { clusterLabel, type Kind, Kinds } from "./api/index.js";
 import { makeEdgeReconciler } from "./controllers/edge.js";
-import { JobKind, makeFillReconciler } from "./controllers/fill.js";
+import { makeFillReconciler } from "./controllers/fill.js";
 import { placementLabel } from "./controllers/fill-plan.js";
 import { makeOCAClusterReconciler } from "./controllers/ocacluster.js";
 import { makePopularityReconciler } from "./controllers/popularity.js";
-import { LeaseKind, OCAClusterKind, PlacementKind, PopularityKind, TitleKind } from "./controllers/resources.js";
 import { makeTitleReconciler } from "./controllers/title.js";
 import { planHca } from "./placement/index.js";
 import { type Reconciler, runController } from "./runtime/controller.js";
@@ -45,14 +44,13 @@ export async function startOperator(o: OperatorOptions, signal: AbortSignal): Pr
   const { kube, log } = o;
   const now = o.now ?? (() => new Date());
   const metrics = makeMetrics();
-  const inf = <T extends KubeObject>(kind: typeof TitleKind) =>
-    new Informer<T>(kube, kind, log, { namespace: o.namespace });
-  const clusters = inf(OCAClusterKind);
-  const titles = inf(TitleKind);
-  const popularities = inf(PopularityKind);
-  const placements = inf(PlacementKind);
-  const leases = inf(LeaseKind);
-  const jobs = inf(JobKind);
+  const inf = <T extends KubeObject>(kind: Kind) => new Informer<T>(kube, kind, log, { namespace: o.namespace });
+  const clusters = inf(Kinds.OCACluster);
+  const titles = inf(Kinds.Title);
+  const popularities = inf(Kinds.Popularity);
+  const placements = inf(Kinds.Placement);
+  const leases = inf(Kinds.Lease);
+  const jobs = inf(Kinds.Job);
   const informers = [clusters, titles, popularities, placements, leases, jobs];
   const stopInformers = new AbortController();
   const running = informers.map((i) => i.run(AbortSignal.any([signal, stopInformers.signal])));

@@ -12,17 +12,16 @@
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import { heartbeatOf } from "./api/index.js";
+import { byAge, heartbeatOf, type Kind, Kinds } from "./api/index.js";
 import { regionCatalog, regionPopularity } from "./catalog/catalog.js";
-import { serversOf } from "./controllers/cluster-plan.js";
+import { serversOf } from "./catalog/servers.js";
 import { ParsedCache } from "./controllers/parsed.js";
-import { byAge } from "./controllers/placement-order.js";
-import { LeaseKind, OCAClusterKind, PlacementKind, PopularityKind, TitleKind } from "./controllers/resources.js";
+
 import { buildLadder } from "./ladder/index.js";
 import { assign } from "./placement/index.js";
 import { startHealthServer } from "./runtime/health.js";
 import { Informer } from "./runtime/informer.js";
-import type { Kind, Kube, KubeObject } from "./runtime/kube.js";
+import type { Kube, KubeObject } from "./runtime/kube.js";
 import { makeMetrics } from "./runtime/metrics.js";
 import {
   type ClusterView,
@@ -51,11 +50,11 @@ export async function startSteering(
   const { kube, log } = o;
   const store = new SteeringStore();
   const inf = (kind: Kind) => new Informer<KubeObject>(kube, kind, log, { namespace: o.namespace });
-  const clusters = inf(OCAClusterKind);
-  const titles = inf(TitleKind);
-  const popularities = inf(PopularityKind);
-  const placements = inf(PlacementKind);
-  const leases = inf(LeaseKind);
+  const clusters = inf(Kinds.OCACluster);
+  const titles = inf(Kinds.Title);
+  const popularities = inf(Kinds.Popularity);
+  const placements = inf(Kinds.Placement);
+  const leases = inf(Kinds.Lease);
   const informers = [clusters, titles, popularities, placements, leases];
   const running = informers.map((i) => i.run(signal));
   let synced = false;

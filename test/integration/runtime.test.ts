@@ -1,8 +1,10 @@
 /** The runtime's API client and informer against the real API server. */
+
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Kind } from "../../operator/src/api/index.js";
 import { Informer } from "../../operator/src/runtime/informer.js";
-import { ApiError, type Kind, Kube, type KubeObject } from "../../operator/src/runtime/kube.js";
+import { ApiError, Kube, type KubeObject } from "../../operator/src/runtime/kube.js";
 import { LeaderElector } from "../../operator/src/runtime/leader.js";
 import { eventually, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 

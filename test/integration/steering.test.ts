@@ -7,14 +7,13 @@
 import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { heartbeatLease, mustParse, type OCACluster } from "../../operator/src/api/index.js";
+import { heartbeatLease, Kinds, mustParse, type OCACluster } from "../../operator/src/api/index.js";
 import { fleetNodes, sampleFleet } from "../../operator/src/api/testdata/samples.js";
 import { regionCatalog } from "../../operator/src/catalog/catalog.js";
-import { serversOf } from "../../operator/src/controllers/cluster-plan.js";
+import { serversOf } from "../../operator/src/catalog/servers.js";
 import { startOperator } from "../../operator/src/manager.js";
 import { assign } from "../../operator/src/placement/index.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
-import { LeaseKind } from "../../operator/src/runtime/leader.js";
 import { startSteering } from "../../operator/src/steering-service.js";
 import { eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 
@@ -27,7 +26,7 @@ const pops = fleet.popularities.map(inNs);
 const ams = mustParse(
   "OCACluster",
   clusters.find((c) => c.metadata.name === "ams-polder-1"),
-) as OCACluster;
+);
 const amsPrefix = ams.spec.prefixes.find((p) => p.cidr.includes("."))?.cidr ?? "";
 const clientInAms = amsPrefix.replace(/\.0\/\d+$/, ".77");
 
@@ -42,7 +41,7 @@ describe("steering service on the real control plane", () => {
     Promise.all(
       cluster.spec.servers.map((s) =>
         kube.apply(
-          LeaseKind,
+          Kinds.Lease,
           heartbeatLease({
             namespace: ns,
             cluster: cluster.metadata.name,

@@ -1,8 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { dnsLabel } from "../../../operator/src/api/index.js";
-import { describeIssues } from "../validate.js";
+import { describeIssues, dnsLabel } from "../../../operator/src/api/index.js";
 
 /** serve mode's settings: one ConfigMap for the whole DaemonSet; the node name comes from the pod (--node). */
 export const ServeConfig = z.object({

@@ -1,17 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { mustParse, type OCACluster, type Placement, type Popularity, type Title } from "../api/index.js";
+import { mustParse, type Placement } from "../api/index.js";
 import { loadSamples } from "../api/testdata/samples.js";
 import { regionCatalog } from "../catalog/catalog.js";
 import { planHca } from "../placement/index.js";
 import { type ClusterObservation, decide, placementName } from "./cluster-plan.js";
 
 const all = loadSamples().map((s) => s.object);
-const titles = all.filter((o) => o.kind === "Title").map((o) => mustParse("Title", o) as Title);
-const pop = all.filter((o) => o.kind === "Popularity").map((o) => mustParse("Popularity", o) as Popularity);
+const titles = all.filter((o) => o.kind === "Title").map((o) => mustParse("Title", o));
+const pop = all.filter((o) => o.kind === "Popularity").map((o) => mustParse("Popularity", o));
 const ams = mustParse(
   "OCACluster",
   all.find((o) => o.metadata.name === "ams-polder-1"),
-) as OCACluster;
+);
 const catalog = regionCatalog(
   "eu-west",
   titles,

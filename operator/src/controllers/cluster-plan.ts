@@ -8,19 +8,20 @@
  */
 import { createHash } from "node:crypto";
 import {
+  byAge,
   formatBitsPerSecond,
   formatBytes,
   type OCACluster,
-  type OCAClusterSpec,
   type OCAClusterStatus,
   type Placement,
   type PlacementSpec,
   type PlacementStatus,
   parseBitsPerSecond,
-  parseBytes,
+  phaseOf,
   type ServerStatus,
 } from "../api/index.js";
 import type { RegionCatalog } from "../catalog/catalog.js";
+import { serversOf } from "../catalog/servers.js";
 import {
   assign,
   churn,
@@ -31,7 +32,6 @@ import {
 } from "../placement/index.js";
 import { type NewCondition, setConditions } from "./conditions.js";
 import { fillWindowSeconds, fillWindowState } from "./fill-window.js";
-import { byAge, phaseOf } from "./placement-order.js";
 
 export type ServerHeartbeat = Readonly<{ renewTime: Date; leaseDurationSeconds: number }>;
 
@@ -53,20 +53,6 @@ export type ClusterDecision = Readonly<{
   /** Re-check then: a heartbeat expires or the fill window opens. */
   recheckAfterMs: number;
 }>;
-
-/** The placement engine's view of the servers: capacities from their classes. */
-export function serversOf(spec: OCAClusterSpec): Server[] {
-  const classes = new Map(spec.serverClasses.map((c) => [c.name, c]));
-  return spec.servers.map((s) => {
-    const c = classes.get(s.class);
-    if (!c) throw new Error(`spec.servers: class ${s.class} of ${s.name} is not in spec.serverClasses`);
-    return {
-      name: s.name,
-      storageBytes: parseBytes(c.storage),
-      throughputBitsPerSec: parseBitsPerSecond(c.throughput),
-    };
-  });
-}
 
 const live = (p: Placement) => phaseOf(p) !== "Superseded";
 

@@ -5,27 +5,13 @@
  */
 
 import { EdgeSettingsError } from "../../../nodes/src/nginx-config.js";
-import { apiVersion, type OCACluster, parseObject } from "../api/index.js";
+import { apiVersion, Kinds, parseObject } from "../api/index.js";
 import type { Reconciler } from "../runtime/controller.js";
-import type { Kind, Kube, KubeObject } from "../runtime/kube.js";
+import type { Kube, KubeObject } from "../runtime/kube.js";
 import { setCondition } from "./conditions.js";
 import { type EdgeOptions, edgeObjects } from "./edge-plan.js";
-import { controllerRef, OCAClusterKind } from "./resources.js";
+import { controllerRef } from "./resources.js";
 
-export const ConfigMapKind: Kind = {
-  group: "",
-  version: "v1",
-  kind: "ConfigMap",
-  plural: "configmaps",
-  namespaced: true,
-};
-export const DaemonSetKind: Kind = {
-  group: "apps",
-  version: "v1",
-  kind: "DaemonSet",
-  plural: "daemonsets",
-  namespaced: true,
-};
 export const edgeFieldManager = "edgefleet-edge";
 
 export type EdgeDeps = Readonly<{
@@ -42,14 +28,14 @@ export function makeEdgeReconciler(d: EdgeDeps): Reconciler {
       if (!obj || obj.metadata.deletionTimestamp) return {};
       const parsed = parseObject("OCACluster", obj);
       if (!parsed.ok) return {}; // the OCACluster controller reports the invalid spec
-      const cluster = parsed.value as OCACluster;
+      const cluster = parsed.value;
       const gen = obj.metadata.generation;
       const owner = [controllerRef(obj)];
       let condition: Parameters<typeof setCondition>[1];
       try {
         const { configMap, daemonSet } = edgeObjects(cluster, d.options, owner);
-        await d.kube.apply(ConfigMapKind, configMap, edgeFieldManager);
-        await d.kube.apply(DaemonSetKind, daemonSet, edgeFieldManager);
+        await d.kube.apply(Kinds.ConfigMap, configMap, edgeFieldManager);
+        await d.kube.apply(Kinds.DaemonSet, daemonSet, edgeFieldManager);
         condition = {
           type: "EdgeConfigured",
           status: "True",
@@ -81,7 +67,7 @@ export function makeEdgeReconciler(d: EdgeDeps): Reconciler {
           metadata: { name: req.name, namespace: req.namespace },
           status: { conditions: [cond] },
         };
-        await d.kube.apply(OCAClusterKind, patch, edgeFieldManager, { subresource: "status" });
+        await d.kube.apply(Kinds.OCACluster, patch, edgeFieldManager, { subresource: "status" });
       }
       // Re-apply now and then: informers wake this controller on spec changes only, and someone may
       // have deleted or edited the DaemonSet in between.

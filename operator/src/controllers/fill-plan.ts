@@ -11,10 +11,9 @@
  * A failed Job is reported and recreated in the next window; the other servers' filled files stay.
  */
 import { createHash } from "node:crypto";
-import type { Condition, OCACluster, Placement, PlacementStatus } from "../api/index.js";
+import { byAge, type Condition, type OCACluster, type Placement, type PlacementStatus, phaseOf } from "../api/index.js";
 import { type NewCondition, setConditions } from "./conditions.js";
 import { fillWindowState } from "./fill-window.js";
-import { byAge, phaseOf } from "./placement-order.js";
 
 export const placementLabel = "cdn.edgefleet.dev/placement";
 

@@ -2,15 +2,14 @@
  * Fill controller: drives each Placement through Pending → Filling → Active (or Superseded) by running
  * one fill Job per server inside the cluster's off-peak window. Deciding is fill-plan.ts.
  */
-import { apiVersion, clusterLabel, type OCACluster, type Placement, parseObject, serverLabel } from "../api/index.js";
+import { apiVersion, clusterLabel, Kinds, type Placement, parseObject, serverLabel } from "../api/index.js";
 import type { Reconciler } from "../runtime/controller.js";
-import { ApiError, type Kind, type Kube, type KubeObject } from "../runtime/kube.js";
+import { ApiError, type Kube, type KubeObject } from "../runtime/kube.js";
 import { decideFill, type FillJob, type FillStatus, type JobState, jobModeLabel, placementLabel } from "./fill-plan.js";
 import { ParsedCache } from "./parsed.js";
-import { controllerRef, PlacementKind } from "./resources.js";
+import { controllerRef } from "./resources.js";
 import { holds } from "./status.js";
 
-export const JobKind: Kind = { group: "batch", version: "v1", kind: "Job", plural: "jobs", namespaced: true };
 /** Its own field manager: the OCACluster controller owns the rest of Placement status. */
 export const fillFieldManager = "edgefleet-fill";
 
@@ -51,7 +50,7 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
       metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
       status,
     };
-    await d.kube.apply(PlacementKind, patch, fillFieldManager, { subresource: "status" });
+    await d.kube.apply(Kinds.Placement, patch, fillFieldManager, { subresource: "status" });
   };
 
   return {
@@ -60,7 +59,7 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
       if (!raw || raw.metadata.deletionTimestamp) return {};
       const parsed = parseObject("Placement", raw);
       if (!parsed.ok) return {}; // the API server validated it; a stale cache entry will be replaced
-      const placement = parsed.value as Placement;
+      const placement = parsed.value;
       const rawCluster = d.clusters.get(`${req.namespace}/${placement.spec.cluster}`);
       const cluster = rawCluster && parseObject("OCACluster", rawCluster);
       if (!cluster?.ok) return {}; // the OCACluster controller reports a missing or invalid cluster
@@ -77,7 +76,7 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
           state: jobState(j as JobObject),
         }));
 
-      const c = cluster.value as OCACluster;
+      const c = cluster.value;
       const decision = decideFill({ placement, cluster: c, siblings, jobs, now: d.now() });
       const owner = controllerRef(raw);
       for (const j of decision.createJobs) {
@@ -122,13 +121,13 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
           },
         };
         try {
-          await d.kube.create(JobKind, job, fillFieldManager);
+          await d.kube.create(Kinds.Job, job, fillFieldManager);
           log.info({ job: j.name, mode: j.mode, server: j.server, node: j.node }, "created job");
         } catch (err) {
           if (!(err instanceof ApiError && err.status === 409)) throw err;
         }
       }
-      for (const name of decision.deleteJobs) await d.kube.delete(JobKind, { namespace: req.namespace, name });
+      for (const name of decision.deleteJobs) await d.kube.delete(Kinds.Job, { namespace: req.namespace, name });
       await writeStatus(placement, decision.status);
       for (const name of decision.supersede) {
         const s = siblings.find((p) => p.metadata.name === name);

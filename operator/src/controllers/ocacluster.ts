@@ -4,7 +4,7 @@
  * health, and the Ready/Placed/Filled/Degraded conditions. Deciding is cluster-plan.ts; this file
  * gathers, applies and reports.
  */
-import { apiVersion, heartbeatOf, type OCACluster, parseObject } from "../api/index.js";
+import { apiVersion, formatFieldErrors, heartbeatOf, Kinds, parseObject } from "../api/index.js";
 import { type RegionCatalog, regionCatalog, regionPopularity } from "../catalog/catalog.js";
 import type { PlanInput, PlanResult } from "../placement/index.js";
 import type { Reconciler } from "../runtime/controller.js";
@@ -12,7 +12,7 @@ import { ApiError, type Kube, type KubeObject } from "../runtime/kube.js";
 import { decide, type ServerHeartbeat } from "./cluster-plan.js";
 import { setCondition } from "./conditions.js";
 import { ParsedCache } from "./parsed.js";
-import { controllerRef, fieldManager, OCAClusterKind, PlacementKind } from "./resources.js";
+import { controllerRef, fieldManager } from "./resources.js";
 import { applyStatus } from "./status.js";
 
 type Cache = { get(key: string): KubeObject | undefined; list(): KubeObject[] };
@@ -57,7 +57,7 @@ export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
       const now = d.now();
       const parsed = parseObject("OCACluster", obj);
       if (!parsed.ok) {
-        const message = parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+        const message = formatFieldErrors(parsed.errors);
         const old = (obj.status ?? {}) as { conditions?: [] };
         const gen = obj.metadata.generation;
         const conditions = setCondition(
@@ -65,14 +65,14 @@ export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
           { type: "Ready", status: "False", reason: "InvalidSpec", message, observedGeneration: gen },
           now,
         );
-        await applyStatus(d.kube, OCAClusterKind, obj, {
+        await applyStatus(d.kube, Kinds.OCACluster, obj, {
           ...(obj.status as object),
           observedGeneration: gen,
           conditions,
         });
         return {};
       }
-      const cluster = parsed.value as OCACluster;
+      const cluster = parsed.value;
       const placements = views.placements
         .all(d.placements.list(), req.namespace)
         .filter((p) => p.spec.cluster === req.name);
@@ -97,15 +97,15 @@ export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
           spec,
         };
         try {
-          await d.kube.create(PlacementKind, placement, fieldManager);
+          await d.kube.create(Kinds.Placement, placement, fieldManager);
           log.info({ placement: name, cutoff: spec.cutoff, catalog: spec.catalogGeneration }, "created placement");
         } catch (err) {
           if (!(err instanceof ApiError && err.status === 409)) throw err; // already made by an earlier attempt
         }
         const statusPatch = { apiVersion, kind: "Placement", metadata: { name, namespace: req.namespace }, status };
-        await d.kube.apply(PlacementKind, statusPatch, fieldManager, { subresource: "status" });
+        await d.kube.apply(Kinds.Placement, statusPatch, fieldManager, { subresource: "status" });
       }
-      await applyStatus(d.kube, OCAClusterKind, obj, decision.status);
+      await applyStatus(d.kube, Kinds.OCACluster, obj, decision.status);
       return { requeueAfterMs: decision.recheckAfterMs };
     },
   };

@@ -1,9 +1,8 @@
 /** Popularity controller: validates each region's daily demand and counts its titles for `kubectl get pop`. */
-import { type Popularity, type PopularityStatus, parseObject } from "../api/index.js";
+import { formatFieldErrors, Kinds, type PopularityStatus, parseObject } from "../api/index.js";
 import type { Reconciler } from "../runtime/controller.js";
 import type { KubeObject } from "../runtime/kube.js";
 import { setCondition } from "./conditions.js";
-import { PopularityKind } from "./resources.js";
 import { applyStatus, type StatusWriter } from "./status.js";
 
 export type PopularityDeps = Readonly<{
@@ -22,12 +21,12 @@ export function popularityStatus(obj: KubeObject, now: Date): PopularityStatus {
     : {
         status: "False" as const,
         reason: "InvalidSpec",
-        message: r.errors.map((e) => `${e.path}: ${e.message}`).join("; "),
+        message: formatFieldErrors(r.errors),
       };
   return {
     observedGeneration: generation,
     conditions: setCondition(old.conditions ?? [], { type: "Ready", ...ready, observedGeneration: generation }, now),
-    ...(r.ok ? { titleCount: Object.keys((r.value as Popularity).spec.demand).length } : {}),
+    ...(r.ok ? { titleCount: Object.keys(r.value.spec.demand).length } : {}),
   };
 }
 
@@ -36,7 +35,7 @@ export function makePopularityReconciler(d: PopularityDeps): Reconciler {
     async reconcile(req) {
       const obj = d.popularities.get(`${req.namespace}/${req.name}`);
       if (!obj || obj.metadata.deletionTimestamp) return {};
-      await applyStatus(d.kube, PopularityKind, obj, popularityStatus(obj, d.now()));
+      await applyStatus(d.kube, Kinds.Popularity, obj, popularityStatus(obj, d.now()));
       return {};
     },
   };

@@ -1,6 +1,8 @@
 /** Writing status: through the status subresource, only when it changed, owning only what we set. */
+
 import { isDeepStrictEqual } from "node:util";
-import type { Kind, Kube, KubeObject } from "../runtime/kube.js";
+import type { Kind } from "../api/index.js";
+import type { Kube, KubeObject } from "../runtime/kube.js";
 import { fieldManager } from "./resources.js";
 
 export type StatusWriter = Pick<Kube, "apply">;

@@ -2,12 +2,11 @@
  * Title controller: validates each Title and publishes its convex-hull ladder, total bytes and file
  * count in status, so the playback API and `kubectl get titles` read them without recomputing.
  */
-import { parseObject, type Title, type TitleStatus } from "../api/index.js";
+import { formatFieldErrors, Kinds, parseObject, type TitleStatus } from "../api/index.js";
 import { buildLadder, totalBytes } from "../ladder/index.js";
 import type { Reconciler } from "../runtime/controller.js";
 import type { KubeObject } from "../runtime/kube.js";
 import { setCondition } from "./conditions.js";
-import { TitleKind } from "./resources.js";
 import { applyStatus, type StatusWriter } from "./status.js";
 
 export type TitleDeps = Readonly<{
@@ -22,7 +21,7 @@ export function titleStatus(obj: KubeObject, now: Date): TitleStatus {
   const generation = obj.metadata.generation;
   const r = parseObject("Title", { ...obj, status: undefined });
   if (!r.ok) {
-    const message = r.errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+    const message = formatFieldErrors(r.errors);
     return {
       observedGeneration: generation,
       conditions: setCondition(
@@ -32,7 +31,7 @@ export function titleStatus(obj: KubeObject, now: Date): TitleStatus {
       ),
     };
   }
-  const spec = (r.value as Title).spec;
+  const spec = r.value.spec;
   return {
     observedGeneration: generation,
     conditions: setCondition(
@@ -51,7 +50,7 @@ export function makeTitleReconciler(d: TitleDeps): Reconciler {
     async reconcile(req) {
       const obj = d.titles.get(`${req.namespace}/${req.name}`);
       if (!obj || obj.metadata.deletionTimestamp) return {};
-      await applyStatus(d.kube, TitleKind, obj, titleStatus(obj, d.now()));
+      await applyStatus(d.kube, Kinds.Title, obj, titleStatus(obj, d.now()));
       return {};
     },
   };

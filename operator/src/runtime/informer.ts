@@ -5,8 +5,10 @@
  * connection drops it retries with capped exponential back-off. Handlers get keys, not events: the
  * consumer reads the current object from the cache (level-triggered, as controller-runtime does).
  */
+
 import type { Logger } from "pino";
-import { type Kind, type Kube, type KubeObject, keyOf, WatchExpiredError } from "./kube.js";
+import type { Kind } from "../api/index.js";
+import { type Kube, type KubeObject, keyOf, WatchExpiredError } from "./kube.js";
 
 export type ChangeHandler = (key: string) => void;
 

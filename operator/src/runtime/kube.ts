@@ -9,15 +9,7 @@
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { KubeConfig } from "@kubernetes/client-node";
-
-/** The identity of a resource type: enough to build its REST paths. */
-export type Kind = Readonly<{
-  group: string; // "" for the core group
-  version: string;
-  kind: string;
-  plural: string;
-  namespaced: boolean;
-}>;
+import type { Kind } from "../api/resources.js";
 
 export type ObjectKey = Readonly<{ namespace?: string; name: string }>;
 
