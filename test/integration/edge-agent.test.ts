@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { partialPath, scanContent } from "../../nodes/src/fill/disk.js";
 import { kernelHasKtls, ktlsState, probeKtls } from "../../nodes/src/ktls.js";
-import { STATUS_LOCATION } from "../../nodes/src/nginx-config.js";
 import { parseServeConfig } from "../../nodes/src/serve/config.js";
 import { kubeHeartbeatWriter, NodeNotFoundError } from "../../nodes/src/serve/kube.js";
 import { startAgent } from "../../nodes/src/serve/serve.js";
@@ -41,6 +40,7 @@ import {
 } from "../../operator/src/api/index.js";
 import { fileKey, regionCatalog } from "../../operator/src/catalog/catalog.js";
 import { serversOf } from "../../operator/src/catalog/servers.js";
+import { STATUS_LOCATION } from "../../operator/src/edge/nginx-config.js";
 import { assign, planHca } from "../../operator/src/placement/index.js";
 import { Kube, type KubeObject } from "../../operator/src/runtime/kube.js";
 import { eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";

@@ -4,8 +4,8 @@
  * it never disturbs the conditions the OCACluster controller owns).
  */
 
-import { EdgeSettingsError } from "../../../nodes/src/nginx-config.js";
 import { apiVersion, Kinds, parseObject } from "../api/index.js";
+import { EdgeSettingsError } from "../edge/nginx-config.js";
 import type { Reconciler } from "../runtime/controller.js";
 import type { Kube, KubeObject } from "../runtime/kube.js";
 import { setCondition } from "./conditions.js";
