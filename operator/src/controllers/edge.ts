@@ -4,13 +4,14 @@
  * it never disturbs the conditions the OCACluster controller owns).
  */
 
-import { apiVersion, Kinds, parseObject } from "../api/index.js";
+import { Kinds, parseObject } from "../api/index.js";
 import { EdgeSettingsError } from "../edge/nginx-config.js";
 import type { Reconciler } from "../runtime/controller.js";
 import type { Kube, KubeObject } from "../runtime/kube.js";
 import { setCondition } from "./conditions.js";
 import { type EdgeOptions, edgeObjects } from "./edge-plan.js";
 import { controllerRef } from "./resources.js";
+import { statusWriter } from "./status.js";
 
 export const edgeFieldManager = "edgefleet-edge";
 
@@ -22,6 +23,7 @@ export type EdgeDeps = Readonly<{
 }>;
 
 export function makeEdgeReconciler(d: EdgeDeps): Reconciler {
+  const applyStatus = statusWriter(d.kube, edgeFieldManager);
   return {
     async reconcile(req, { log }) {
       const obj = d.clusters.get(`${req.namespace}/${req.name}`);
@@ -54,21 +56,8 @@ export function makeEdgeReconciler(d: EdgeDeps): Reconciler {
           observedGeneration: gen,
         };
       }
-      const current = cluster.status?.conditions?.find((c) => c.type === "EdgeConfigured");
-      if (
-        current?.status !== condition.status ||
-        current.message !== condition.message ||
-        current.observedGeneration !== gen
-      ) {
-        const [cond] = setCondition(current ? [current] : [], condition, d.now());
-        const patch = {
-          apiVersion,
-          kind: "OCACluster",
-          metadata: { name: req.name, namespace: req.namespace },
-          status: { conditions: [cond] },
-        };
-        await d.kube.apply(Kinds.OCACluster, patch, edgeFieldManager, { subresource: "status" });
-      }
+      const current = cluster.status?.conditions?.filter((c) => c.type === "EdgeConfigured") ?? [];
+      await applyStatus(Kinds.OCACluster, cluster, { conditions: setCondition(current, condition, d.now()) });
       // Re-apply now and then: informers wake this controller on spec changes only, and someone may
       // have deleted or edited the DaemonSet in between.
       return { requeueAfterMs: 10 * 60_000 };

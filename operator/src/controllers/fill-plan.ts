@@ -11,7 +11,17 @@
  * A failed Job is reported and recreated in the next window; the other servers' filled files stay.
  */
 import { createHash } from "node:crypto";
-import { byAge, type Condition, type OCACluster, type Placement, type PlacementStatus, phaseOf } from "../api/index.js";
+import {
+  byAge,
+  type Condition,
+  clusterLabel,
+  type OCACluster,
+  type Placement,
+  type PlacementStatus,
+  phaseOf,
+  serverLabel,
+} from "../api/index.js";
+import type { KubeObject, ObjectMeta } from "../runtime/kube.js";
 import { type NewCondition, setConditions } from "./conditions.js";
 import { fillWindowState } from "./fill-window.js";
 
@@ -52,6 +62,68 @@ export type FillDecision = Readonly<{
   supersede: readonly string[];
   recheckAfterMs?: number;
 }>;
+
+/** Who runs fill Jobs, and with which key they sign fetches from peer servers. */
+export type FillJobOptions = Readonly<{
+  /** The ServiceAccount fill pods run as (it must be able to read the API group's objects). */
+  agentServiceAccount: string;
+  /** The Secret with the URL-signing key: fills fetch from peer servers with signed URLs. */
+  signingSecret: string;
+}>;
+
+/**
+ * The Job that runs one server's fill or evict: pinned to the server's node, the content disk mounted
+ * at the same path as nginx serves it, the agent image of the cluster's edge.
+ */
+export function fillJobManifest(
+  j: JobToCreate,
+  placement: Placement,
+  cluster: OCACluster,
+  o: FillJobOptions & { owner: NonNullable<ObjectMeta["ownerReferences"]>[number] },
+): KubeObject {
+  const ref = `${placement.metadata.namespace}/${placement.metadata.name}`;
+  const labels = {
+    [placementLabel]: placement.metadata.name,
+    [clusterLabel]: cluster.metadata.name,
+    [serverLabel]: j.server,
+    [jobModeLabel]: j.mode,
+  };
+  // evict needs no peers, so no signing key; fill fetches from peers with signed URLs.
+  const signing = j.mode === "fill" ? ["--secret", "/etc/edgefleet/signing/key"] : [];
+  const { edge } = cluster.spec;
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: j.name, namespace: placement.metadata.namespace, labels, ownerReferences: [o.owner] },
+    spec: {
+      backoffLimit: 3,
+      activeDeadlineSeconds: j.activeDeadlineSeconds,
+      template: {
+        metadata: { labels },
+        spec: {
+          nodeName: j.node,
+          restartPolicy: "Never",
+          serviceAccountName: o.agentServiceAccount,
+          containers: [
+            {
+              name: j.mode,
+              image: edge.image,
+              args: [j.mode, "--placement", ref, "--server", j.server, ...signing],
+              volumeMounts: [
+                { name: "content", mountPath: edge.contentPath },
+                { name: "signing", mountPath: "/etc/edgefleet/signing", readOnly: true },
+              ],
+            },
+          ],
+          volumes: [
+            { name: "content", hostPath: { path: edge.contentPath, type: "DirectoryOrCreate" } },
+            { name: "signing", secret: { secretName: o.signingSecret } },
+          ],
+        },
+      },
+    },
+  };
+}
 
 /** Job names are label values too (≤ 63): the mode, the server name shortened, and a hash of the three. */
 export function fillJobName(placement: string, server: string, mode: JobMode = "fill"): string {

@@ -2,13 +2,22 @@
  * Fill controller: drives each Placement through Pending → Filling → Active (or Superseded) by running
  * one fill Job per server inside the cluster's off-peak window. Deciding is fill-plan.ts.
  */
-import { apiVersion, clusterLabel, Kinds, type Placement, parseObject, serverLabel } from "../api/index.js";
+import { Kinds, type Placement, parseObject, serverLabel } from "../api/index.js";
 import type { Reconciler } from "../runtime/controller.js";
 import { ApiError, type Kube, type KubeObject } from "../runtime/kube.js";
-import { decideFill, type FillJob, type FillStatus, type JobState, jobModeLabel, placementLabel } from "./fill-plan.js";
+import {
+  decideFill,
+  type FillJob,
+  type FillJobOptions,
+  type FillStatus,
+  fillJobManifest,
+  type JobState,
+  jobModeLabel,
+  placementLabel,
+} from "./fill-plan.js";
 import { ParsedCache } from "./parsed.js";
 import { controllerRef } from "./resources.js";
-import { holds } from "./status.js";
+import { statusWriter } from "./status.js";
 
 /** Its own field manager: the OCACluster controller owns the rest of Placement status. */
 export const fillFieldManager = "edgefleet-fill";
@@ -20,12 +29,9 @@ export type FillDeps = Readonly<{
   placements: Cache;
   clusters: Cache;
   jobs: Cache;
-  /** The ServiceAccount fill pods run as (it must be able to read the API group's objects). */
-  agentServiceAccount: string;
-  /** The Secret with the URL-signing key: fills fetch from peer servers with signed URLs. */
-  signingSecret: string;
   now: () => Date;
-}>;
+}> &
+  FillJobOptions;
 
 type JobObject = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
 
@@ -42,16 +48,8 @@ const pick = (s: Placement["status"]): FillStatus => ({
 
 export function makeFillReconciler(d: FillDeps): Reconciler {
   const placementViews = new ParsedCache("Placement");
-  const writeStatus = async (p: Placement, status: FillStatus) => {
-    if (holds(p.status, status)) return;
-    const patch = {
-      apiVersion,
-      kind: "Placement",
-      metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
-      status,
-    };
-    await d.kube.apply(Kinds.Placement, patch, fillFieldManager, { subresource: "status" });
-  };
+  const applyStatus = statusWriter(d.kube, fillFieldManager);
+  const writeStatus = (p: Placement, status: FillStatus) => applyStatus(Kinds.Placement, p, status);
 
   return {
     async reconcile(req, { log }) {
@@ -80,46 +78,11 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
       const decision = decideFill({ placement, cluster: c, siblings, jobs, now: d.now() });
       const owner = controllerRef(raw);
       for (const j of decision.createJobs) {
-        const labels = {
-          [placementLabel]: req.name,
-          [clusterLabel]: c.metadata.name,
-          [serverLabel]: j.server,
-          [jobModeLabel]: j.mode,
-        };
-        // evict needs no peers, so no signing key; fill fetches from peers with signed URLs.
-        const signing = j.mode === "fill" ? ["--secret", "/etc/edgefleet/signing/key"] : [];
-        const job = {
-          apiVersion: "batch/v1",
-          kind: "Job",
-          metadata: { name: j.name, namespace: req.namespace, labels, ownerReferences: [owner] },
-          spec: {
-            backoffLimit: 3,
-            activeDeadlineSeconds: j.activeDeadlineSeconds,
-            template: {
-              metadata: { labels },
-              spec: {
-                nodeName: j.node,
-                restartPolicy: "Never",
-                serviceAccountName: d.agentServiceAccount,
-                containers: [
-                  {
-                    name: j.mode,
-                    image: c.spec.edge.image,
-                    args: [j.mode, "--placement", `${req.namespace}/${req.name}`, "--server", j.server, ...signing],
-                    volumeMounts: [
-                      { name: "content", mountPath: c.spec.edge.contentPath },
-                      { name: "signing", mountPath: "/etc/edgefleet/signing", readOnly: true },
-                    ],
-                  },
-                ],
-                volumes: [
-                  { name: "content", hostPath: { path: c.spec.edge.contentPath, type: "DirectoryOrCreate" } },
-                  { name: "signing", secret: { secretName: d.signingSecret } },
-                ],
-              },
-            },
-          },
-        };
+        const job = fillJobManifest(j, placement, c, {
+          agentServiceAccount: d.agentServiceAccount,
+          signingSecret: d.signingSecret,
+          owner,
+        });
         try {
           await d.kube.create(Kinds.Job, job, fillFieldManager);
           log.info({ job: j.name, mode: j.mode, server: j.server, node: j.node }, "created job");

@@ -13,7 +13,7 @@ import { decide, type ServerHeartbeat } from "./cluster-plan.js";
 import { setCondition } from "./conditions.js";
 import { ParsedCache } from "./parsed.js";
 import { controllerRef, fieldManager } from "./resources.js";
-import { applyStatus } from "./status.js";
+import { statusOf, statusWriter } from "./status.js";
 
 type Cache = { get(key: string): KubeObject | undefined; list(): KubeObject[] };
 
@@ -50,6 +50,7 @@ export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
     return catalog;
   };
 
+  const applyStatus = statusWriter(d.kube, fieldManager);
   return {
     async reconcile(req, { log }) {
       const obj = d.clusters.get(`${req.namespace}/${req.name}`);
@@ -58,18 +59,14 @@ export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
       const parsed = parseObject("OCACluster", obj);
       if (!parsed.ok) {
         const message = formatFieldErrors(parsed.errors);
-        const old = (obj.status ?? {}) as { conditions?: [] };
+        const old = statusOf(obj);
         const gen = obj.metadata.generation;
         const conditions = setCondition(
-          old.conditions ?? [],
+          old.conditions,
           { type: "Ready", status: "False", reason: "InvalidSpec", message, observedGeneration: gen },
           now,
         );
-        await applyStatus(d.kube, Kinds.OCACluster, obj, {
-          ...(obj.status as object),
-          observedGeneration: gen,
-          conditions,
-        });
+        await applyStatus(Kinds.OCACluster, obj, { ...old.fields, observedGeneration: gen, conditions });
         return {};
       }
       const cluster = parsed.value;
@@ -102,10 +99,9 @@ export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
         } catch (err) {
           if (!(err instanceof ApiError && err.status === 409)) throw err; // already made by an earlier attempt
         }
-        const statusPatch = { apiVersion, kind: "Placement", metadata: { name, namespace: req.namespace }, status };
-        await d.kube.apply(Kinds.Placement, statusPatch, fieldManager, { subresource: "status" });
+        await applyStatus(Kinds.Placement, placement, status);
       }
-      await applyStatus(d.kube, Kinds.OCACluster, obj, decision.status);
+      await applyStatus(Kinds.OCACluster, obj, decision.status);
       return { requeueAfterMs: decision.recheckAfterMs };
     },
   };

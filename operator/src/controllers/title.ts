@@ -5,19 +5,20 @@
 import { formatFieldErrors, Kinds, parseObject, type TitleStatus } from "../api/index.js";
 import { buildLadder, totalBytes } from "../ladder/index.js";
 import type { Reconciler } from "../runtime/controller.js";
-import type { KubeObject } from "../runtime/kube.js";
+import type { Kube, KubeObject } from "../runtime/kube.js";
 import { setCondition } from "./conditions.js";
-import { applyStatus, type StatusWriter } from "./status.js";
+import { fieldManager } from "./resources.js";
+import { statusOf, statusWriter } from "./status.js";
 
 export type TitleDeps = Readonly<{
   titles: { get(key: string): KubeObject | undefined };
-  kube: StatusWriter;
+  kube: Pick<Kube, "apply">;
   now: () => Date;
 }>;
 
 /** Pure: the status a Title should have. An invalid spec gets Ready=False naming every bad field. */
 export function titleStatus(obj: KubeObject, now: Date): TitleStatus {
-  const old = (obj.status ?? {}) as TitleStatus;
+  const old = statusOf(obj);
   const generation = obj.metadata.generation;
   const r = parseObject("Title", { ...obj, status: undefined });
   if (!r.ok) {
@@ -25,7 +26,7 @@ export function titleStatus(obj: KubeObject, now: Date): TitleStatus {
     return {
       observedGeneration: generation,
       conditions: setCondition(
-        old.conditions ?? [],
+        old.conditions,
         { type: "Ready", status: "False", reason: "InvalidSpec", message, observedGeneration: generation },
         now,
       ),
@@ -35,7 +36,7 @@ export function titleStatus(obj: KubeObject, now: Date): TitleStatus {
   return {
     observedGeneration: generation,
     conditions: setCondition(
-      old.conditions ?? [],
+      old.conditions,
       { type: "Ready", status: "True", reason: "LadderBuilt", message: "", observedGeneration: generation },
       now,
     ),
@@ -46,11 +47,12 @@ export function titleStatus(obj: KubeObject, now: Date): TitleStatus {
 }
 
 export function makeTitleReconciler(d: TitleDeps): Reconciler {
+  const applyStatus = statusWriter(d.kube, fieldManager);
   return {
     async reconcile(req) {
       const obj = d.titles.get(`${req.namespace}/${req.name}`);
       if (!obj || obj.metadata.deletionTimestamp) return {};
-      await applyStatus(d.kube, Kinds.Title, obj, titleStatus(obj, d.now()));
+      await applyStatus(Kinds.Title, obj, titleStatus(obj, d.now()));
       return {};
     },
   };
