@@ -16,7 +16,7 @@ import pino from "pino";
 import { clusterDown, clusterUp, ensureBinaries } from "../hack/local-cluster.js";
 import { type Kind, Kinds } from "../operator/src/api/index.js";
 import { repoRoot } from "../operator/src/api/testdata/samples.js";
-import { startOperator } from "../operator/src/manager.js";
+import { startOperator } from "../operator/src/operator.js";
 import { Kube, type KubeObject } from "../operator/src/runtime/kube.js";
 import { benchClusters, benchNodes, benchPopularity, benchTitles, regions } from "./operator/fleet.js";
 import { type Counts, RequestCounter, since } from "./operator/requests.js";

@@ -46,7 +46,7 @@ const allowed: Record<Area, readonly Area[]> = {
   steering: ["api", "placement", "catalog", "ladder", "signing", "runtime"],
   runtime: ["api"],
   controllers: ["api", "placement", "catalog", "ladder", "edge", "runtime"],
-  process: ["api", "placement", "catalog", "ladder", "edge", "runtime", "controllers", "steering"],
+  process: ["api", "placement", "catalog", "ladder", "edge", "runtime", "controllers"],
   cli: ["api", "placement", "catalog", "ladder", "edge", "runtime", "controllers", "steering", "signing", "process"],
   // The agent shares the contracts with the operator; it never reaches into its controllers.
   nodes: ["api", "placement", "catalog", "edge", "runtime", "signing"],

@@ -11,10 +11,10 @@ import { heartbeatLease, Kinds, mustParse, type OCACluster } from "../../operato
 import { fleetNodes, sampleFleet } from "../../operator/src/api/testdata/samples.js";
 import { regionCatalog } from "../../operator/src/catalog/catalog.js";
 import { serversOf } from "../../operator/src/catalog/servers.js";
-import { startOperator } from "../../operator/src/manager.js";
+import { startOperator } from "../../operator/src/operator.js";
 import { assign } from "../../operator/src/placement/index.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
-import { startSteering } from "../../operator/src/steering-service.js";
+import { startSteering } from "../../operator/src/steering/process.js";
 import { eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 
 const ns = `st-${Date.now().toString(36)}`;

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { group, ObjectMeta, version } from "./common.js";
+import { heartbeatOf } from "./heartbeat.js";
 import { type KindName, kinds } from "./kinds.js";
 import { type Objects, type ParseResult, parseObject, parseWith } from "./validate.js";
 
@@ -45,7 +46,10 @@ function theirs<T>(apiVersion: string, kind: string, plural: string, schema: z.Z
 const envelope = <S extends z.ZodRawShape>(shape: S) =>
   z.looseObject({ apiVersion: z.string(), kind: z.string(), metadata: ObjectMeta, ...shape });
 
-/** A coordination.k8s.io Lease: leader election's, and each edge server's heartbeat (heartbeat.ts). */
+/**
+ * A coordination.k8s.io Lease: leader election's, or an edge server's heartbeat, which is read once, on
+ * arrival (`heartbeat`, undefined for Leases that are not heartbeats; heartbeat.ts).
+ */
 export const Lease = envelope({
   spec: z
     .looseObject({
@@ -56,8 +60,8 @@ export const Lease = envelope({
       leaseTransitions: z.int().optional(),
     })
     .optional(),
-});
-export type Lease = z.infer<typeof Lease>;
+}).transform((l) => ({ ...l, heartbeat: heartbeatOf(l) }));
+export type Lease = z.output<typeof Lease>;
 
 const JobCondition = z.looseObject({ type: z.string(), status: z.string() });
 /** A batch/v1 Job, as far as the fill controller reads it: labels and the Complete/Failed conditions. */

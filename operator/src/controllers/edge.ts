@@ -3,12 +3,14 @@
  * reports whether its edge settings render (condition EdgeConfigured, under its own field manager so
  * it never disturbs the conditions the OCACluster controller owns).
  */
-
-import { Kinds, parseObject } from "../api/index.js";
+import { Kinds, type OCACluster } from "../api/index.js";
 import { EdgeSettingsError } from "../edge/nginx-config.js";
-import type { Reconciler } from "../runtime/controller.js";
-import type { Kube, KubeObject } from "../runtime/kube.js";
+import { type Reconciler, requestKey } from "../runtime/controller.js";
+import type { Kube } from "../runtime/kube.js";
+import { type ControllerSpec, self, watch } from "../runtime/manager.js";
+import type { Cache } from "../runtime/store.js";
 import { setCondition } from "./conditions.js";
+import type { ControllerDeps } from "./deps.js";
 import { type EdgeOptions, edgeObjects } from "./edge-plan.js";
 import { controllerRef } from "./resources.js";
 import { statusWriter } from "./status.js";
@@ -17,7 +19,7 @@ export const edgeFieldManager = "edgefleet-edge";
 
 export type EdgeDeps = Readonly<{
   kube: Pick<Kube, "apply">;
-  clusters: { get(key: string): KubeObject | undefined };
+  clusters: Pick<Cache<OCACluster>, "get">;
   options: EdgeOptions;
   now: () => Date;
 }>;
@@ -26,13 +28,12 @@ export function makeEdgeReconciler(d: EdgeDeps): Reconciler {
   const applyStatus = statusWriter(d.kube, edgeFieldManager);
   return {
     async reconcile(req, { log }) {
-      const obj = d.clusters.get(`${req.namespace}/${req.name}`);
-      if (!obj || obj.metadata.deletionTimestamp) return {};
-      const parsed = parseObject("OCACluster", obj);
-      if (!parsed.ok) return {}; // the OCACluster controller reports the invalid spec
-      const cluster = parsed.value;
-      const gen = obj.metadata.generation;
-      const owner = [controllerRef(obj)];
+      const entry = d.clusters.get(requestKey(req));
+      if (!entry || entry.object.metadata.deletionTimestamp) return {};
+      const cluster = entry.value;
+      if (!cluster) return {}; // the OCACluster controller reports the invalid spec
+      const gen = cluster.metadata.generation;
+      const owner = [controllerRef(entry.object)];
       let condition: Parameters<typeof setCondition>[1];
       try {
         const { configMap, daemonSet } = edgeObjects(cluster, d.options, owner);
@@ -64,3 +65,12 @@ export function makeEdgeReconciler(d: EdgeDeps): Reconciler {
     },
   };
 }
+
+export const edgeController = {
+  name: "edge",
+  // The edge objects follow the cluster's spec, not its status (which the other controllers write).
+  for: watch(Kinds.OCACluster, self, { on: "spec" }),
+  watches: [],
+  make: (d: Pick<ControllerDeps, "kube" | "caches" | "now" | "options">) =>
+    makeEdgeReconciler({ kube: d.kube, clusters: d.caches.of(Kinds.OCACluster), options: d.options, now: d.now }),
+} satisfies ControllerSpec<Pick<ControllerDeps, "kube" | "caches" | "now" | "options">>;

@@ -2,9 +2,12 @@
  * Fill controller: drives each Placement through Pending → Filling → Active (or Superseded) by running
  * one fill Job per server inside the cluster's off-peak window. Deciding is fill-plan.ts.
  */
-import { Kinds, type Placement, parseObject, serverLabel } from "../api/index.js";
-import type { Reconciler } from "../runtime/controller.js";
-import { ApiError, type Kube, type KubeObject } from "../runtime/kube.js";
+import { type Job, Kinds, type OCACluster, type Placement, serverLabel } from "../api/index.js";
+import { type Reconciler, requestKey } from "../runtime/controller.js";
+import { ApiError, type Kube } from "../runtime/kube.js";
+import { type ControllerSpec, self, watch } from "../runtime/manager.js";
+import type { Cache } from "../runtime/store.js";
+import { type ControllerDeps, namespaceOf } from "./deps.js";
 import {
   decideFill,
   type FillJob,
@@ -15,27 +18,22 @@ import {
   jobModeLabel,
   placementLabel,
 } from "./fill-plan.js";
-import { ParsedCache } from "./parsed.js";
 import { controllerRef } from "./resources.js";
 import { statusWriter } from "./status.js";
 
 /** Its own field manager: the OCACluster controller owns the rest of Placement status. */
 export const fillFieldManager = "edgefleet-fill";
 
-type Cache = { get(key: string): KubeObject | undefined; list(): KubeObject[] };
-
 export type FillDeps = Readonly<{
   kube: Pick<Kube, "apply" | "create" | "delete">;
-  placements: Cache;
-  clusters: Cache;
-  jobs: Cache;
+  placements: Pick<Cache<Placement>, "get" | "list">;
+  clusters: Pick<Cache<OCACluster>, "get">;
+  jobs: Pick<Cache<Job>, "list">;
   now: () => Date;
 }> &
   FillJobOptions;
 
-type JobObject = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
-
-function jobState(j: JobObject): JobState {
+function jobState(j: Job): JobState {
   const is = (t: string) => j.status?.conditions?.some((c) => c.type === t && c.status === "True");
   return is("Complete") ? "Complete" : is("Failed") ? "Failed" : "Running";
 }
@@ -47,36 +45,32 @@ const pick = (s: Placement["status"]): FillStatus => ({
 });
 
 export function makeFillReconciler(d: FillDeps): Reconciler {
-  const placementViews = new ParsedCache("Placement");
   const applyStatus = statusWriter(d.kube, fillFieldManager);
   const writeStatus = (p: Placement, status: FillStatus) => applyStatus(Kinds.Placement, p, status);
 
   return {
     async reconcile(req, { log }) {
-      const raw = d.placements.get(`${req.namespace}/${req.name}`);
-      if (!raw || raw.metadata.deletionTimestamp) return {};
-      const parsed = parseObject("Placement", raw);
-      if (!parsed.ok) return {}; // the API server validated it; a stale cache entry will be replaced
-      const placement = parsed.value;
-      const rawCluster = d.clusters.get(`${req.namespace}/${placement.spec.cluster}`);
-      const cluster = rawCluster && parseObject("OCACluster", rawCluster);
-      if (!cluster?.ok) return {}; // the OCACluster controller reports a missing or invalid cluster
-      const siblings = placementViews
-        .all(d.placements.list(), req.namespace)
+      const entry = d.placements.get(requestKey(req));
+      if (!entry || entry.object.metadata.deletionTimestamp) return {};
+      const placement = entry.value;
+      if (!placement) return {}; // the API server validated it; a stale cache entry will be replaced
+      const c = d.clusters.get(`${req.namespace}/${placement.spec.cluster}`)?.value;
+      if (!c) return {}; // the OCACluster controller reports a missing or invalid cluster
+      const siblings = d.placements
+        .list(req.namespace)
         .filter((p) => p.metadata.name !== req.name && p.spec.cluster === placement.spec.cluster);
       const jobs: FillJob[] = d.jobs
-        .list()
-        .filter((j) => j.metadata.namespace === req.namespace && j.metadata.labels?.[placementLabel] === req.name)
+        .list(req.namespace)
+        .filter((j) => j.metadata.labels?.[placementLabel] === req.name)
         .map((j) => ({
           name: j.metadata.name,
           server: j.metadata.labels?.[serverLabel] ?? "",
           mode: j.metadata.labels?.[jobModeLabel] === "evict" ? ("evict" as const) : ("fill" as const),
-          state: jobState(j as JobObject),
+          state: jobState(j),
         }));
 
-      const c = cluster.value;
       const decision = decideFill({ placement, cluster: c, siblings, jobs, now: d.now() });
-      const owner = controllerRef(raw);
+      const owner = controllerRef(entry.object);
       for (const j of decision.createJobs) {
         const job = fillJobManifest(j, placement, c, {
           agentServiceAccount: d.agentServiceAccount,
@@ -101,3 +95,38 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
     },
   };
 }
+
+export const fillController = {
+  name: "fill",
+  for: watch(Kinds.Placement, self),
+  watches: [
+    // Owns: a Job's change wakes the Placement it fills (as its label names it).
+    watch(Kinds.Job, (key, job) => {
+      const p = job.object.metadata.labels?.[placementLabel];
+      return p ? [`${namespaceOf(key)}/${p}`] : [];
+    }),
+    // The fill schedule follows the cluster's spec (its window, its servers): its Placements look again.
+    watch(
+      Kinds.OCACluster,
+      (key, _c, caches) => {
+        const ns = namespaceOf(key);
+        const cluster = key.slice(ns.length + 1);
+        return caches
+          .of(Kinds.Placement)
+          .list(ns)
+          .filter((p) => p.spec.cluster === cluster)
+          .map((p) => `${ns}/${p.metadata.name}`);
+      },
+      { on: "spec" },
+    ),
+  ],
+  make: (d: Pick<ControllerDeps, "kube" | "caches" | "now" | "options">) =>
+    makeFillReconciler({
+      kube: d.kube,
+      placements: d.caches.of(Kinds.Placement),
+      clusters: d.caches.of(Kinds.OCACluster),
+      jobs: d.caches.of(Kinds.Job),
+      now: d.now,
+      ...d.options,
+    }),
+} satisfies ControllerSpec<Pick<ControllerDeps, "kube" | "caches" | "now" | "options">>;

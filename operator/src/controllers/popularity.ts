@@ -1,22 +1,14 @@
 /** Popularity controller: validates each region's daily demand and counts its titles for `kubectl get pop`. */
-import { formatFieldErrors, Kinds, type PopularityStatus, parseObject } from "../api/index.js";
-import type { Reconciler } from "../runtime/controller.js";
-import type { Kube, KubeObject } from "../runtime/kube.js";
+import { formatFieldErrors, Kinds, type Popularity, type PopularityStatus, parseObject } from "../api/index.js";
+import type { KubeObject } from "../runtime/kube.js";
 import { setCondition } from "./conditions.js";
-import { fieldManager } from "./resources.js";
-import { statusOf, statusWriter } from "./status.js";
+import { statusController, statusOf } from "./status.js";
 
-export type PopularityDeps = Readonly<{
-  popularities: { get(key: string): KubeObject | undefined };
-  kube: Pick<Kube, "apply">;
-  now: () => Date;
-}>;
-
-/** Pure: the status a Popularity object should have. */
-export function popularityStatus(obj: KubeObject, now: Date): PopularityStatus {
+/** Pure: the status a Popularity object should have (`valid`: as its cache validated it). */
+export function popularityStatus(obj: KubeObject, now: Date, valid?: Popularity): PopularityStatus {
   const old = statusOf(obj);
   const generation = obj.metadata.generation;
-  const r = parseObject("Popularity", { ...obj, status: undefined });
+  const r = valid ? { ok: true as const, value: valid } : parseObject("Popularity", { ...obj, status: undefined });
   const ready = r.ok
     ? { status: "True" as const, reason: "Valid", message: "" }
     : {
@@ -31,14 +23,4 @@ export function popularityStatus(obj: KubeObject, now: Date): PopularityStatus {
   };
 }
 
-export function makePopularityReconciler(d: PopularityDeps): Reconciler {
-  const applyStatus = statusWriter(d.kube, fieldManager);
-  return {
-    async reconcile(req) {
-      const obj = d.popularities.get(`${req.namespace}/${req.name}`);
-      if (!obj || obj.metadata.deletionTimestamp) return {};
-      await applyStatus(Kinds.Popularity, obj, popularityStatus(obj, d.now()));
-      return {};
-    },
-  };
-}
+export const popularityController = statusController("popularity", Kinds.Popularity, popularityStatus);

@@ -6,8 +6,12 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
-import { Condition, type Kind } from "../api/index.js";
+import { Condition, type Kind, type TypedKind } from "../api/index.js";
+import { type Reconciler, requestKey } from "../runtime/controller.js";
 import type { Kube, KubeObject } from "../runtime/kube.js";
+import { type ControllerSpec, self, watch } from "../runtime/manager.js";
+import type { ControllerDeps } from "./deps.js";
+import { fieldManager } from "./resources.js";
 
 type Conditional = { conditions?: readonly { type: string }[] };
 
@@ -54,4 +58,32 @@ const Conditions = z.looseObject({ conditions: z.array(Condition).optional() });
 export function statusOf(obj: KubeObject): { fields: Record<string, unknown>; conditions: Condition[] } {
   const r = Conditions.safeParse(obj.status ?? {});
   return r.success ? { fields: r.data, conditions: r.data.conditions ?? [] } : { fields: {}, conditions: [] };
+}
+
+/**
+ * A controller whose whole job is a status computed from the object alone (Title: its ladder;
+ * Popularity: its title count), reported Ready=False with the bad fields when the spec is invalid.
+ */
+export function statusController<T>(
+  name: string,
+  kind: TypedKind<T>,
+  statusFor: (obj: KubeObject, now: Date, valid: T | undefined) => object,
+) {
+  return {
+    name,
+    for: watch(kind, self),
+    watches: [],
+    make: (d: Pick<ControllerDeps, "kube" | "caches" | "now">): Reconciler => {
+      const cache = d.caches.of(kind);
+      const applyStatus = statusWriter(d.kube, fieldManager);
+      return {
+        async reconcile(req) {
+          const entry = cache.get(requestKey(req));
+          if (!entry || entry.object.metadata.deletionTimestamp) return {};
+          await applyStatus(kind, entry.object, statusFor(entry.object, d.now(), entry.value));
+          return {};
+        },
+      };
+    },
+  } satisfies ControllerSpec<Pick<ControllerDeps, "kube" | "caches" | "now">>;
 }

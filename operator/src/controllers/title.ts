@@ -2,25 +2,20 @@
  * Title controller: validates each Title and publishes its convex-hull ladder, total bytes and file
  * count in status, so the playback API and `kubectl get titles` read them without recomputing.
  */
-import { formatFieldErrors, Kinds, parseObject, type TitleStatus } from "../api/index.js";
+import { formatFieldErrors, Kinds, parseObject, type Title, type TitleStatus } from "../api/index.js";
 import { buildLadder, totalBytes } from "../ladder/index.js";
-import type { Reconciler } from "../runtime/controller.js";
-import type { Kube, KubeObject } from "../runtime/kube.js";
+import type { KubeObject } from "../runtime/kube.js";
 import { setCondition } from "./conditions.js";
-import { fieldManager } from "./resources.js";
-import { statusOf, statusWriter } from "./status.js";
+import { statusController, statusOf } from "./status.js";
 
-export type TitleDeps = Readonly<{
-  titles: { get(key: string): KubeObject | undefined };
-  kube: Pick<Kube, "apply">;
-  now: () => Date;
-}>;
-
-/** Pure: the status a Title should have. An invalid spec gets Ready=False naming every bad field. */
-export function titleStatus(obj: KubeObject, now: Date): TitleStatus {
+/**
+ * Pure: the status a Title should have. An invalid spec gets Ready=False naming every bad field.
+ * `valid` is the object as its cache validated it; without it, the spec is validated here.
+ */
+export function titleStatus(obj: KubeObject, now: Date, valid?: Title): TitleStatus {
   const old = statusOf(obj);
   const generation = obj.metadata.generation;
-  const r = parseObject("Title", { ...obj, status: undefined });
+  const r = valid ? { ok: true as const, value: valid } : parseObject("Title", { ...obj, status: undefined });
   if (!r.ok) {
     const message = formatFieldErrors(r.errors);
     return {
@@ -46,14 +41,4 @@ export function titleStatus(obj: KubeObject, now: Date): TitleStatus {
   };
 }
 
-export function makeTitleReconciler(d: TitleDeps): Reconciler {
-  const applyStatus = statusWriter(d.kube, fieldManager);
-  return {
-    async reconcile(req) {
-      const obj = d.titles.get(`${req.namespace}/${req.name}`);
-      if (!obj || obj.metadata.deletionTimestamp) return {};
-      await applyStatus(Kinds.Title, obj, titleStatus(obj, d.now()));
-      return {};
-    },
-  };
-}
+export const titleController = statusController("title", Kinds.Title, titleStatus);

@@ -28,6 +28,9 @@ export function requestOf(key: string): Request {
   return slash < 0 ? { namespace: "", name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
+/** The cache and queue key of a request: "<namespace>/<name>" (or the name of a cluster-scoped object). */
+export const requestKey = (r: Request): string => (r.namespace ? `${r.namespace}/${r.name}` : r.name);
+
 export type ControllerOptions = Readonly<{
   name: string;
   queue: WorkQueue;

@@ -42,11 +42,11 @@ export function canAcquire(lease: Lease | undefined, identity: string, now: Date
 }
 
 export class LeaderElector {
-  readonly #kube: Kube;
+  readonly #kube: Pick<Kube, "get" | "create" | "update">;
   readonly #o: Required<LeaderOptions>;
   readonly #log: Logger;
 
-  constructor(kube: Kube, opts: LeaderOptions, log: Logger) {
+  constructor(kube: Pick<Kube, "get" | "create" | "update">, opts: LeaderOptions, log: Logger) {
     this.#kube = kube;
     this.#o = {
       leaseDurationMs: 15_000,
