@@ -131,6 +131,21 @@ export function fillJobName(placement: string, server: string, mode: JobMode = "
   return `${mode}-${server.slice(0, 40)}-${h}`;
 }
 
+/** One Job of `mode` per server, on its node. */
+const jobsFor = (
+  placement: Placement,
+  mode: JobMode,
+  activeDeadlineSeconds: number,
+  servers: readonly OCACluster["spec"]["servers"][number][],
+): JobToCreate[] =>
+  servers.map((s) => ({
+    name: fillJobName(placement.metadata.name, s.name, mode),
+    mode,
+    server: s.name,
+    node: s.node,
+    activeDeadlineSeconds,
+  }));
+
 export function decideFill(o: FillObservation): FillDecision {
   const { placement, cluster, now } = o;
   const gen = placement.metadata.generation;
@@ -140,21 +155,25 @@ export function decideFill(o: FillObservation): FillDecision {
     phase,
     conditions: setConditions(old.conditions ?? ([] as Condition[]), cs, now),
   });
+  const filled = (st: "True" | "False", reason: string, message: string): NewCondition => ({
+    type: "Filled",
+    status: st,
+    reason,
+    message,
+    observedGeneration: gen,
+  });
   const none = { createJobs: [], deleteJobs: [], supersede: [] };
   const phase = phaseOf(placement);
   const servers = cluster.spec.servers.filter((s) => placement.spec.servers.some((p) => p.name === s.name));
   if (phase === "Superseded") return { ...none, status: status(phase, []) };
   if (phase === "Active") {
     const evicting = new Set(o.jobs.filter((j) => j.mode === "evict").map((j) => j.server));
-    const createJobs = servers
-      .filter((s) => !evicting.has(s.name))
-      .map((s) => ({
-        name: fillJobName(placement.metadata.name, s.name, "evict"),
-        mode: "evict" as const,
-        server: s.name,
-        node: s.node,
-        activeDeadlineSeconds: 3600,
-      }));
+    const createJobs = jobsFor(
+      placement,
+      "evict",
+      3600,
+      servers.filter((s) => !evicting.has(s.name)),
+    );
     return { ...none, createJobs, status: status(phase, []) };
   }
 
@@ -162,15 +181,7 @@ export function decideFill(o: FillObservation): FillDecision {
   if (newer) {
     return {
       ...none,
-      status: status("Superseded", [
-        {
-          type: "Filled",
-          status: "False",
-          reason: "Superseded",
-          message: "a newer placement replaced it before its fill",
-          observedGeneration: gen,
-        },
-      ]),
+      status: status("Superseded", [filled("False", "Superseded", "a newer placement replaced it before its fill")]),
     };
   }
 
@@ -184,15 +195,7 @@ export function decideFill(o: FillObservation): FillDecision {
     return {
       ...none,
       supersede,
-      status: status("Active", [
-        {
-          type: "Filled",
-          status: "True",
-          reason: "AllServersFilled",
-          message: `${done.length} servers filled`,
-          observedGeneration: gen,
-        },
-      ]),
+      status: status("Active", [filled("True", "AllServersFilled", `${done.length} servers filled`)]),
     };
   }
   if (!window.open) {
@@ -201,20 +204,17 @@ export function decideFill(o: FillObservation): FillDecision {
     return {
       ...none,
       deleteJobs: failed.map((s) => fillJobName(placement.metadata.name, s)),
-      status: status(phase, [{ type: "Filled", status: "False", reason, message, observedGeneration: gen }]),
+      status: status(phase, [filled("False", reason, message)]),
       recheckAfterMs: Math.max(1000, window.nextStart.getTime() - now.getTime()),
     };
   }
   const activeDeadlineSeconds = Math.max(60, Math.floor((window.end.getTime() - now.getTime()) / 1000));
-  const createJobs = servers
-    .filter((s) => !byServer.has(s.name))
-    .map((s) => ({
-      name: fillJobName(placement.metadata.name, s.name),
-      mode: "fill" as const,
-      server: s.name,
-      node: s.node,
-      activeDeadlineSeconds,
-    }));
+  const createJobs = jobsFor(
+    placement,
+    "fill",
+    activeDeadlineSeconds,
+    servers.filter((s) => !byServer.has(s.name)),
+  );
   const message = `${done.length}/${servers.length} servers filled${failed.length ? `; failed: ${failed.join(", ")} (retried next window)` : ""}`;
   return {
     ...none,
@@ -227,13 +227,7 @@ export function decideFill(o: FillObservation): FillDecision {
         message: "fill Jobs created",
         observedGeneration: gen,
       },
-      {
-        type: "Filled",
-        status: "False",
-        reason: failed.length ? "FillFailed" : "Filling",
-        message,
-        observedGeneration: gen,
-      },
+      filled("False", failed.length ? "FillFailed" : "Filling", message),
     ]),
     recheckAfterMs: Math.max(1000, window.end.getTime() - now.getTime()),
   };
