@@ -187,7 +187,11 @@ describe("serve mode", () => {
     { name: "auto without the tls module → ready (userspace TLS)", ktls: "auto", ulps: ["mptcp"], status: 200 },
     { name: "required with the tls module → ready", ktls: "required", ulps: ["tls"], status: 200 },
   ] as const)("$name", async ({ ktls, ulps, status }) => {
-    const cfg = parseServeConfig({ ...(await serveConfig(await freePort(), ktls)), heartbeatSeconds: 300 });
+    const cfg = parseServeConfig({
+      ...(await serveConfig(await freePort(), ktls)),
+      heartbeatSeconds: 300,
+      leaseDurationSeconds: 900,
+    });
     const a = await startAgent(cfg, {
       server: `r-${ktls}-${ulps[0]}`,
       nodeName,

@@ -37,7 +37,7 @@ describe("steering service on the real control plane", () => {
   let kube: Kube;
   let done: Promise<void>[] = [];
 
-  const beat = (cluster: OCACluster, renewTime: Date) =>
+  const beat = (cluster: OCACluster, renewTime: Date, leaseDurationSeconds = 30) =>
     Promise.all(
       cluster.spec.servers.map((s) =>
         kube.apply(
@@ -48,7 +48,7 @@ describe("steering service on the real control plane", () => {
             server: s.name,
             load: { connections: 1, bytesPerSec: 1e6, diskUsedBytes: 1, diskTotalBytes: 2, ktls: "unavailable" },
             now: renewTime,
-            leaseDurationSeconds: 30,
+            leaseDurationSeconds,
           }),
           "edgefleet-test",
         ),
@@ -106,7 +106,7 @@ describe("steering service on the real control plane", () => {
         host: "127.0.0.1",
         signingKey: "s3cret-for-tests",
         healthPort: 0,
-        config: { heartbeatPeriodMs: 30_000, trustedProxies: ["127.0.0.1/32"] },
+        config: { trustedProxies: ["127.0.0.1/32"] },
       },
       stop.signal,
     );
@@ -186,8 +186,9 @@ describe("steering service on the real control plane", () => {
     expect(r.error?.code).toBe("TitleNotAvailable");
   });
 
-  it("drops a cluster whose heartbeats stopped", async () => {
-    await beat(ams, new Date(Date.now() - 120_000));
+  it("drops a cluster whose heartbeats stopped, its own lease duration after their last renewal", async () => {
+    // The last renewal, on a 2 s lease (and an edge clock two minutes behind, which steering ignores).
+    await beat(ams, new Date(Date.now() - 120_000), 2);
     await eventually(async () => {
       const res = await fetch(`${base}/v1/steering?ip=${clientInAms}`);
       const j = (await res.json()) as { clusters?: { name: string }[] };

@@ -11,6 +11,8 @@ import {
   byAge,
   formatBitsPerSecond,
   formatBytes,
+  heartbeatExpiry,
+  isStale,
   type OCACluster,
   type OCAClusterStatus,
   type Placement,
@@ -33,7 +35,8 @@ import {
 import { type NewCondition, setConditions } from "./conditions.js";
 import { fillWindowSeconds, fillWindowState } from "./fill-window.js";
 
-export type ServerHeartbeat = Readonly<{ renewTime: Date; leaseDurationSeconds: number }>;
+/** A server's heartbeat Lease: its lease duration, and when this process saw it renewed (epoch ms). */
+export type ServerHeartbeat = Readonly<{ leaseDurationSeconds: number; observedAt: number }>;
 
 export type ClusterObservation = Readonly<{
   cluster: OCACluster;
@@ -231,7 +234,7 @@ function recheckAfter(health: readonly ServerHealth[], nextFill: Date, now: Date
   const expiries = health.flatMap((h) => (h.expiresAt ? [h.expiresAt.getTime() - now.getTime()] : []));
   return Math.max(
     1000,
-    Math.min(60_000, nextFill.getTime() - now.getTime() || 60_000, ...expiries.filter((ms) => ms > 0)),
+    Math.min(60_000, nextFill.getTime() - now.getTime() || 60_000, ...expiries.filter((ms) => ms >= 0)),
   );
 }
 
@@ -258,10 +261,10 @@ function serverHealth(servers: readonly Server[], beats: ReadonlyMap<string, Ser
   return servers.map((s) => {
     const b = beats.get(s.name);
     if (!b) return { name: s.name, health: "Unknown" as const };
-    const expiresAt = new Date(b.renewTime.getTime() + b.leaseDurationSeconds * 1000);
+    const expiresAt = new Date(heartbeatExpiry(b, b.observedAt));
     return {
       name: s.name,
-      health: expiresAt > now ? ("Healthy" as const) : ("Stale" as const),
+      health: isStale(expiresAt.getTime(), now.getTime()) ? ("Stale" as const) : ("Healthy" as const),
       expiresAt,
     };
   });

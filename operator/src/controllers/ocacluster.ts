@@ -29,7 +29,7 @@ export type ClusterDeps = Readonly<{
   kube: Pick<Kube, "apply" | "create">;
   clusters: Pick<Cache<OCACluster>, "get">;
   placements: Pick<Cache<Placement>, "list">;
-  leases: Pick<Cache<Lease>, "list">;
+  leases: Pick<Cache<Lease>, "entries">;
   /** The region catalogs, rebuilt only when a Title or Popularity spec changed. */
   catalogs: Pick<RegionCatalogs, "get">;
   plan: ControllerDeps["plan"];
@@ -51,8 +51,9 @@ export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
       const placements = d.placements.list(req.namespace).filter((p) => p.spec.cluster === req.name);
       const servers = new Set(cluster.spec.servers.map((s) => s.name));
       const heartbeats = new Map<string, ServerHeartbeat>();
-      for (const { heartbeat: hb } of d.leases.list(req.namespace)) {
-        if (hb && hb.cluster === req.name && servers.has(hb.server)) heartbeats.set(hb.server, hb);
+      for (const { value, observedAt } of d.leases.entries(req.namespace)) {
+        const hb = value?.heartbeat;
+        if (hb && hb.cluster === req.name && servers.has(hb.server)) heartbeats.set(hb.server, { ...hb, observedAt });
       }
       const catalog = d.catalogs.get(req.namespace, cluster.spec.region);
       const decision = decide({ cluster, catalog, placements, heartbeats, now }, d.plan);

@@ -10,7 +10,15 @@
  * ring still places nearly every file as before, and says so in its log.
  */
 import type { Logger } from "pino";
-import { byAge, type Lease, type OCACluster, type Placement, type Popularity, type Title } from "../api/index.js";
+import {
+  byAge,
+  heartbeatExpiry,
+  type Lease,
+  type OCACluster,
+  type Placement,
+  type Popularity,
+  type Title,
+} from "../api/index.js";
 import { RegionCatalogs } from "../catalog/catalog.js";
 import { serversOf } from "../catalog/servers.js";
 import { buildLadder } from "../ladder/index.js";
@@ -159,18 +167,21 @@ export class SteeringFeed {
         .list()
         .map((c) => [c.metadata.name, serversOf(c.spec).reduce((a, s) => a + s.throughputBitsPerSec, 0)]),
     );
-    const byCluster = new Map<string, { at: number; bitsPerSec: number }>();
-    for (const { heartbeat: hb } of this.#src.leases.list()) {
+    const byCluster = new Map<string, { expiresAtMs: number; bitsPerSec: number }>();
+    // Each server is live for its own lease duration after this process saw its Lease renewed.
+    for (const { value, observedAt } of this.#src.leases.entries()) {
+      const hb = value?.heartbeat;
       if (!hb) continue;
-      const cur = byCluster.get(hb.cluster) ?? { at: 0, bitsPerSec: 0 };
+      const cur = byCluster.get(hb.cluster) ?? { expiresAtMs: 0, bitsPerSec: 0 };
       byCluster.set(hb.cluster, {
-        at: Math.max(cur.at, hb.renewTime.getTime()),
+        expiresAtMs: Math.max(cur.expiresAtMs, heartbeatExpiry(hb, observedAt)),
         bitsPerSec: cur.bitsPerSec + (hb.load?.bytesPerSec ?? 0) * 8,
       });
     }
     for (const [cluster, h] of byCluster) {
       const cap = capacity.get(cluster);
-      if (cap) this.#store.recordHeartbeat(cluster, { heartbeatAtMs: h.at, load: Math.min(1, h.bitsPerSec / cap) });
+      if (cap)
+        this.#store.recordHeartbeat(cluster, { expiresAtMs: h.expiresAtMs, load: Math.min(1, h.bitsPerSec / cap) });
     }
   }
 }

@@ -21,7 +21,6 @@ const latLon = z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number(
 export const SteeringServiceConfig = z.strictObject({
   /** CIDRs of the load balancers whose X-Forwarded-For is believed. */
   trustedProxies: z.array(z.string()).max(1024).default([]),
-  heartbeatPeriodMs: z.int().min(1).default(10_000),
   saturationLoad: z.number().gt(0).max(1).default(0.95),
   /** Clusters offered per file in a manifest (and listed by /v1/steering). */
   maxClusters: z.int().min(1).max(16).default(3),
@@ -124,7 +123,7 @@ function rank(svc: Service, state: SteeringState, address: IpAddress) {
   return rankClusters({
     index: state.index,
     health: state.health,
-    policy: { heartbeatPeriodMs: svc.cfg.heartbeatPeriodMs, saturationLoad: svc.cfg.saturationLoad },
+    policy: { saturationLoad: svc.cfg.saturationLoad },
     nowMs: svc.deps.now(),
     address,
     clientLocation: svc.deps.geo?.(address) ?? svc.cfg.regionDefault,
