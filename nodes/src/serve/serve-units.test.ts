@@ -70,16 +70,17 @@ describe("renderMetrics", () => {
   });
 });
 
+const base = {
+  namespace: "edge",
+  cluster: "edge-a",
+  ktls: "auto",
+  contentPath: "/data",
+  statusUrl: "http://127.0.0.1:8081/nginx_status",
+  accessLogUdpPort: 5514,
+  metricsPort: 9100,
+};
+
 describe("parseServeConfig", () => {
-  const base = {
-    namespace: "edge",
-    cluster: "edge-a",
-    ktls: "auto",
-    contentPath: "/data",
-    statusUrl: "http://127.0.0.1:8081/nginx_status",
-    accessLogUdpPort: 5514,
-    metricsPort: 9100,
-  };
   it.each([
     { name: "bad ktls", over: { ktls: "yes" }, field: "serve.ktls" },
     { name: "https status url", over: { statusUrl: "https://127.0.0.1/x" }, field: "serve.statusUrl" },
@@ -106,16 +107,7 @@ describe("parseServeConfig", () => {
 });
 
 describe("serverFor", () => {
-  const cfg = parseServeConfig({
-    namespace: "edge",
-    cluster: "edge-a",
-    servers: { "node-1.example": "s01" },
-    ktls: "auto",
-    contentPath: "/data",
-    statusUrl: "http://127.0.0.1:8081/nginx_status",
-    accessLogUdpPort: 5514,
-    metricsPort: 9100,
-  });
+  const cfg = parseServeConfig({ ...base, servers: { "node-1.example": "s01" } });
   it.each([
     { name: "node in the map", node: "node-1.example", override: undefined, want: "s01" },
     { name: "--server wins", node: "node-1.example", override: "s07", want: "s07" },

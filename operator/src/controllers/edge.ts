@@ -5,7 +5,7 @@
  */
 import { Kinds, type OCACluster } from "../api/index.js";
 import { EdgeSettingsError } from "../edge/nginx-config.js";
-import { type Reconciler, requestKey } from "../runtime/controller.js";
+import { type Reconciler, reconcilerOf } from "../runtime/controller.js";
 import type { Kube } from "../runtime/kube.js";
 import { type ControllerSpec, self, watch } from "../runtime/manager.js";
 import type { Cache } from "../runtime/store.js";
@@ -26,44 +26,40 @@ export type EdgeDeps = Readonly<{
 
 export function makeEdgeReconciler(d: EdgeDeps): Reconciler {
   const applyStatus = statusWriter(d.kube, edgeFieldManager);
-  return {
-    async reconcile(req, { log }) {
-      const entry = d.clusters.get(requestKey(req));
-      if (!entry || entry.object.metadata.deletionTimestamp) return {};
-      const cluster = entry.value;
-      if (!cluster) return {}; // the OCACluster controller reports the invalid spec
-      const gen = cluster.metadata.generation;
-      const owner = [controllerRef(entry.object)];
-      let condition: Parameters<typeof setCondition>[1];
-      try {
-        const { configMap, daemonSet } = edgeObjects(cluster, d.options, owner);
-        await d.kube.apply(Kinds.ConfigMap, configMap, edgeFieldManager);
-        await d.kube.apply(Kinds.DaemonSet, daemonSet, edgeFieldManager);
-        condition = {
-          type: "EdgeConfigured",
-          status: "True",
-          reason: "Applied",
-          message: `DaemonSet ${daemonSet.metadata.name}`,
-          observedGeneration: gen,
-        };
-      } catch (err) {
-        if (!(err instanceof EdgeSettingsError)) throw err;
-        log.warn({ err }, "edge settings do not render");
-        condition = {
-          type: "EdgeConfigured",
-          status: "False",
-          reason: "InvalidEdgeSettings",
-          message: err.message,
-          observedGeneration: gen,
-        };
-      }
-      const current = cluster.status?.conditions?.filter((c) => c.type === "EdgeConfigured") ?? [];
-      await applyStatus(Kinds.OCACluster, cluster, { conditions: setCondition(current, condition, d.now()) });
-      // Re-apply now and then: informers wake this controller on spec changes only, and someone may
-      // have deleted or edited the DaemonSet in between.
-      return { requeueAfterMs: 10 * 60_000 };
-    },
-  };
+  return reconcilerOf(d.clusters, async (entry, _req, { log }) => {
+    const cluster = entry.value;
+    if (!cluster) return {}; // the OCACluster controller reports the invalid spec
+    const gen = cluster.metadata.generation;
+    const owner = [controllerRef(entry.object)];
+    let condition: Parameters<typeof setCondition>[1];
+    try {
+      const { configMap, daemonSet } = edgeObjects(cluster, d.options, owner);
+      await d.kube.apply(Kinds.ConfigMap, configMap, edgeFieldManager);
+      await d.kube.apply(Kinds.DaemonSet, daemonSet, edgeFieldManager);
+      condition = {
+        type: "EdgeConfigured",
+        status: "True",
+        reason: "Applied",
+        message: `DaemonSet ${daemonSet.metadata.name}`,
+        observedGeneration: gen,
+      };
+    } catch (err) {
+      if (!(err instanceof EdgeSettingsError)) throw err;
+      log.warn({ err }, "edge settings do not render");
+      condition = {
+        type: "EdgeConfigured",
+        status: "False",
+        reason: "InvalidEdgeSettings",
+        message: err.message,
+        observedGeneration: gen,
+      };
+    }
+    const current = cluster.status?.conditions?.filter((c) => c.type === "EdgeConfigured") ?? [];
+    await applyStatus(Kinds.OCACluster, cluster, { conditions: setCondition(current, condition, d.now()) });
+    // Re-apply now and then: informers wake this controller on spec changes only, and someone may
+    // have deleted or edited the DaemonSet in between.
+    return { requeueAfterMs: 10 * 60_000 };
+  });
 }
 
 export const edgeController = {

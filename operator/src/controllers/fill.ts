@@ -3,7 +3,7 @@
  * one fill Job per server inside the cluster's off-peak window. Deciding is fill-plan.ts.
  */
 import { type Job, Kinds, type OCACluster, type Placement, serverLabel } from "../api/index.js";
-import { type Reconciler, requestKey } from "../runtime/controller.js";
+import { type Reconciler, reconcilerOf } from "../runtime/controller.js";
 import { ApiError, type Kube } from "../runtime/kube.js";
 import { type ControllerSpec, self, watch } from "../runtime/manager.js";
 import type { Cache } from "../runtime/store.js";
@@ -48,52 +48,48 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
   const applyStatus = statusWriter(d.kube, fillFieldManager);
   const writeStatus = (p: Placement, status: FillStatus) => applyStatus(Kinds.Placement, p, status);
 
-  return {
-    async reconcile(req, { log }) {
-      const entry = d.placements.get(requestKey(req));
-      if (!entry || entry.object.metadata.deletionTimestamp) return {};
-      const placement = entry.value;
-      if (!placement) return {}; // the API server validated it; a stale cache entry will be replaced
-      const c = d.clusters.get(`${req.namespace}/${placement.spec.cluster}`)?.value;
-      if (!c) return {}; // the OCACluster controller reports a missing or invalid cluster
-      const siblings = d.placements
-        .list(req.namespace)
-        .filter((p) => p.metadata.name !== req.name && p.spec.cluster === placement.spec.cluster);
-      const jobs: FillJob[] = d.jobs
-        .list(req.namespace)
-        .filter((j) => j.metadata.labels?.[placementLabel] === req.name)
-        .map((j) => ({
-          name: j.metadata.name,
-          server: j.metadata.labels?.[serverLabel] ?? "",
-          mode: j.metadata.labels?.[jobModeLabel] === "evict" ? ("evict" as const) : ("fill" as const),
-          state: jobState(j),
-        }));
+  return reconcilerOf(d.placements, async (entry, req, { log }) => {
+    const placement = entry.value;
+    if (!placement) return {}; // the API server validated it; a stale cache entry will be replaced
+    const c = d.clusters.get(`${req.namespace}/${placement.spec.cluster}`)?.value;
+    if (!c) return {}; // the OCACluster controller reports a missing or invalid cluster
+    const siblings = d.placements
+      .list(req.namespace)
+      .filter((p) => p.metadata.name !== req.name && p.spec.cluster === placement.spec.cluster);
+    const jobs: FillJob[] = d.jobs
+      .list(req.namespace)
+      .filter((j) => j.metadata.labels?.[placementLabel] === req.name)
+      .map((j) => ({
+        name: j.metadata.name,
+        server: j.metadata.labels?.[serverLabel] ?? "",
+        mode: j.metadata.labels?.[jobModeLabel] === "evict" ? ("evict" as const) : ("fill" as const),
+        state: jobState(j),
+      }));
 
-      const decision = decideFill({ placement, cluster: c, siblings, jobs, now: d.now() });
-      const owner = controllerRef(entry.object);
-      for (const j of decision.createJobs) {
-        const job = fillJobManifest(j, placement, c, {
-          agentServiceAccount: d.agentServiceAccount,
-          signingSecret: d.signingSecret,
-          owner,
-        });
-        try {
-          await d.kube.create(Kinds.Job, job, fillFieldManager);
-          log.info({ job: j.name, mode: j.mode, server: j.server, node: j.node }, "created job");
-        } catch (err) {
-          if (!(err instanceof ApiError && err.status === 409)) throw err;
-        }
+    const decision = decideFill({ placement, cluster: c, siblings, jobs, now: d.now() });
+    const owner = controllerRef(entry.object);
+    for (const j of decision.createJobs) {
+      const job = fillJobManifest(j, placement, c, {
+        agentServiceAccount: d.agentServiceAccount,
+        signingSecret: d.signingSecret,
+        owner,
+      });
+      try {
+        await d.kube.create(Kinds.Job, job, fillFieldManager);
+        log.info({ job: j.name, mode: j.mode, server: j.server, node: j.node }, "created job");
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 409)) throw err;
       }
-      for (const name of decision.deleteJobs) await d.kube.delete(Kinds.Job, { namespace: req.namespace, name });
-      await writeStatus(placement, decision.status);
-      for (const name of decision.supersede) {
-        const s = siblings.find((p) => p.metadata.name === name);
-        if (s) await writeStatus(s, { ...pick(s.status), phase: "Superseded" });
-        log.info({ superseded: name }, "placement superseded");
-      }
-      return decision.recheckAfterMs === undefined ? {} : { requeueAfterMs: decision.recheckAfterMs };
-    },
-  };
+    }
+    for (const name of decision.deleteJobs) await d.kube.delete(Kinds.Job, { namespace: req.namespace, name });
+    await writeStatus(placement, decision.status);
+    for (const name of decision.supersede) {
+      const s = siblings.find((p) => p.metadata.name === name);
+      if (s) await writeStatus(s, { ...pick(s.status), phase: "Superseded" });
+      log.info({ superseded: name }, "placement superseded");
+    }
+    return decision.recheckAfterMs === undefined ? {} : { requeueAfterMs: decision.recheckAfterMs };
+  });
 }
 
 export const fillController = {

@@ -15,7 +15,7 @@ import {
 } from "../api/index.js";
 import { RegionCatalogs } from "../catalog/catalog.js";
 import type { Caches } from "../runtime/caches.js";
-import { type Reconciler, requestKey } from "../runtime/controller.js";
+import { type Reconciler, reconcilerOf } from "../runtime/controller.js";
 import { ApiError, type Kube } from "../runtime/kube.js";
 import { type ControllerSpec, type MapFn, self, watch } from "../runtime/manager.js";
 import type { Cache, Entry } from "../runtime/store.js";
@@ -38,30 +38,26 @@ export type ClusterDeps = Readonly<{
 
 export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
   const applyStatus = statusWriter(d.kube, fieldManager);
-  return {
-    async reconcile(req, { log }) {
-      const entry = d.clusters.get(requestKey(req));
-      if (!entry || entry.object.metadata.deletionTimestamp) return {};
-      const now = d.now();
-      const cluster = entry.value;
-      if (!cluster) {
-        await reportInvalid(applyStatus, entry, now);
-        return {};
-      }
-      const placements = d.placements.list(req.namespace).filter((p) => p.spec.cluster === req.name);
-      const servers = new Set(cluster.spec.servers.map((s) => s.name));
-      const heartbeats = new Map<string, ServerHeartbeat>();
-      for (const { value, observedAt } of d.leases.entries(req.namespace)) {
-        const hb = value?.heartbeat;
-        if (hb && hb.cluster === req.name && servers.has(hb.server)) heartbeats.set(hb.server, { ...hb, observedAt });
-      }
-      const catalog = d.catalogs.get(req.namespace, cluster.spec.region);
-      const decision = decide({ cluster, catalog, placements, heartbeats, now }, d.plan);
-      if (decision.create) await createPlacement(d.kube, applyStatus, entry, decision.create, log);
-      await applyStatus(Kinds.OCACluster, cluster, decision.status);
-      return { requeueAfterMs: decision.recheckAfterMs };
-    },
-  };
+  return reconcilerOf(d.clusters, async (entry, req, { log }) => {
+    const now = d.now();
+    const cluster = entry.value;
+    if (!cluster) {
+      await reportInvalid(applyStatus, entry, now);
+      return {};
+    }
+    const placements = d.placements.list(req.namespace).filter((p) => p.spec.cluster === req.name);
+    const servers = new Set(cluster.spec.servers.map((s) => s.name));
+    const heartbeats = new Map<string, ServerHeartbeat>();
+    for (const { value, observedAt } of d.leases.entries(req.namespace)) {
+      const hb = value?.heartbeat;
+      if (hb && hb.cluster === req.name && servers.has(hb.server)) heartbeats.set(hb.server, { ...hb, observedAt });
+    }
+    const catalog = d.catalogs.get(req.namespace, cluster.spec.region);
+    const decision = decide({ cluster, catalog, placements, heartbeats, now }, d.plan);
+    if (decision.create) await createPlacement(d.kube, applyStatus, entry, decision.create, log);
+    await applyStatus(Kinds.OCACluster, cluster, decision.status);
+    return { requeueAfterMs: decision.recheckAfterMs };
+  });
 }
 
 /** An invalid spec is Ready=False naming every bad field; the rest of the status stays as it was. */

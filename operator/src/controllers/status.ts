@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
 import { Condition, type Kind, type TypedKind } from "../api/index.js";
-import { type Reconciler, requestKey } from "../runtime/controller.js";
+import { type Reconciler, reconcilerOf } from "../runtime/controller.js";
 import type { Kube, KubeObject } from "../runtime/kube.js";
 import { type ControllerSpec, self, watch } from "../runtime/manager.js";
 import type { ControllerDeps } from "./deps.js";
@@ -76,14 +76,10 @@ export function statusController<T>(
     make: (d: Pick<ControllerDeps, "kube" | "caches" | "now">): Reconciler => {
       const cache = d.caches.of(kind);
       const applyStatus = statusWriter(d.kube, fieldManager);
-      return {
-        async reconcile(req) {
-          const entry = cache.get(requestKey(req));
-          if (!entry || entry.object.metadata.deletionTimestamp) return {};
-          await applyStatus(kind, entry.object, statusFor(entry.object, d.now(), entry.value));
-          return {};
-        },
-      };
+      return reconcilerOf(cache, async (entry) => {
+        await applyStatus(kind, entry.object, statusFor(entry.object, d.now(), entry.value));
+        return {};
+      });
     },
   } satisfies ControllerSpec<Pick<ControllerDeps, "kube" | "caches" | "now">>;
 }
