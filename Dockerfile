@@ -12,9 +12,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json ./
 COPY operator/tsconfig.build.json operator/
-# The operator renders the edge pods' nginx configuration with the agent's own code (nodes/src).
 COPY operator/src/ operator/src/
-COPY nodes/src/ nodes/src/
 RUN npx tsc -p operator/tsconfig.build.json \
  && npm prune --omit=dev
 

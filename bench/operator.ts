@@ -14,10 +14,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import pino from "pino";
 import { clusterDown, clusterUp, ensureBinaries } from "../hack/local-cluster.js";
+import { type Kind, Kinds } from "../operator/src/api/index.js";
 import { repoRoot } from "../operator/src/api/testdata/samples.js";
-import { OCAClusterKind, PlacementKind, PopularityKind, TitleKind } from "../operator/src/controllers/resources.js";
-import { startOperator } from "../operator/src/manager.js";
-import { type Kind, Kube, type KubeObject } from "../operator/src/runtime/kube.js";
+import { startOperator } from "../operator/src/operator.js";
+import { Kube, type KubeObject } from "../operator/src/runtime/kube.js";
 import { benchClusters, benchNodes, benchPopularity, benchTitles, regions } from "./operator/fleet.js";
 import { type Counts, RequestCounter, since } from "./operator/requests.js";
 
@@ -52,7 +52,6 @@ const core = (kind: string, plural: string, namespaced: boolean): Kind => ({
   namespaced,
 });
 const NamespaceKind = core("Namespace", "namespaces", false);
-const NodeKind = core("Node", "nodes", false);
 const ServiceAccountKind = core("ServiceAccount", "serviceaccounts", true);
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -82,8 +81,8 @@ type Observed = { active: Map<string, string>; phases: Map<string, number>; gene
 
 /** Every cluster's active placement and the Placements by phase, read with the bench's own (uncounted) client. */
 async function observe(kube: Kube): Promise<Observed> {
-  const clusters = await kube.list(OCAClusterKind, { namespace: ns });
-  const placements = await kube.list(PlacementKind, { namespace: ns });
+  const clusters = await kube.list(Kinds.OCACluster, { namespace: ns });
+  const placements = await kube.list(Kinds.Placement, { namespace: ns });
   const active = new Map<string, string>();
   for (const c of clusters.items) {
     const a = (c.status as Status | undefined)?.activePlacement;
@@ -153,11 +152,11 @@ try {
   await timed("ServiceAccount", ServiceAccountKind, [
     { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "edgefleet-agent", namespace: ns } },
   ]);
-  await timed("Node (kwok)", NodeKind, nodes);
-  await timed("OCACluster", OCAClusterKind, clusters);
-  await timed("Title", TitleKind, titles);
+  await timed("Node (kwok)", Kinds.Node, nodes);
+  await timed("OCACluster", Kinds.OCACluster, clusters);
+  await timed("Title", Kinds.Title, titles);
   titles = []; // the operator's caches are what we measure, not the generator's copy
-  await timed("Popularity", PopularityKind, pops, 1);
+  await timed("Popularity", Kinds.Popularity, pops, 1);
   const createMs = performance.now() - tCreate;
   say(`\ncreated in ${sec(createMs)} (server-side apply, 32 in flight):`);
   for (const c of created) say(`  ${c.what.padEnd(16)}${String(c.n).padStart(7)}  ${sec(c.ms).padStart(8)}`);
@@ -195,7 +194,7 @@ try {
   const inRegion = clusters.filter((c) => (c.spec as { region: string }).region === region).map((c) => c.metadata.name);
   const before = (await observe(setup)).active;
   const t1 = performance.now();
-  await setup.apply(PopularityKind, changed, benchManager);
+  await setup.apply(Kinds.Popularity, changed, benchManager);
   const reconverged = await until(async () => {
     last = await observe(setup);
     const o = last;

@@ -8,15 +8,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import {
-  balance,
-  canonicalServers,
-  churn,
-  DEFAULT_DRIFT,
-  driftCatalog,
-  generateCatalog,
-  type Server,
-} from "../operator/src/placement/index.js";
+import { balance, canonicalServers, churn, type Server } from "../operator/src/placement/index.js";
+import { DEFAULT_DRIFT, driftCatalog, generateCatalog } from "../operator/src/placement/testing/synthetic-catalog.js";
 import { algorithms, RING_TOKENS } from "./placement/algorithms.js";
 
 const { values: opts } = parseArgs({

@@ -11,10 +11,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { heartbeatLease, mustParse, type OCACluster } from "../operator/src/api/index.js";
+import { heartbeatLease, Kinds, mustParse } from "../operator/src/api/index.js";
 import { sampleFleet } from "../operator/src/api/testdata/samples.js";
 import { Kube } from "../operator/src/runtime/kube.js";
-import { LeaseKind } from "../operator/src/runtime/leader.js";
 import { clusterUp, ensureBinaries } from "./local-cluster.js";
 
 const ns = "edgefleet-demo";
@@ -64,7 +63,7 @@ async function main() {
     ns,
     "--from-literal=key=demo-signing-key",
   ]).catch(() => "exists");
-  const parsed = fleet.clusters.map((c) => mustParse("OCACluster", c) as OCACluster);
+  const parsed = fleet.clusters.map((c) => mustParse("OCACluster", c));
   const nodes = parsed.flatMap((c) =>
     c.spec.servers.map((s) => ({
       apiVersion: "v1",
@@ -117,7 +116,7 @@ async function main() {
           ktls: "unavailable" as const,
         };
         await kube.apply(
-          LeaseKind,
+          Kinds.Lease,
           heartbeatLease({
             namespace: ns,
             cluster: c.metadata.name,

@@ -21,7 +21,7 @@ for (const [name, locate] of fleet.placements) {
   store.setLinkSecret(name, `bench-secret-of-${name}`);
 }
 const beat = () => {
-  for (const c of fleet.clusters) store.recordHeartbeat(c.name, { heartbeatAtMs: Date.now(), load: 0.3 });
+  for (const c of fleet.clusters) store.recordHeartbeat(c.name, { expiresAtMs: Number.POSITIVE_INFINITY, load: 0.3 });
 };
 beat();
 setInterval(beat, 1000).unref();

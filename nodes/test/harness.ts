@@ -10,7 +10,6 @@ import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
 import { promisify } from "node:util";
-import { signUrl } from "../../operator/src/steering/sign-url.js";
 import {
   type EdgeSettings,
   type EdgeSettingsInput,
@@ -18,7 +17,8 @@ import {
   renderNginxConf,
   renderSecretInclude,
   STATUS_LOCATION,
-} from "../src/nginx-config.js";
+} from "../../operator/src/edge/nginx-config.js";
+import { signUrl } from "../../operator/src/steering/sign-url.js";
 
 export const NGINX = process.env.NGINX_BIN ?? "/usr/sbin/nginx";
 export const SECRET = "test-secret-0123456789abcdef";

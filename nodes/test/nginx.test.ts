@@ -5,8 +5,8 @@ import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderNginxConf } from "../../operator/src/edge/nginx-config.js";
 import { kernelHasKtls, ktlsReadiness, ktlsState, probeKtls } from "../src/ktls.js";
-import { renderNginxConf } from "../src/nginx-config.js";
 import { forgedQuery, get, NGINX, type RunningNginx, signedPath, startNginx, tempDir } from "./harness.js";
 
 const FILE = "t1/video-1080p.mp4";

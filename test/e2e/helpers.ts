@@ -10,24 +10,11 @@ import { inject } from "vitest";
 import { nodeExec } from "../../hack/kind/cluster.js";
 import { kubectlFor } from "../../hack/kind/fleet.js";
 import { fleetNames } from "../../hack/kind/fleet-objects.js";
-import {
-  type OCACluster,
-  type Placement,
-  type Popularity,
-  parseObject,
-  type Title,
-} from "../../operator/src/api/index.js";
+import { Kinds, type Placement, type TypedKind } from "../../operator/src/api/index.js";
 import { regionCatalog, regionPopularity } from "../../operator/src/catalog/catalog.js";
-import { serversOf } from "../../operator/src/controllers/cluster-plan.js";
-import {
-  LeaseKind,
-  OCAClusterKind,
-  PlacementKind,
-  PopularityKind,
-  TitleKind,
-} from "../../operator/src/controllers/resources.js";
+import { serversOf } from "../../operator/src/catalog/servers.js";
 import { assign } from "../../operator/src/placement/index.js";
-import { type Kind, Kube, type KubeObject } from "../../operator/src/runtime/kube.js";
+import { Kube, type KubeObject } from "../../operator/src/runtime/kube.js";
 import type { E2EFleet } from "./global-setup.js";
 
 const ctx = inject("e2e");
@@ -85,20 +72,21 @@ export function figure(name: string, value: unknown): void {
   writeFileSync(file, JSON.stringify(all, null, 2));
 }
 
-async function listParsed<T>(kind: Kind, schema: "OCACluster" | "Placement" | "Popularity" | "Title"): Promise<T[]> {
+/** The namespace's objects of a kind that pass its schema, typed. */
+async function listParsed<T>(kind: TypedKind<T>): Promise<T[]> {
   const items = (await (await api()).list<KubeObject>(kind, { namespace: names.namespace })).items;
   return items.flatMap((o) => {
-    const r = parseObject(schema, o);
-    return r.ok ? [r.value as T] : [];
+    const r = kind.parse(o);
+    return r.ok ? [r.value] : [];
   });
 }
 export const clusterObject = async () =>
-  (await listParsed<OCACluster>(OCAClusterKind, "OCACluster")).find((c) => c.metadata.name === names.cluster);
-export const placements = () => listParsed<Placement>(PlacementKind, "Placement");
-export const titleObjects = () => listParsed<Title>(TitleKind, "Title");
-export const popularities = () => listParsed<Popularity>(PopularityKind, "Popularity");
+  (await listParsed(Kinds.OCACluster)).find((c) => c.metadata.name === names.cluster);
+export const placements = () => listParsed(Kinds.Placement);
+export const titleObjects = () => listParsed(Kinds.Title);
+export const popularities = () => listParsed(Kinds.Popularity);
 export const leases = async () =>
-  (await (await api()).list<KubeObject>(LeaseKind, { namespace: names.namespace })).items;
+  (await (await api()).list<KubeObject>(Kinds.Lease, { namespace: names.namespace })).items;
 
 /** The cluster's Active Placement for a catalog generation ("day-1", …), once it is Active. */
 export async function activePlacement(generation: string): Promise<Placement | undefined> {

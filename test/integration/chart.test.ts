@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { ensureBinaries } from "../../hack/local-cluster.js";
 import { repoRoot } from "../../operator/src/api/testdata/samples.js";
-import { startOperator } from "../../operator/src/manager.js";
+import { startOperator } from "../../operator/src/operator.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
 import { type ExecResult, eventually, exec, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 

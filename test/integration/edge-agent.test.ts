@@ -13,9 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { partialPath, scanContent } from "../../nodes/src/fill/disk.js";
 import { kernelHasKtls, ktlsState, probeKtls } from "../../nodes/src/ktls.js";
-import { STATUS_LOCATION } from "../../nodes/src/nginx-config.js";
 import { parseServeConfig } from "../../nodes/src/serve/config.js";
-import { kubeHeartbeatWriter, NodeKind, NodeNotFoundError } from "../../nodes/src/serve/kube.js";
+import { kubeHeartbeatWriter, NodeNotFoundError } from "../../nodes/src/serve/kube.js";
 import { startAgent } from "../../nodes/src/serve/serve.js";
 import {
   freePort,
@@ -31,6 +30,7 @@ import {
 import {
   heartbeatLeaseName,
   heartbeatOf,
+  Kinds,
   ktlsAnnotation,
   loadAnnotation,
   mustParse,
@@ -39,11 +39,10 @@ import {
   type Title,
 } from "../../operator/src/api/index.js";
 import { fileKey, regionCatalog } from "../../operator/src/catalog/catalog.js";
-import { serversOf } from "../../operator/src/controllers/cluster-plan.js";
-import { PlacementKind } from "../../operator/src/controllers/resources.js";
+import { serversOf } from "../../operator/src/catalog/servers.js";
+import { STATUS_LOCATION } from "../../operator/src/edge/nginx-config.js";
 import { assign, planHca } from "../../operator/src/placement/index.js";
 import { Kube, type KubeObject } from "../../operator/src/runtime/kube.js";
-import { LeaseKind } from "../../operator/src/runtime/leader.js";
 import { eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -130,7 +129,7 @@ describe("serve mode", () => {
     const a = agent(["serve", "--config", join(dir, "serve.yaml"), "--node", nodeName]);
     try {
       const key = { namespace: ns, name: heartbeatLeaseName("edge-a", "s01") };
-      const first = await eventually(() => kube.get<Lease>(LeaseKind, key), `Lease ${key.name}`);
+      const first = await eventually(() => kube.get<Lease>(Kinds.Lease, key), `Lease ${key.name}`);
       expect(first.spec.holderIdentity).toBe("s01");
       expect(first.spec.leaseDurationSeconds).toBe(10);
       // Read back the way the OCACluster controller and steering read it.
@@ -149,12 +148,12 @@ describe("serve mode", () => {
       expect(load.diskTotalBytes).toBeGreaterThan(0);
 
       await eventually(async () => {
-        const l = await kube.get<Lease>(LeaseKind, key);
+        const l = await kube.get<Lease>(Kinds.Lease, key);
         return Date.parse(l?.spec.renewTime ?? "") > Date.parse(first.spec.renewTime ?? "") ? l : undefined;
       }, "the Lease renewed");
 
       const node = await eventually(async () => {
-        const n = await kube.get(NodeKind, { name: nodeName });
+        const n = await kube.get(Kinds.Node, { name: nodeName });
         return n?.metadata.annotations?.[ktlsAnnotation] === want ? n : undefined;
       }, "the Node annotated");
       const managers = (node.metadata as { managedFields?: { manager: string; operation: string }[] }).managedFields;
@@ -180,7 +179,7 @@ describe("serve mode", () => {
   it("never creates a Node: annotating a missing one fails and leaves none behind", async () => {
     const writer = kubeHeartbeatWriter(kube);
     await expect(writer.annotateNode(`missing-${suffix}`, "unavailable")).rejects.toBeInstanceOf(NodeNotFoundError);
-    expect(await kube.get(NodeKind, { name: `missing-${suffix}` })).toBeUndefined();
+    expect(await kube.get(Kinds.Node, { name: `missing-${suffix}` })).toBeUndefined();
   });
 
   it.each([
@@ -188,7 +187,11 @@ describe("serve mode", () => {
     { name: "auto without the tls module → ready (userspace TLS)", ktls: "auto", ulps: ["mptcp"], status: 200 },
     { name: "required with the tls module → ready", ktls: "required", ulps: ["tls"], status: 200 },
   ] as const)("$name", async ({ ktls, ulps, status }) => {
-    const cfg = parseServeConfig({ ...(await serveConfig(await freePort(), ktls)), heartbeatSeconds: 300 });
+    const cfg = parseServeConfig({
+      ...(await serveConfig(await freePort(), ktls)),
+      heartbeatSeconds: 300,
+      leaseDurationSeconds: 900,
+    });
     const a = await startAgent(cfg, {
       server: `r-${ktls}-${ulps[0]}`,
       nodeName,
@@ -200,7 +203,7 @@ describe("serve mode", () => {
     try {
       expect((await get(`${a.metricsUrl}/readyz`)).status).toBe(status);
       const name = heartbeatLeaseName("edge-a", `r-${ktls}-${ulps[0]}`);
-      const lease = await kube.get<Lease>(LeaseKind, { namespace: ns, name });
+      const lease = await kube.get<Lease>(Kinds.Lease, { namespace: ns, name });
       expect(lease?.metadata.annotations?.[ktlsAnnotation]).toBe(ulps[0] === "tls" ? "active" : "unavailable");
     } finally {
       await a.stop();
@@ -444,7 +447,7 @@ describe("fill mode", () => {
     expect((await scanContent(content)).has(stale)).toBe(true);
 
     await kube.apply(
-      PlacementKind,
+      Kinds.Placement,
       {
         apiVersion: "cdn.edgefleet.dev/v1alpha1",
         kind: "Placement",

@@ -6,7 +6,7 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fleetNodes, sampleFleet } from "../../operator/src/api/testdata/samples.js";
-import { startOperator } from "../../operator/src/manager.js";
+import { startOperator } from "../../operator/src/operator.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
 import { eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 

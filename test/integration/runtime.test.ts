@@ -1,12 +1,21 @@
 /** The runtime's API client and informer against the real API server. */
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { parseWith, type TypedKind } from "../../operator/src/api/index.js";
 import { Informer } from "../../operator/src/runtime/informer.js";
-import { ApiError, type Kind, Kube, type KubeObject } from "../../operator/src/runtime/kube.js";
+import { ApiError, Kube, type KubeObject } from "../../operator/src/runtime/kube.js";
 import { LeaderElector } from "../../operator/src/runtime/leader.js";
 import { eventually, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 
-const ConfigMap: Kind = { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
+const ConfigMap: TypedKind<{ data?: Record<string, string> | undefined }> = {
+  group: "",
+  version: "v1",
+  kind: "ConfigMap",
+  plural: "configmaps",
+  namespaced: true,
+  parse: (o) => parseWith(z.looseObject({ data: z.record(z.string(), z.string()).optional() }), o),
+};
 const ns = `rt-${Date.now().toString(36)}`;
 const log = pino({ level: "silent" });
 const cm = (name: string, data: Record<string, string>): KubeObject => ({
@@ -50,19 +59,19 @@ describe("runtime against the API server", () => {
 
   it("an informer lists, then sees adds, updates and deletes by key", async () => {
     await kube.apply(ConfigMap, cm("before", { v: "0" }), "edgefleet-test");
-    const inf = new Informer<KubeObject & { data?: Record<string, string> }>(kube, ConfigMap, log, { namespace: ns });
+    const inf = new Informer(kube, ConfigMap, log, { namespace: ns });
     const changed: string[] = [];
     inf.onChange((k) => changed.push(k));
     const stop = new AbortController();
     const running = inf.run(stop.signal);
-    await inf.synced();
-    expect(inf.get(`${ns}/before`)?.data).toEqual({ v: "0" });
+    expect(await inf.synced(stop.signal)).toBe(true);
+    expect(inf.get(`${ns}/before`)?.value?.data).toEqual({ v: "0" });
 
     await kube.apply(ConfigMap, cm("after", { v: "1" }), "edgefleet-test");
     await kube.apply(ConfigMap, cm("before", { v: "2" }), "edgefleet-test");
     await kube.delete(ConfigMap, { namespace: ns, name: "after" });
     await eventually(
-      async () => (inf.get(`${ns}/before`)?.data?.v === "2" && !inf.get(`${ns}/after`) ? true : undefined),
+      async () => (inf.get(`${ns}/before`)?.value?.data?.v === "2" && !inf.get(`${ns}/after`) ? true : undefined),
       "informer cache to converge",
     );
     expect(changed).toContain(`${ns}/after`);
@@ -74,12 +83,13 @@ describe("runtime against the API server", () => {
 describe("spec changes", () => {
   it("onSpecChange fires for adds, spec changes and deletes, not for status writes", async () => {
     const kube = await Kube.connect(kubeconfig());
-    const Deployment: Kind = {
+    const Deployment: TypedKind<unknown> = {
       group: "apps",
       version: "v1",
       kind: "Deployment",
       plural: "deployments",
       namespaced: true,
+      parse: (o) => ({ ok: true, value: o }),
     };
     const name = `spec-${Date.now().toString(36)}`;
     const deployment = (replicas: number): KubeObject => ({
@@ -92,14 +102,14 @@ describe("spec changes", () => {
         template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "c", image: "nginx:stable" }] } },
       },
     });
-    const inf = new Informer<KubeObject>(kube, Deployment, log, { namespace: "default" });
+    const inf = new Informer(kube, Deployment, log, { namespace: "default" });
     const changes: string[] = [];
     const specChanges: string[] = [];
     inf.onChange((k) => changes.push(k));
     inf.onSpecChange((k) => specChanges.push(k));
     const stop = new AbortController();
     const running = inf.run(stop.signal);
-    await inf.synced();
+    await inf.synced(stop.signal);
     await kube.apply(Deployment, deployment(0), "edgefleet-test");
     await eventually(async () => (specChanges.length === 1 ? true : undefined), "the add");
     const status = {

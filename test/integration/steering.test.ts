@@ -7,15 +7,14 @@
 import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { heartbeatLease, mustParse, type OCACluster } from "../../operator/src/api/index.js";
+import { heartbeatLease, Kinds, mustParse, type OCACluster } from "../../operator/src/api/index.js";
 import { fleetNodes, sampleFleet } from "../../operator/src/api/testdata/samples.js";
 import { regionCatalog } from "../../operator/src/catalog/catalog.js";
-import { serversOf } from "../../operator/src/controllers/cluster-plan.js";
-import { startOperator } from "../../operator/src/manager.js";
+import { serversOf } from "../../operator/src/catalog/servers.js";
+import { startOperator } from "../../operator/src/operator.js";
 import { assign } from "../../operator/src/placement/index.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
-import { LeaseKind } from "../../operator/src/runtime/leader.js";
-import { startSteering } from "../../operator/src/steering-service.js";
+import { startSteering } from "../../operator/src/steering/process.js";
 import { eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 
 const ns = `st-${Date.now().toString(36)}`;
@@ -27,7 +26,7 @@ const pops = fleet.popularities.map(inNs);
 const ams = mustParse(
   "OCACluster",
   clusters.find((c) => c.metadata.name === "ams-polder-1"),
-) as OCACluster;
+);
 const amsPrefix = ams.spec.prefixes.find((p) => p.cidr.includes("."))?.cidr ?? "";
 const clientInAms = amsPrefix.replace(/\.0\/\d+$/, ".77");
 
@@ -38,18 +37,18 @@ describe("steering service on the real control plane", () => {
   let kube: Kube;
   let done: Promise<void>[] = [];
 
-  const beat = (cluster: OCACluster, renewTime: Date) =>
+  const beat = (cluster: OCACluster, renewTime: Date, leaseDurationSeconds = 30) =>
     Promise.all(
       cluster.spec.servers.map((s) =>
         kube.apply(
-          LeaseKind,
+          Kinds.Lease,
           heartbeatLease({
             namespace: ns,
             cluster: cluster.metadata.name,
             server: s.name,
             load: { connections: 1, bytesPerSec: 1e6, diskUsedBytes: 1, diskTotalBytes: 2, ktls: "unavailable" },
             now: renewTime,
-            leaseDurationSeconds: 30,
+            leaseDurationSeconds,
           }),
           "edgefleet-test",
         ),
@@ -107,7 +106,7 @@ describe("steering service on the real control plane", () => {
         host: "127.0.0.1",
         signingKey: "s3cret-for-tests",
         healthPort: 0,
-        config: { heartbeatPeriodMs: 30_000, trustedProxies: ["127.0.0.1/32"] },
+        config: { trustedProxies: ["127.0.0.1/32"] },
       },
       stop.signal,
     );
@@ -187,8 +186,9 @@ describe("steering service on the real control plane", () => {
     expect(r.error?.code).toBe("TitleNotAvailable");
   });
 
-  it("drops a cluster whose heartbeats stopped", async () => {
-    await beat(ams, new Date(Date.now() - 120_000));
+  it("drops a cluster whose heartbeats stopped, its own lease duration after their last renewal", async () => {
+    // The last renewal, on a 2 s lease (and an edge clock two minutes behind, which steering ignores).
+    await beat(ams, new Date(Date.now() - 120_000), 2);
     await eventually(async () => {
       const res = await fetch(`${base}/v1/steering?ip=${clientInAms}`);
       const j = (await res.json()) as { clusters?: { name: string }[] };

@@ -1,22 +1,15 @@
 import { describe, expect, it } from "vitest";
-import {
-  mustParse,
-  type OCACluster,
-  type Placement,
-  type Popularity,
-  parseBitsPerSecond,
-  type Title,
-} from "../../../operator/src/api/index.js";
+import { mustParse, type OCACluster, type Placement, parseBitsPerSecond } from "../../../operator/src/api/index.js";
 import { loadSamples, sample } from "../../../operator/src/api/testdata/samples.js";
 import { fileKey, regionCatalog } from "../../../operator/src/catalog/catalog.js";
-import { serversOf } from "../../../operator/src/controllers/cluster-plan.js";
+import { serversOf } from "../../../operator/src/catalog/servers.js";
 import { assign, planHca } from "../../../operator/src/placement/index.js";
 import { assignedFiles, checkPromoted, fillSpecFor, type PlacementInputs, placementServers } from "./from-placement.js";
 
 const all = loadSamples().map((s) => s.object);
-const titles = all.filter((o) => o.kind === "Title").map((o) => mustParse("Title", o) as Title);
-const popularity = mustParse("Popularity", sample("Popularity", "eu-west")) as Popularity;
-const cluster = mustParse("OCACluster", sample("OCACluster", "ams-polder-1")) as OCACluster;
+const titles = all.filter((o) => o.kind === "Title").map((o) => mustParse("Title", o));
+const popularity = mustParse("Popularity", sample("Popularity", "eu-west"));
+const cluster = mustParse("OCACluster", sample("OCACluster", "ams-polder-1"));
 
 /** A Placement as the operator would write it: HCA over the region's catalog built from the same objects. */
 function placementFor(c: OCACluster): Placement {
@@ -37,7 +30,7 @@ function placementFor(c: OCACluster): Placement {
       cutoff: plan.cutoff,
       servers: plan.servers,
     },
-  }) as Placement;
+  });
 }
 
 const placement = placementFor(cluster);
@@ -80,7 +73,7 @@ describe("fillSpecFor", () => {
       spec: { ...popularity.spec, demand: { ...popularity.spec.demand, "night-harbor": n } },
     },
   });
-  const otherCluster = mustParse("OCACluster", sample("OCACluster", "ams-ix-1")) as OCACluster;
+  const otherCluster = mustParse("OCACluster", sample("OCACluster", "ams-ix-1"));
   it.each([
     { name: "server not in the Placement", inputs, server: "s09", want: '--server: "s09" is not among' },
     { name: "catalog changed since", inputs: withDemand(7), server: "s01", want: "spec.catalogGeneration is" },

@@ -6,7 +6,7 @@
 import type { OCACluster, Placement, Popularity, Title, TitleFile } from "../../../operator/src/api/index.js";
 import { parseBitsPerSecond } from "../../../operator/src/api/index.js";
 import { fileKey, regionCatalog } from "../../../operator/src/catalog/catalog.js";
-import { serversOf } from "../../../operator/src/controllers/cluster-plan.js";
+import { serversOf } from "../../../operator/src/catalog/servers.js";
 import { assign, type Server } from "../../../operator/src/placement/index.js";
 import { type FillSpec, type FillSpecInput, parseFillSpec, type WantedFile } from "./spec.js";
 

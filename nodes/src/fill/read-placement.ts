@@ -1,13 +1,7 @@
 /** Reads what fillSpecFor needs from the API server: the Placement, its OCACluster, the Titles, the region's Popularity. */
 
-import { mustParse, parseObject } from "../../../operator/src/api/index.js";
+import { formatFieldErrors, Kinds, mustParse, parseObject } from "../../../operator/src/api/index.js";
 import { regionPopularity } from "../../../operator/src/catalog/catalog.js";
-import {
-  OCAClusterKind,
-  PlacementKind,
-  PopularityKind,
-  TitleKind,
-} from "../../../operator/src/controllers/resources.js";
 import type { Kube, KubeObject } from "../../../operator/src/runtime/kube.js";
 import type { PlacementInputs } from "./from-placement.js";
 
@@ -38,11 +32,11 @@ export async function readPlacementInputs(
   kube: Pick<Kube, "get" | "list">,
   ref: PlacementRef,
 ): Promise<{ inputs: PlacementInputs; invalid: string[] }> {
-  const raw = await kube.get<KubeObject>(PlacementKind, ref);
+  const raw = await kube.get<KubeObject>(Kinds.Placement, ref);
   if (!raw) throw new PlacementRefError(`--placement: Placement ${ref.namespace}/${ref.name} not found`);
   const placement = mustParse("Placement", raw);
   const clusterKey = { namespace: ref.namespace, name: placement.spec.cluster };
-  const rawCluster = await kube.get<KubeObject>(OCAClusterKind, clusterKey);
+  const rawCluster = await kube.get<KubeObject>(Kinds.OCACluster, clusterKey);
   if (!rawCluster) {
     throw new PlacementRefError(
       `Placement ${ref.namespace}/${ref.name} spec.cluster: OCACluster ${ref.namespace}/${placement.spec.cluster} not found`,
@@ -50,15 +44,14 @@ export async function readPlacementInputs(
   }
   const cluster = mustParse("OCACluster", rawCluster);
   const [rawTitles, rawPops] = await Promise.all([
-    kube.list(TitleKind, { namespace: ref.namespace }),
-    kube.list(PopularityKind, { namespace: ref.namespace }),
+    kube.list(Kinds.Title, { namespace: ref.namespace }),
+    kube.list(Kinds.Popularity, { namespace: ref.namespace }),
   ]);
   const invalid: string[] = [];
   const valid = <K extends "Title" | "Popularity">(kind: K, items: readonly KubeObject[]) =>
     items.flatMap((o) => {
       const r = parseObject(kind, o);
-      if (!r.ok)
-        invalid.push(`${kind} ${o.metadata.name}: ${r.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`);
+      if (!r.ok) invalid.push(`${kind} ${o.metadata.name}: ${formatFieldErrors(r.errors)}`);
       return r.ok ? [r.value] : [];
     });
   const popularity = regionPopularity(valid("Popularity", rawPops.items), cluster.spec.region);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { describeIssues } from "../validate.js";
+import { describeIssues } from "../../../operator/src/api/index.js";
 import { parseBandwidth } from "./token-bucket.js";
 
 /** Segments of safe characters, none starting with "." (so no "..", and nothing under .edgefleet/). */

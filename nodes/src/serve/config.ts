@@ -1,32 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
-import { z } from "zod";
-import { dnsLabel } from "../../../operator/src/api/index.js";
-import { describeIssues } from "../validate.js";
-
-/** serve mode's settings: one ConfigMap for the whole DaemonSet; the node name comes from the pod (--node). */
-export const ServeConfig = z.object({
-  /** Where the heartbeat Leases go: the OCACluster's namespace. */
-  namespace: z.string().min(1),
-  /** The OCACluster this DaemonSet serves; the heartbeat Lease is named and labelled by it. */
-  cluster: dnsLabel,
-  /** Node name → OCACluster server name, so one ConfigMap serves every pod of the DaemonSet. */
-  servers: z.record(z.string().min(1), dnsLabel).default({}),
-  ktls: z.enum(["auto", "required", "off"]),
-  contentPath: z.string().regex(/^\//, "must be an absolute path"),
-  /** nginx's stub_status, on loopback. */
-  statusUrl: z.url({ protocol: /^http$/ }),
-  /** Where nginx sends its per-request syslog lines (EdgeSettings.accessLogUdpPort). */
-  accessLogUdpPort: z.int().min(1).max(65535),
-  /** The agent's own /metrics, /healthz, /readyz. */
-  metricsPort: z.int().min(1).max(65535),
-  metricsAddress: z.string().default("0.0.0.0"),
-  heartbeatSeconds: z.number().min(1).max(300).default(10),
-  /** Steering drops a server whose Lease is older than this. */
-  leaseDurationSeconds: z.int().min(3).max(3600).default(30),
-});
-export type ServeConfig = z.output<typeof ServeConfig>;
-export type ServeConfigInput = z.input<typeof ServeConfig>;
+import { describeIssues } from "../../../operator/src/api/index.js";
+import { ServeConfig } from "../../../operator/src/edge/serve-config.js";
 
 export class ServeConfigError extends Error {
   override name = "ServeConfigError";

@@ -1,6 +1,5 @@
-import { type HeartbeatLease, ktlsAnnotation } from "../../../operator/src/api/index.js";
-import type { Kind, Kube } from "../../../operator/src/runtime/kube.js";
-import { LeaseKind } from "../../../operator/src/runtime/leader.js";
+import { type HeartbeatLease, Kinds, ktlsAnnotation } from "../../../operator/src/api/index.js";
+import type { Kube } from "../../../operator/src/runtime/kube.js";
 
 /** The two writes serve mode makes; narrow so the loop does not know about the API client. */
 export interface HeartbeatWriter {
@@ -11,8 +10,6 @@ export interface HeartbeatWriter {
 /** The agent's field manager: it owns only the Lease fields and the one Node annotation it applies. */
 export const FIELD_MANAGER = "edgefleet-agent";
 
-export const NodeKind: Kind = { group: "", version: "v1", kind: "Node", plural: "nodes", namespaced: false };
-
 export class NodeNotFoundError extends Error {
   override name = "NodeNotFoundError";
 }
@@ -22,18 +19,18 @@ export function kubeHeartbeatWriter(kube: Pick<Kube, "apply" | "get">): Heartbea
   return {
     applyLease: async (lease) => {
       try {
-        await kube.apply(LeaseKind, lease, FIELD_MANAGER);
+        await kube.apply(Kinds.Lease, lease, FIELD_MANAGER);
       } catch (err) {
         throw new Error(`applying Lease ${lease.metadata.namespace}/${lease.metadata.name}`, { cause: err });
       }
     },
     annotateNode: async (name, ktls) => {
       // An apply creates what does not exist; a Node made of one annotation would be worse than none.
-      if ((await kube.get(NodeKind, { name })) === undefined)
+      if ((await kube.get(Kinds.Node, { name })) === undefined)
         throw new NodeNotFoundError(`--node: Node ${JSON.stringify(name)} does not exist`);
       try {
         await kube.apply(
-          NodeKind,
+          Kinds.Node,
           { apiVersion: "v1", kind: "Node", metadata: { name, annotations: { [ktlsAnnotation]: ktls } } },
           FIELD_MANAGER,
         );

@@ -70,37 +70,44 @@ describe("renderMetrics", () => {
   });
 });
 
+const base = {
+  namespace: "edge",
+  cluster: "edge-a",
+  ktls: "auto",
+  contentPath: "/data",
+  statusUrl: "http://127.0.0.1:8081/nginx_status",
+  accessLogUdpPort: 5514,
+  metricsPort: 9100,
+};
+
 describe("parseServeConfig", () => {
   it.each([
     { name: "bad ktls", over: { ktls: "yes" }, field: "serve.ktls" },
     { name: "https status url", over: { statusUrl: "https://127.0.0.1/x" }, field: "serve.statusUrl" },
     { name: "port 0", over: { metricsPort: 0 }, field: "serve.metricsPort" },
     { name: "cluster not a DNS label", over: { cluster: "Edge_A" }, field: "serve.cluster" },
+    {
+      name: "a renewal interval over a third of the lease",
+      over: { heartbeatSeconds: 11, leaseDurationSeconds: 30 },
+      field: "serve.heartbeatSeconds",
+    },
+    {
+      name: "a renewal interval over the default lease",
+      over: { heartbeatSeconds: 60 },
+      field: "serve.heartbeatSeconds",
+    },
   ])("rejects $name, naming $field", ({ over, field }) => {
-    const base = {
-      namespace: "edge",
-      cluster: "edge-a",
-      ktls: "auto",
-      contentPath: "/data",
-      statusUrl: "http://127.0.0.1:8081/nginx_status",
-      accessLogUdpPort: 5514,
-      metricsPort: 9100,
-    };
     expect(() => parseServeConfig({ ...base, ...over })).toThrow(`${field}:`);
+  });
+
+  it("takes the defaults: a renewal every 10 s on a 30 s lease", () => {
+    const cfg = parseServeConfig(base);
+    expect([cfg.heartbeatSeconds, cfg.leaseDurationSeconds]).toEqual([10, 30]);
   });
 });
 
 describe("serverFor", () => {
-  const cfg = parseServeConfig({
-    namespace: "edge",
-    cluster: "edge-a",
-    servers: { "node-1.example": "s01" },
-    ktls: "auto",
-    contentPath: "/data",
-    statusUrl: "http://127.0.0.1:8081/nginx_status",
-    accessLogUdpPort: 5514,
-    metricsPort: 9100,
-  });
+  const cfg = parseServeConfig({ ...base, servers: { "node-1.example": "s01" } });
   it.each([
     { name: "node in the map", node: "node-1.example", override: undefined, want: "s01" },
     { name: "--server wins", node: "node-1.example", override: "s07", want: "s07" },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { heartbeatLease, heartbeatOf } from "./heartbeat.js";
+import { heartbeatExpiry, heartbeatLease, heartbeatOf, isStale } from "./heartbeat.js";
 
 const load = {
   connections: 12,
@@ -9,17 +9,12 @@ const load = {
   ktls: "unavailable" as const,
 };
 const now = new Date("2026-11-26T10:00:00.123Z");
+const lease = (at: Date) =>
+  heartbeatLease({ namespace: "edge", cluster: "ams-1", server: "oca-1", load, now: at, leaseDurationSeconds: 30 });
 
 describe("heartbeat lease", () => {
   it("round-trips cluster, server, renew time and load", () => {
-    const l = heartbeatLease({
-      namespace: "edge",
-      cluster: "ams-1",
-      server: "oca-1",
-      load,
-      now,
-      leaseDurationSeconds: 30,
-    });
+    const l = lease(now);
     expect(l.metadata.name).toBe("edge-ams-1-oca-1");
     expect(l.spec.renewTime).toBe("2026-11-26T10:00:00.123000Z");
     expect(heartbeatOf(l)).toEqual({
@@ -43,5 +38,24 @@ describe("heartbeat lease", () => {
     l.metadata.annotations["cdn.edgefleet.dev/load"] = "{not json";
     expect(heartbeatOf(l)?.load).toBeUndefined();
     expect(heartbeatOf(l)?.server).toBe("s");
+  });
+});
+
+describe("heartbeat staleness", () => {
+  const seen = Date.parse("2026-11-26T10:00:00Z"); // the reader's clock when it saw the renewal
+  it.each([
+    { name: "just seen", duration: 30, after: 0, stale: false },
+    { name: "at its own lease duration", duration: 30, after: 30_000, stale: false },
+    { name: "past its own lease duration", duration: 30, after: 30_001, stale: true },
+    { name: "a short lease goes stale sooner", duration: 3, after: 3_001, stale: true },
+    { name: "a long lease stays fresh longer", duration: 600, after: 599_000, stale: false },
+  ])("$name → stale: $stale", ({ duration, after, stale }) => {
+    expect(isStale(heartbeatExpiry({ leaseDurationSeconds: duration }, seen), seen + after)).toBe(stale);
+  });
+
+  it("depends on when the reader saw the renewal, not on the renewTime the edge node wrote", () => {
+    const hb = heartbeatOf(lease(new Date(seen - 3_600_000))); // the node's clock is an hour behind
+    if (!hb) throw new Error("not a heartbeat");
+    expect(isStale(heartbeatExpiry(hb, seen), seen + 10_000)).toBe(false);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The edge heartbeat: one coordination.k8s.io Lease per server, renewed by its edge agent, carrying its
  * load. The agent writes it; the OCACluster controller reads health from it and steering reads health
- * and load. A Lease whose renewTime + leaseDurationSeconds has passed is a dead server.
+ * and load. A server is dead once its own leaseDurationSeconds have passed since its reader last saw the
+ * Lease renewed (heartbeatExpiry), by the reader's clock: never the edge node's, which may be off.
  */
 import { z } from "zod";
 import { group } from "./common.js";
@@ -86,3 +87,16 @@ export function heartbeatOf(lease: {
   }
   return { cluster, server, renewTime, leaseDurationSeconds: spec.leaseDurationSeconds ?? 30, load };
 }
+
+/**
+ * When a server's heartbeat goes stale for a reader that observed its last renewal at `observedAtMs`
+ * (epoch ms, the reader's own clock): its own lease duration later. The Lease's renewTime is the edge
+ * node's clock and is never compared with the reader's, as client-go's leader election and the node
+ * lifecycle controller judge Leases by when they saw them change.
+ */
+export function heartbeatExpiry(hb: Pick<Heartbeat, "leaseDurationSeconds">, observedAtMs: number): number {
+  return observedAtMs + hb.leaseDurationSeconds * 1000;
+}
+
+/** Stale: the reader's clock is past the heartbeat's expiry (fresh up to and at it). */
+export const isStale = (expiresAtMs: number, nowMs: number): boolean => nowMs > expiresAtMs;

@@ -8,6 +8,7 @@ export * from "./ocacluster.js";
 export * from "./placement.js";
 export * from "./popularity.js";
 export * from "./quantity.js";
+export * from "./resources.js";
 export * from "./rules.js";
 export * from "./title.js";
 export * from "./validate.js";

@@ -82,3 +82,12 @@ export type PlacementServer = z.infer<typeof PlacementServer>;
 export type PlacementSpec = z.infer<typeof PlacementSpec>;
 export type PlacementStatus = z.infer<typeof PlacementStatus>;
 export type Placement = z.infer<typeof Placement>;
+
+/** A Placement nobody has moved on yet is Pending. */
+export const phaseOf = (p: Placement): NonNullable<NonNullable<Placement["status"]>["phase"]> =>
+  p.status?.phase ?? "Pending";
+
+/** Oldest first: by creation time, then by name, so two Placements created in one second still order. */
+export const byAge = (a: Placement, b: Placement): number =>
+  String(a.metadata.creationTimestamp ?? "").localeCompare(String(b.metadata.creationTimestamp ?? "")) ||
+  a.metadata.name.localeCompare(b.metadata.name);

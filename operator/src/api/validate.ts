@@ -19,7 +19,7 @@ export class ValidationError extends Error {
   override name = "ValidationError";
   readonly errors: readonly FieldError[];
   constructor(kind: string, name: string, errors: readonly FieldError[]) {
-    super(`invalid ${kind} ${JSON.stringify(name)}: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`);
+    super(`invalid ${kind} ${JSON.stringify(name)}: ${formatFieldErrors(errors)}`);
     this.errors = errors;
   }
 }
@@ -34,7 +34,19 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function fieldErrors(error: z.ZodError): FieldError[] {
+/** One line naming each bad field and its rule: `spec.servers[1].class: …; spec.region: …`. */
+export function formatFieldErrors(errors: readonly FieldError[]): string {
+  return errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+}
+
+/** The same line for a zod error of a settings file, its paths dotted under `prefix`: `fill.files.3.sha256: …`. */
+export function describeIssues(prefix: string, error: z.ZodError): string {
+  return formatFieldErrors(
+    error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].join("."), message: i.message })),
+  );
+}
+
+export function fieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.flatMap((iss) =>
     iss.code === "unrecognized_keys"
       ? iss.keys.map((k) => ({ path: formatPath([...iss.path, k]), message: "unknown field" }))
@@ -42,10 +54,22 @@ function fieldErrors(error: z.ZodError): FieldError[] {
   );
 }
 
+/** Validates `obj` with `schema`; errors name each field as the API server does. */
+export function parseWith<T>(schema: z.ZodType<T>, obj: unknown): ParseResult<T> {
+  const r = schema.safeParse(obj);
+  return r.success ? { ok: true, value: r.data } : { ok: false, errors: fieldErrors(r.error) };
+}
+
+const objectSchemas: { [K in KindName]: z.ZodType<Objects[K]> } = {
+  OCACluster: kinds.OCACluster.object,
+  Title: kinds.Title.object,
+  Placement: kinds.Placement.object,
+  Popularity: kinds.Popularity.object,
+};
+
 /** Validates a whole object (apiVersion, kind, metadata, spec, status) of the given kind. */
 export function parseObject<K extends KindName>(kind: K, obj: unknown): ParseResult<Objects[K]> {
-  const r = kinds[kind].object.safeParse(obj);
-  return r.success ? { ok: true, value: r.data as Objects[K] } : { ok: false, errors: fieldErrors(r.error) };
+  return parseWith(objectSchemas[kind], obj);
 }
 
 /** Like parseObject, but throws a ValidationError listing every field error. */

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { mustParse, type Popularity, type Title } from "../api/index.js";
+import { mustParse } from "../api/index.js";
 import { loadSamples } from "../api/testdata/samples.js";
 import { buildLadder } from "../ladder/index.js";
 import { regionCatalog } from "./catalog.js";
 
 const all = loadSamples().map((s) => s.object);
-const titles = all.filter((o) => o.kind === "Title").map((o) => mustParse("Title", o) as Title);
-const pops = all.filter((o) => o.kind === "Popularity").map((o) => mustParse("Popularity", o) as Popularity);
+const titles = all.filter((o) => o.kind === "Title").map((o) => mustParse("Title", o));
+const pops = all.filter((o) => o.kind === "Popularity").map((o) => mustParse("Popularity", o));
 const eu = pops.find((p) => p.spec.region === "eu-west");
 
 describe("regionCatalog", () => {

@@ -62,3 +62,36 @@ export function regionCatalog(
   const base = (popularity?.spec.catalogGeneration ?? "none").slice(0, 38);
   return { files, generation: `${base}.${catalogFingerprint(files)}` };
 }
+
+/** Where region catalogs are built from: the valid Titles and Popularities of a namespace. */
+export type CatalogSource = Readonly<{
+  titles(namespace: string): readonly Title[];
+  popularities(namespace: string): readonly Popularity[];
+  /** Moves whenever a Title's or a Popularity's spec does (the caches' resource versions). */
+  revision(): string;
+}>;
+
+/**
+ * The catalog of each (namespace, region), built once per revision of the sources: a catalog only
+ * changes with a Title or a Popularity, while its readers (an OCACluster reconcile on every heartbeat,
+ * steering on every Placement) ask for it far more often.
+ */
+export class RegionCatalogs {
+  readonly #source: CatalogSource;
+  readonly #memo = new Map<string, { revision: string; catalog: RegionCatalog }>();
+
+  constructor(source: CatalogSource) {
+    this.#source = source;
+  }
+
+  get(namespace: string, region: string): RegionCatalog {
+    const revision = this.#source.revision();
+    const key = `${namespace}/${region}`;
+    const memo = this.#memo.get(key);
+    if (memo?.revision === revision) return memo.catalog;
+    const pop = regionPopularity(this.#source.popularities(namespace), region);
+    const catalog = regionCatalog(region, this.#source.titles(namespace), pop);
+    this.#memo.set(key, { revision, catalog });
+    return catalog;
+  }
+}

@@ -8,7 +8,14 @@
  */
 import { parseAllDocuments, stringify } from "yaml";
 import { z } from "zod";
-import { mustParse, type OCACluster, parseBitsPerSecond, parseBytes, ValidationError } from "../api/index.js";
+import {
+  formatFieldErrors,
+  mustParse,
+  type OCACluster,
+  parseBitsPerSecond,
+  parseBytes,
+  ValidationError,
+} from "../api/index.js";
 import {
   type Assignment,
   assign,
@@ -17,9 +24,6 @@ import {
   canonicalServers,
   catalogFingerprint,
   churn,
-  DEFAULT_DRIFT,
-  driftCatalog,
-  generateCatalog,
   type Plan,
   type PlanResult,
   planHca,
@@ -27,6 +31,7 @@ import {
   type Server,
   UNIFORM_TOKENS,
 } from "../placement/index.js";
+import { DEFAULT_DRIFT, driftCatalog, generateCatalog } from "../placement/testing/synthetic-catalog.js";
 
 /** A user error: the message names the file and the field; the CLI prints it without a stack. */
 export class CliError extends Error {
@@ -73,7 +78,7 @@ function parseKind<K extends "OCACluster" | "Placement">(kind: K, obj: unknown, 
     return mustParse(kind, obj);
   } catch (err) {
     if (err instanceof ValidationError) {
-      throw new CliError(`${file}: ${err.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, { cause: err });
+      throw new CliError(`${file}: ${formatFieldErrors(err.errors)}`, { cause: err });
     }
     throw err;
   }
@@ -108,11 +113,14 @@ const CatalogRows = z.array(
   z.strictObject({ key: z.string().min(1), bytes: z.number().int().positive(), demand: z.number().min(0) }),
 );
 
-function fieldMessage(err: z.ZodError): string {
-  return err.issues
-    .map((i) => `${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}: ${i.message}`)
-    .join("; ");
-}
+/** Paths relative to the flag's value, JSONPath-like: `.files`, `[3].bytes`. */
+const fieldMessage = (err: z.ZodError): string =>
+  formatFieldErrors(
+    err.issues.map((i) => ({
+      path: i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join(""),
+      message: i.message,
+    })),
+  );
 
 function parseCsv(text: string, file: string): unknown[] {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");

@@ -8,9 +8,9 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { z } from "zod";
-import { startOperator } from "../manager.js";
+import { startOperator } from "../operator.js";
 import { Kube } from "../runtime/kube.js";
-import { startSteering } from "../steering-service.js";
+import { startSteering } from "../steering/process.js";
 
 export class FlagError extends Error {
   override name = "FlagError";

@@ -1,17 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { mustParse, type OCACluster, type Placement, type Popularity, type Title } from "../api/index.js";
+import { mustParse, type Placement } from "../api/index.js";
 import { loadSamples } from "../api/testdata/samples.js";
 import { regionCatalog } from "../catalog/catalog.js";
 import { planHca } from "../placement/index.js";
 import { type ClusterObservation, decide, placementName } from "./cluster-plan.js";
 
 const all = loadSamples().map((s) => s.object);
-const titles = all.filter((o) => o.kind === "Title").map((o) => mustParse("Title", o) as Title);
-const pop = all.filter((o) => o.kind === "Popularity").map((o) => mustParse("Popularity", o) as Popularity);
+const titles = all.filter((o) => o.kind === "Title").map((o) => mustParse("Title", o));
+const pop = all.filter((o) => o.kind === "Popularity").map((o) => mustParse("Popularity", o));
 const ams = mustParse(
   "OCACluster",
   all.find((o) => o.metadata.name === "ams-polder-1"),
-) as OCACluster;
+);
 const catalog = regionCatalog(
   "eu-west",
   titles,
@@ -94,8 +94,8 @@ describe("decide (OCACluster)", () => {
     const [a, b] = ams.spec.servers;
     if (!a || !b) throw new Error("sample has too few servers");
     const heartbeats = new Map([
-      [a.name, { renewTime: new Date(now.getTime() - 5_000), leaseDurationSeconds: 30 }],
-      [b.name, { renewTime: new Date(now.getTime() - 60_000), leaseDurationSeconds: 30 }],
+      [a.name, { observedAt: now.getTime() - 5_000, leaseDurationSeconds: 30 }],
+      [b.name, { observedAt: now.getTime() - 60_000, leaseDurationSeconds: 30 }],
     ]);
     const d = decide(observe({ heartbeats }), planHca);
     expect(d.status.capacity?.readyServers).toBe(1);
@@ -106,12 +106,25 @@ describe("decide (OCACluster)", () => {
   });
 });
 
+describe("decide (heartbeats by each Lease's own duration)", () => {
+  it.each([
+    { name: "a 3 s Lease seen 4 s ago is stale", duration: 3, seenMsAgo: 4_000, health: "Stale" },
+    { name: "a 600 s Lease seen 5 min ago is healthy", duration: 600, seenMsAgo: 300_000, health: "Healthy" },
+    { name: "a 30 s Lease seen 30 s ago is still healthy", duration: 30, seenMsAgo: 30_000, health: "Healthy" },
+  ])("$name", ({ duration, seenMsAgo, health }) => {
+    const [a] = ams.spec.servers;
+    if (!a) throw new Error("sample has no servers");
+    const heartbeats = new Map([[a.name, { observedAt: now.getTime() - seenMsAgo, leaseDurationSeconds: duration }]]);
+    const d = decide(observe({ heartbeats }), planHca);
+    expect(d.status.servers?.find((s) => s.name === a.name)?.health).toBe(health);
+  });
+});
+
 describe("decide (status stability)", () => {
   it("writes the same status for a newer heartbeat of a server that stays healthy", () => {
     const [a] = ams.spec.servers;
     if (!a) throw new Error("sample has no servers");
-    const at = (ms: number) =>
-      new Map([[a.name, { renewTime: new Date(now.getTime() - ms), leaseDurationSeconds: 30 }]]);
+    const at = (ms: number) => new Map([[a.name, { observedAt: now.getTime() - ms, leaseDurationSeconds: 30 }]]);
     const first = decide(observe({ heartbeats: at(9_000) }), planHca).status;
     const later = decide(observe({ heartbeats: at(1_000), cluster: { ...ams, status: first } }), planHca).status;
     expect(later).toEqual(first);

@@ -8,19 +8,22 @@
  */
 import { createHash } from "node:crypto";
 import {
+  byAge,
   formatBitsPerSecond,
   formatBytes,
+  heartbeatExpiry,
+  isStale,
   type OCACluster,
-  type OCAClusterSpec,
   type OCAClusterStatus,
   type Placement,
   type PlacementSpec,
   type PlacementStatus,
   parseBitsPerSecond,
-  parseBytes,
+  phaseOf,
   type ServerStatus,
 } from "../api/index.js";
 import type { RegionCatalog } from "../catalog/catalog.js";
+import { serversOf } from "../catalog/servers.js";
 import {
   assign,
   churn,
@@ -31,9 +34,9 @@ import {
 } from "../placement/index.js";
 import { type NewCondition, setConditions } from "./conditions.js";
 import { fillWindowSeconds, fillWindowState } from "./fill-window.js";
-import { byAge, phaseOf } from "./placement-order.js";
 
-export type ServerHeartbeat = Readonly<{ renewTime: Date; leaseDurationSeconds: number }>;
+/** A server's heartbeat Lease: its lease duration, and when this process saw it renewed (epoch ms). */
+export type ServerHeartbeat = Readonly<{ leaseDurationSeconds: number; observedAt: number }>;
 
 export type ClusterObservation = Readonly<{
   cluster: OCACluster;
@@ -54,20 +57,6 @@ export type ClusterDecision = Readonly<{
   recheckAfterMs: number;
 }>;
 
-/** The placement engine's view of the servers: capacities from their classes. */
-export function serversOf(spec: OCAClusterSpec): Server[] {
-  const classes = new Map(spec.serverClasses.map((c) => [c.name, c]));
-  return spec.servers.map((s) => {
-    const c = classes.get(s.class);
-    if (!c) throw new Error(`spec.servers: class ${s.class} of ${s.name} is not in spec.serverClasses`);
-    return {
-      name: s.name,
-      storageBytes: parseBytes(c.storage),
-      throughputBitsPerSec: parseBitsPerSecond(c.throughput),
-    };
-  });
-}
-
 const live = (p: Placement) => phaseOf(p) !== "Superseded";
 
 const sameServers = (p: PlacementSpec, servers: readonly Server[]) =>
@@ -79,161 +68,144 @@ export function placementName(cluster: string, spec: PlacementSpec): string {
   return `${cluster}-${h}`;
 }
 
+/** What every check reads: the observation, and what is derived from it once. */
+type Situation = Readonly<{
+  o: ClusterObservation;
+  servers: readonly Server[];
+  /** The newest Active Placement, and the newest not Superseded (the one being filled, or the active one). */
+  active: Placement | undefined;
+  newest: Placement | undefined;
+}>;
+
+/** A condition's verdict; decide adds its type and the observed generation. */
+type Verdict = Pick<NewCondition, "status" | "reason" | "message">;
+const yes = (reason: string, message: string): Verdict => ({ status: "True", reason, message });
+const no = (reason: string, message: string): Verdict => ({ status: "False", reason, message });
+
+type ServerHealth = ReturnType<typeof serverHealth>[number];
+
+/**
+ * The cluster's status, conditions and whether a new Placement is due, each condition from its own
+ * check: Placed (planPlacement), Filled, Degraded and Ready. Throws what `plan` throws, except
+ * InfeasiblePlacementError, which is Placed=False.
+ */
 export function decide(o: ClusterObservation, plan: (i: PlanInput) => PlanResult): ClusterDecision {
-  const { cluster, catalog, now } = o;
-  const spec = cluster.spec;
-  const servers = serversOf(spec);
   const placements = [...o.placements].sort(byAge);
-  const active = placements.filter((p) => phaseOf(p) === "Active").at(-1);
-  const newest = placements.filter(live).at(-1);
-  const conditions: NewCondition[] = [];
-  const gen = cluster.metadata.generation;
-  let create: NewPlacement | undefined;
+  const s: Situation = {
+    o,
+    servers: serversOf(o.cluster.spec),
+    active: placements.filter((p) => phaseOf(p) === "Active").at(-1),
+    newest: placements.filter(live).at(-1),
+  };
+  const placed = planPlacement(s, plan);
+  const pending = placed.create?.name ?? (s.newest && s.newest !== s.active ? s.newest.metadata.name : undefined);
+  const health = serverHealth(s.servers, o.heartbeats, o.now);
+  const observedGeneration = o.cluster.metadata.generation;
+  const conditions: NewCondition[] = [
+    { type: "Placed", ...placed.verdict, observedGeneration },
+    { type: "Filled", ...filledCheck(s.active, pending), observedGeneration },
+    { type: "Degraded", ...degradedCheck(health), observedGeneration },
+    { type: "Ready", ...readyCheck(s.active, health), observedGeneration },
+  ];
+  const window = fillWindowState(o.cluster.spec.fill.window, o.now);
+  return {
+    create: placed.create,
+    status: clusterStatus(s, conditions, health, { create: placed.create, pending, nextFill: window.nextStart }),
+    recheckAfterMs: recheckAfter(health, window.nextStart, o.now),
+  };
+}
 
-  const upToDate = newest && newest.spec.catalogGeneration === catalog.generation && sameServers(newest.spec, servers);
-  if (catalog.files.length === 0) {
-    conditions.push({
-      type: "Placed",
-      status: "False",
-      reason: "EmptyCatalog",
-      message: `no titles for region ${spec.region}`,
-      observedGeneration: gen,
-    });
-  } else if (servers.length === 0) {
-    conditions.push({
-      type: "Placed",
-      status: "False",
-      reason: "NoServers",
-      message: "spec.servers is empty",
-      observedGeneration: gen,
-    });
-  } else if (upToDate) {
-    conditions.push({
-      type: "Placed",
-      status: "True",
-      reason: "UpToDate",
-      message: `placement ${newest.metadata.name}`,
-      observedGeneration: gen,
-    });
-  } else {
-    try {
-      const r = plan({
-        cluster: cluster.metadata.name,
-        catalogGeneration: catalog.generation,
-        servers,
-        catalog: catalog.files,
-        cutoff: spec.hca.cutoff,
-        hysteresis: spec.hca.hysteresis,
-        previous: active?.spec,
-        // The agents split the site's fill cap evenly over its servers.
-        fillBudgetBytes:
-          ((parseBitsPerSecond(spec.fill.bandwidthCap) / 8) * fillWindowSeconds(spec.fill.window)) / servers.length,
-      });
-      const pspec: PlacementSpec = {
-        cluster: cluster.metadata.name,
-        catalogGeneration: r.plan.catalogGeneration,
-        cutoff: r.plan.cutoff,
-        servers: r.plan.servers.map((s) => ({ name: s.name, headTokens: s.headTokens, tailTokens: s.tailTokens })),
-      };
-      create = {
-        name: placementName(cluster.metadata.name, pspec),
-        spec: pspec,
-        status: {
-          servers: r.expectations.servers.map((s) => ({
-            name: s.name,
-            expectedBytes: Math.round(s.expectedBytes),
-            trafficShare: s.trafficShare,
-          })),
-          ...(active ? { churn: placementChurn(active, pspec, catalog, servers) } : {}),
-        },
-      };
-      conditions.push({
-        type: "Placed",
-        status: "True",
-        reason: "Planned",
-        message: `new placement ${create.name} (cutoff ${pspec.cutoff})`,
-        observedGeneration: gen,
-      });
-    } catch (err) {
-      if (!(err instanceof InfeasiblePlacementError)) throw err;
-      conditions.push({
-        type: "Placed",
-        status: "False",
-        reason: "Infeasible",
-        message: err.message,
-        observedGeneration: gen,
-      });
-    }
+/** Placed: is there a Placement for the current catalog snapshot and servers, or can one be planned? */
+function planPlacement(s: Situation, plan: (i: PlanInput) => PlanResult): { verdict: Verdict; create?: NewPlacement } {
+  const { cluster, catalog } = s.o;
+  const { spec } = cluster;
+  const { servers, newest, active } = s;
+  if (catalog.files.length === 0) return { verdict: no("EmptyCatalog", `no titles for region ${spec.region}`) };
+  if (servers.length === 0) return { verdict: no("NoServers", "spec.servers is empty") };
+  if (newest && newest.spec.catalogGeneration === catalog.generation && sameServers(newest.spec, servers)) {
+    return { verdict: yes("UpToDate", `placement ${newest.metadata.name}`) };
   }
-  const pending = create?.name ?? (newest && newest !== active ? newest.metadata.name : undefined);
-  conditions.push(
-    active && !pending
-      ? {
-          type: "Filled",
-          status: "True",
-          reason: "Active",
-          message: `placement ${active.metadata.name} is filled and active`,
-          observedGeneration: gen,
-        }
-      : {
-          type: "Filled",
-          status: "False",
-          reason: pending ? "FillPending" : "NoPlacement",
-          message: pending ? `placement ${pending} waits for its fill` : "nothing placed yet",
-          observedGeneration: gen,
-        },
-  );
+  let r: PlanResult;
+  try {
+    r = plan({
+      cluster: cluster.metadata.name,
+      catalogGeneration: catalog.generation,
+      servers,
+      catalog: catalog.files,
+      cutoff: spec.hca.cutoff,
+      hysteresis: spec.hca.hysteresis,
+      previous: active?.spec,
+      // The agents split the site's fill cap evenly over its servers.
+      fillBudgetBytes:
+        ((parseBitsPerSecond(spec.fill.bandwidthCap) / 8) * fillWindowSeconds(spec.fill.window)) / servers.length,
+    });
+  } catch (err) {
+    if (!(err instanceof InfeasiblePlacementError)) throw err;
+    return { verdict: no("Infeasible", err.message) };
+  }
+  const pspec: PlacementSpec = {
+    cluster: cluster.metadata.name,
+    catalogGeneration: r.plan.catalogGeneration,
+    cutoff: r.plan.cutoff,
+    servers: r.plan.servers.map((x) => ({ name: x.name, headTokens: x.headTokens, tailTokens: x.tailTokens })),
+  };
+  const create: NewPlacement = {
+    name: placementName(cluster.metadata.name, pspec),
+    spec: pspec,
+    status: {
+      servers: r.expectations.servers.map((x) => ({
+        name: x.name,
+        expectedBytes: Math.round(x.expectedBytes),
+        trafficShare: x.trafficShare,
+      })),
+      ...(active ? { churn: placementChurn(active, pspec, catalog, servers) } : {}),
+    },
+  };
+  return { verdict: yes("Planned", `new placement ${create.name} (cutoff ${pspec.cutoff})`), create };
+}
 
-  const health = serverHealth(servers, o.heartbeats, now);
+/** Filled: the active Placement serves, and no newer one waits for its fill. */
+function filledCheck(active: Placement | undefined, pending: string | undefined): Verdict {
+  if (active && !pending) return yes("Active", `placement ${active.metadata.name} is filled and active`);
+  return pending
+    ? no("FillPending", `placement ${pending} waits for its fill`)
+    : no("NoPlacement", "nothing placed yet");
+}
+
+/** Degraded: some server's heartbeat went stale. */
+function degradedCheck(health: readonly ServerHealth[]): Verdict {
   const stale = health.filter((h) => h.health === "Stale").map((h) => h.name);
-  const healthy = health.filter((h) => h.health === "Healthy").length;
-  conditions.push(
-    stale.length
-      ? {
-          type: "Degraded",
-          status: "True",
-          reason: "StaleHeartbeats",
-          message: `no recent heartbeat from ${stale.join(", ")}`,
-          observedGeneration: gen,
-        }
-      : { type: "Degraded", status: "False", reason: "AllHeartbeating", message: "", observedGeneration: gen },
-  );
-  conditions.push(
-    !active
-      ? {
-          type: "Ready",
-          status: "False",
-          reason: "NoActivePlacement",
-          message: "no filled placement to serve from yet",
-          observedGeneration: gen,
-        }
-      : healthy === 0
-        ? {
-            type: "Ready",
-            status: "False",
-            reason: "NoHealthyServers",
-            message: "no server has a fresh heartbeat",
-            observedGeneration: gen,
-          }
-        : {
-            type: "Ready",
-            status: "True",
-            reason: "Serving",
-            message: `${healthy}/${servers.length} servers healthy`,
-            observedGeneration: gen,
-          },
-  );
+  return stale.length
+    ? { status: "True", reason: "StaleHeartbeats", message: `no recent heartbeat from ${stale.join(", ")}` }
+    : { status: "False", reason: "AllHeartbeating", message: "" };
+}
 
+/** Ready: a filled Placement to serve from, and at least one server heartbeating. */
+function readyCheck(active: Placement | undefined, health: readonly ServerHealth[]): Verdict {
+  const healthy = health.filter((h) => h.health === "Healthy").length;
+  if (!active) return no("NoActivePlacement", "no filled placement to serve from yet");
+  if (healthy === 0) return no("NoHealthyServers", "no server has a fresh heartbeat");
+  return yes("Serving", `${healthy}/${health.length} servers healthy`);
+}
+
+/** The status: the conditions, per-server expectations and health, capacity, and the fill schedule. */
+function clusterStatus(
+  s: Situation,
+  conditions: readonly NewCondition[],
+  health: readonly ServerHealth[],
+  fill: Readonly<{ create: NewPlacement | undefined; pending: string | undefined; nextFill: Date }>,
+): OCAClusterStatus {
+  const { cluster, now } = s.o;
+  const { servers, active, newest } = s;
   // Per-server expectations come from the plan behind the newest live Placement (or the one just made).
   const shown =
-    create ?? (newest ? { name: newest.metadata.name, spec: newest.spec, status: newest.status ?? {} } : undefined);
-  const expectBy = new Map((shown?.status.servers ?? []).map((s) => [s.name, s]));
-  const tokensBy = new Map((shown?.spec.servers ?? []).map((s) => [s.name, s]));
-  const window = fillWindowState(spec.fill.window, now);
-  const old = cluster.status ?? {};
-  const status: OCAClusterStatus = {
-    observedGeneration: gen,
-    conditions: setConditions(mine(old.conditions), conditions, now),
+    fill.create ??
+    (newest ? { name: newest.metadata.name, spec: newest.spec, status: newest.status ?? {} } : undefined);
+  const expectBy = new Map((shown?.status.servers ?? []).map((x) => [x.name, x]));
+  const tokensBy = new Map((shown?.spec.servers ?? []).map((x) => [x.name, x]));
+  return {
+    observedGeneration: cluster.metadata.generation,
+    conditions: setConditions(mine(cluster.status?.conditions), conditions, now),
     servers: health.map(
       (h): ServerStatus => ({
         name: h.name,
@@ -246,21 +218,24 @@ export function decide(o: ClusterObservation, plan: (i: PlanInput) => PlanResult
     ),
     capacity: {
       servers: servers.length,
-      readyServers: healthy,
-      storage: formatBytes(servers.reduce((a, s) => a + s.storageBytes, 0)),
-      throughput: formatBitsPerSecond(servers.reduce((a, s) => a + s.throughputBitsPerSec, 0)),
+      readyServers: health.filter((h) => h.health === "Healthy").length,
+      storage: formatBytes(servers.reduce((a, x) => a + x.storageBytes, 0)),
+      throughput: formatBitsPerSecond(servers.reduce((a, x) => a + x.throughputBitsPerSec, 0)),
     },
     ...(active ? { activePlacement: active.metadata.name } : {}),
-    ...(pending ? { pendingPlacement: pending } : {}),
+    ...(fill.pending ? { pendingPlacement: fill.pending } : {}),
     ...(active ? lastFillOf(active) : {}),
-    nextFill: iso(window.nextStart),
+    nextFill: iso(fill.nextFill),
   };
+}
+
+/** Watches do not fire on time passing: re-check when a heartbeat expires or the fill window opens. */
+function recheckAfter(health: readonly ServerHealth[], nextFill: Date, now: Date): number {
   const expiries = health.flatMap((h) => (h.expiresAt ? [h.expiresAt.getTime() - now.getTime()] : []));
-  const recheckAfterMs = Math.max(
+  return Math.max(
     1000,
-    Math.min(60_000, window.nextStart.getTime() - now.getTime() || 60_000, ...expiries.filter((ms) => ms > 0)),
+    Math.min(60_000, nextFill.getTime() - now.getTime() || 60_000, ...expiries.filter((ms) => ms >= 0)),
   );
-  return { create, status, recheckAfterMs };
 }
 
 /** When the active Placement's fill started and finished, from the conditions the fill controller sets. */
@@ -286,10 +261,10 @@ function serverHealth(servers: readonly Server[], beats: ReadonlyMap<string, Ser
   return servers.map((s) => {
     const b = beats.get(s.name);
     if (!b) return { name: s.name, health: "Unknown" as const };
-    const expiresAt = new Date(b.renewTime.getTime() + b.leaseDurationSeconds * 1000);
+    const expiresAt = new Date(heartbeatExpiry(b, b.observedAt));
     return {
       name: s.name,
-      health: expiresAt > now ? ("Healthy" as const) : ("Stale" as const),
+      health: isStale(expiresAt.getTime(), now.getTime()) ? ("Stale" as const) : ("Healthy" as const),
       expiresAt,
     };
   });

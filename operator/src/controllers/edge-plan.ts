@@ -7,9 +7,9 @@
  *   agent  edgefleet-agent serve: heartbeat Lease, node annotation, /metrics, /readyz (kTLS required)
  */
 
-import { type EdgeSettingsInput, renderNginxConf } from "../../../nodes/src/nginx-config.js";
-import type { ServeConfigInput } from "../../../nodes/src/serve/config.js";
 import type { OCACluster } from "../api/index.js";
+import { type EdgeSettingsInput, renderNginxConf } from "../edge/nginx-config.js";
+import type { ServeConfigInput } from "../edge/serve-config.js";
 import type { KubeObject } from "../runtime/kube.js";
 
 /** Fixed host ports of every edge pod (host network). None is a Fetch "bad port": the agent reads stub_status with fetch. */

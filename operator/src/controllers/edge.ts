@@ -3,89 +3,70 @@
  * reports whether its edge settings render (condition EdgeConfigured, under its own field manager so
  * it never disturbs the conditions the OCACluster controller owns).
  */
-
-import { EdgeSettingsError } from "../../../nodes/src/nginx-config.js";
-import { apiVersion, type OCACluster, parseObject } from "../api/index.js";
-import type { Reconciler } from "../runtime/controller.js";
-import type { Kind, Kube, KubeObject } from "../runtime/kube.js";
+import { Kinds, type OCACluster } from "../api/index.js";
+import { EdgeSettingsError } from "../edge/nginx-config.js";
+import { type Reconciler, reconcilerOf } from "../runtime/controller.js";
+import type { Kube } from "../runtime/kube.js";
+import { type ControllerSpec, self, watch } from "../runtime/manager.js";
+import type { Cache } from "../runtime/store.js";
 import { setCondition } from "./conditions.js";
+import type { ControllerDeps } from "./deps.js";
 import { type EdgeOptions, edgeObjects } from "./edge-plan.js";
-import { controllerRef, OCAClusterKind } from "./resources.js";
+import { controllerRef } from "./resources.js";
+import { statusWriter } from "./status.js";
 
-export const ConfigMapKind: Kind = {
-  group: "",
-  version: "v1",
-  kind: "ConfigMap",
-  plural: "configmaps",
-  namespaced: true,
-};
-export const DaemonSetKind: Kind = {
-  group: "apps",
-  version: "v1",
-  kind: "DaemonSet",
-  plural: "daemonsets",
-  namespaced: true,
-};
 export const edgeFieldManager = "edgefleet-edge";
 
 export type EdgeDeps = Readonly<{
   kube: Pick<Kube, "apply">;
-  clusters: { get(key: string): KubeObject | undefined };
+  clusters: Pick<Cache<OCACluster>, "get">;
   options: EdgeOptions;
   now: () => Date;
 }>;
 
 export function makeEdgeReconciler(d: EdgeDeps): Reconciler {
-  return {
-    async reconcile(req, { log }) {
-      const obj = d.clusters.get(`${req.namespace}/${req.name}`);
-      if (!obj || obj.metadata.deletionTimestamp) return {};
-      const parsed = parseObject("OCACluster", obj);
-      if (!parsed.ok) return {}; // the OCACluster controller reports the invalid spec
-      const cluster = parsed.value as OCACluster;
-      const gen = obj.metadata.generation;
-      const owner = [controllerRef(obj)];
-      let condition: Parameters<typeof setCondition>[1];
-      try {
-        const { configMap, daemonSet } = edgeObjects(cluster, d.options, owner);
-        await d.kube.apply(ConfigMapKind, configMap, edgeFieldManager);
-        await d.kube.apply(DaemonSetKind, daemonSet, edgeFieldManager);
-        condition = {
-          type: "EdgeConfigured",
-          status: "True",
-          reason: "Applied",
-          message: `DaemonSet ${daemonSet.metadata.name}`,
-          observedGeneration: gen,
-        };
-      } catch (err) {
-        if (!(err instanceof EdgeSettingsError)) throw err;
-        log.warn({ err }, "edge settings do not render");
-        condition = {
-          type: "EdgeConfigured",
-          status: "False",
-          reason: "InvalidEdgeSettings",
-          message: err.message,
-          observedGeneration: gen,
-        };
-      }
-      const current = cluster.status?.conditions?.find((c) => c.type === "EdgeConfigured");
-      if (
-        current?.status !== condition.status ||
-        current.message !== condition.message ||
-        current.observedGeneration !== gen
-      ) {
-        const [cond] = setCondition(current ? [current] : [], condition, d.now());
-        const patch = {
-          apiVersion,
-          kind: "OCACluster",
-          metadata: { name: req.name, namespace: req.namespace },
-          status: { conditions: [cond] },
-        };
-        await d.kube.apply(OCAClusterKind, patch, edgeFieldManager, { subresource: "status" });
-      }
-      // Re-apply now and then: informers wake this controller on spec changes only, and someone may
-      // have deleted or edited the DaemonSet in between.
-      return { requeueAfterMs: 10 * 60_000 };
-    },
-  };
+  const applyStatus = statusWriter(d.kube, edgeFieldManager);
+  return reconcilerOf(d.clusters, async (entry, _req, { log }) => {
+    const cluster = entry.value;
+    if (!cluster) return {}; // the OCACluster controller reports the invalid spec
+    const gen = cluster.metadata.generation;
+    const owner = [controllerRef(entry.object)];
+    let condition: Parameters<typeof setCondition>[1];
+    try {
+      const { configMap, daemonSet } = edgeObjects(cluster, d.options, owner);
+      await d.kube.apply(Kinds.ConfigMap, configMap, edgeFieldManager);
+      await d.kube.apply(Kinds.DaemonSet, daemonSet, edgeFieldManager);
+      condition = {
+        type: "EdgeConfigured",
+        status: "True",
+        reason: "Applied",
+        message: `DaemonSet ${daemonSet.metadata.name}`,
+        observedGeneration: gen,
+      };
+    } catch (err) {
+      if (!(err instanceof EdgeSettingsError)) throw err;
+      log.warn({ err }, "edge settings do not render");
+      condition = {
+        type: "EdgeConfigured",
+        status: "False",
+        reason: "InvalidEdgeSettings",
+        message: err.message,
+        observedGeneration: gen,
+      };
+    }
+    const current = cluster.status?.conditions?.filter((c) => c.type === "EdgeConfigured") ?? [];
+    await applyStatus(Kinds.OCACluster, cluster, { conditions: setCondition(current, condition, d.now()) });
+    // Re-apply now and then: informers wake this controller on spec changes only, and someone may
+    // have deleted or edited the DaemonSet in between.
+    return { requeueAfterMs: 10 * 60_000 };
+  });
 }
+
+export const edgeController = {
+  name: "edge",
+  // The edge objects follow the cluster's spec, not its status (which the other controllers write).
+  for: watch(Kinds.OCACluster, self, { on: "spec" }),
+  watches: [],
+  make: (d: Pick<ControllerDeps, "kube" | "caches" | "now" | "options">) =>
+    makeEdgeReconciler({ kube: d.kube, clusters: d.caches.of(Kinds.OCACluster), options: d.options, now: d.now }),
+} satisfies ControllerSpec<Pick<ControllerDeps, "kube" | "caches" | "now" | "options">>;

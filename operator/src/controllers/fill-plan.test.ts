@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { OCACluster, Placement } from "../api/index.js";
-import { decideFill, type FillJob, type FillObservation, fillJobName } from "./fill-plan.js";
+import { decideFill, type FillJob, type FillObservation, fillJobManifest, fillJobName } from "./fill-plan.js";
 
 const cluster = {
   apiVersion: "cdn.edgefleet.dev/v1alpha1",
@@ -148,5 +148,59 @@ describe("decideFill", () => {
 
   it("keeps Job names within 63 characters", () => {
     expect(fillJobName("p".repeat(200), "s".repeat(63)).length).toBeLessThanOrEqual(63);
+  });
+});
+
+type JobShape = {
+  metadata: { labels: Record<string, string> };
+  spec: {
+    template: {
+      spec: {
+        nodeName: string;
+        serviceAccountName: string;
+        containers: { image: string; args: string[] }[];
+        volumes: { hostPath?: { path: string }; secret?: { secretName: string } }[];
+      };
+    };
+  };
+};
+
+describe("fillJobManifest", () => {
+  const edge = { image: "edge:1", contentPath: "/srv/content" };
+  const c = { ...cluster, spec: { ...cluster.spec, edge } } as OCACluster;
+  const p = { ...placement("p2", "Pending", "2026-11-26T01:00:00Z"), metadata: { name: "p2", namespace: "ns" } };
+  const owner = { apiVersion: "cdn.edgefleet.dev/v1alpha1", kind: "Placement", name: "p2", uid: "u", controller: true };
+  const options = { agentServiceAccount: "agent", signingSecret: "signing", owner };
+  const manifest = (mode: "fill" | "evict") =>
+    fillJobManifest(
+      { name: fillJobName("p2", "s1", mode), mode, server: "s1", node: "n1", activeDeadlineSeconds: 600 },
+      p,
+      c,
+      options,
+    ) as unknown as JobShape;
+
+  it.each([
+    {
+      mode: "fill" as const,
+      args: ["fill", "--placement", "ns/p2", "--server", "s1", "--secret", "/etc/edgefleet/signing/key"],
+    },
+    { mode: "evict" as const, args: ["evict", "--placement", "ns/p2", "--server", "s1"] },
+  ])("a $mode Job runs the agent on the server's node, owned by the Placement", ({ mode, args }) => {
+    const j = manifest(mode);
+    expect(j.metadata).toMatchObject({
+      name: fillJobName("p2", "s1", mode),
+      namespace: "ns",
+      ownerReferences: [owner],
+    });
+    expect(j.metadata.labels).toEqual({
+      "cdn.edgefleet.dev/placement": "p2",
+      "cdn.edgefleet.dev/cluster": "c1",
+      "cdn.edgefleet.dev/server": "s1",
+      "cdn.edgefleet.dev/job": mode,
+    });
+    const pod = j.spec.template.spec;
+    expect(pod).toMatchObject({ nodeName: "n1", serviceAccountName: "agent" });
+    expect(pod.containers[0]).toMatchObject({ image: "edge:1", args });
+    expect(pod.volumes.map((v) => v.hostPath?.path ?? v.secret?.secretName)).toEqual(["/srv/content", "signing"]);
   });
 });

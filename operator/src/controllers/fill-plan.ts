@@ -11,10 +11,19 @@
  * A failed Job is reported and recreated in the next window; the other servers' filled files stay.
  */
 import { createHash } from "node:crypto";
-import type { Condition, OCACluster, Placement, PlacementStatus } from "../api/index.js";
+import {
+  byAge,
+  type Condition,
+  clusterLabel,
+  type OCACluster,
+  type Placement,
+  type PlacementStatus,
+  phaseOf,
+  serverLabel,
+} from "../api/index.js";
+import type { KubeObject, ObjectMeta } from "../runtime/kube.js";
 import { type NewCondition, setConditions } from "./conditions.js";
 import { fillWindowState } from "./fill-window.js";
-import { byAge, phaseOf } from "./placement-order.js";
 
 export const placementLabel = "cdn.edgefleet.dev/placement";
 
@@ -54,11 +63,88 @@ export type FillDecision = Readonly<{
   recheckAfterMs?: number;
 }>;
 
+/** Who runs fill Jobs, and with which key they sign fetches from peer servers. */
+export type FillJobOptions = Readonly<{
+  /** The ServiceAccount fill pods run as (it must be able to read the API group's objects). */
+  agentServiceAccount: string;
+  /** The Secret with the URL-signing key: fills fetch from peer servers with signed URLs. */
+  signingSecret: string;
+}>;
+
+/**
+ * The Job that runs one server's fill or evict: pinned to the server's node, the content disk mounted
+ * at the same path as nginx serves it, the agent image of the cluster's edge.
+ */
+export function fillJobManifest(
+  j: JobToCreate,
+  placement: Placement,
+  cluster: OCACluster,
+  o: FillJobOptions & { owner: NonNullable<ObjectMeta["ownerReferences"]>[number] },
+): KubeObject {
+  const ref = `${placement.metadata.namespace}/${placement.metadata.name}`;
+  const labels = {
+    [placementLabel]: placement.metadata.name,
+    [clusterLabel]: cluster.metadata.name,
+    [serverLabel]: j.server,
+    [jobModeLabel]: j.mode,
+  };
+  // evict needs no peers, so no signing key; fill fetches from peers with signed URLs.
+  const signing = j.mode === "fill" ? ["--secret", "/etc/edgefleet/signing/key"] : [];
+  const { edge } = cluster.spec;
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: j.name, namespace: placement.metadata.namespace, labels, ownerReferences: [o.owner] },
+    spec: {
+      backoffLimit: 3,
+      activeDeadlineSeconds: j.activeDeadlineSeconds,
+      template: {
+        metadata: { labels },
+        spec: {
+          nodeName: j.node,
+          restartPolicy: "Never",
+          serviceAccountName: o.agentServiceAccount,
+          containers: [
+            {
+              name: j.mode,
+              image: edge.image,
+              args: [j.mode, "--placement", ref, "--server", j.server, ...signing],
+              volumeMounts: [
+                { name: "content", mountPath: edge.contentPath },
+                { name: "signing", mountPath: "/etc/edgefleet/signing", readOnly: true },
+              ],
+            },
+          ],
+          volumes: [
+            { name: "content", hostPath: { path: edge.contentPath, type: "DirectoryOrCreate" } },
+            { name: "signing", secret: { secretName: o.signingSecret } },
+          ],
+        },
+      },
+    },
+  };
+}
+
 /** Job names are label values too (≤ 63): the mode, the server name shortened, and a hash of the three. */
 export function fillJobName(placement: string, server: string, mode: JobMode = "fill"): string {
   const h = createHash("sha256").update(`${mode}/${placement}/${server}`).digest("hex").slice(0, 10);
   return `${mode}-${server.slice(0, 40)}-${h}`;
 }
+
+/** One Job of `mode` per server, on its node. */
+const jobsFor = (
+  placement: Placement,
+  mode: JobMode,
+  activeDeadlineSeconds: number,
+  servers: readonly OCACluster["spec"]["servers"][number][],
+): JobToCreate[] =>
+  servers.map((s) => ({
+    name: fillJobName(placement.metadata.name, s.name, mode),
+    mode,
+    server: s.name,
+    node: s.node,
+    activeDeadlineSeconds,
+  }));
 
 export function decideFill(o: FillObservation): FillDecision {
   const { placement, cluster, now } = o;
@@ -69,21 +155,25 @@ export function decideFill(o: FillObservation): FillDecision {
     phase,
     conditions: setConditions(old.conditions ?? ([] as Condition[]), cs, now),
   });
+  const filled = (st: "True" | "False", reason: string, message: string): NewCondition => ({
+    type: "Filled",
+    status: st,
+    reason,
+    message,
+    observedGeneration: gen,
+  });
   const none = { createJobs: [], deleteJobs: [], supersede: [] };
   const phase = phaseOf(placement);
   const servers = cluster.spec.servers.filter((s) => placement.spec.servers.some((p) => p.name === s.name));
   if (phase === "Superseded") return { ...none, status: status(phase, []) };
   if (phase === "Active") {
     const evicting = new Set(o.jobs.filter((j) => j.mode === "evict").map((j) => j.server));
-    const createJobs = servers
-      .filter((s) => !evicting.has(s.name))
-      .map((s) => ({
-        name: fillJobName(placement.metadata.name, s.name, "evict"),
-        mode: "evict" as const,
-        server: s.name,
-        node: s.node,
-        activeDeadlineSeconds: 3600,
-      }));
+    const createJobs = jobsFor(
+      placement,
+      "evict",
+      3600,
+      servers.filter((s) => !evicting.has(s.name)),
+    );
     return { ...none, createJobs, status: status(phase, []) };
   }
 
@@ -91,15 +181,7 @@ export function decideFill(o: FillObservation): FillDecision {
   if (newer) {
     return {
       ...none,
-      status: status("Superseded", [
-        {
-          type: "Filled",
-          status: "False",
-          reason: "Superseded",
-          message: "a newer placement replaced it before its fill",
-          observedGeneration: gen,
-        },
-      ]),
+      status: status("Superseded", [filled("False", "Superseded", "a newer placement replaced it before its fill")]),
     };
   }
 
@@ -113,15 +195,7 @@ export function decideFill(o: FillObservation): FillDecision {
     return {
       ...none,
       supersede,
-      status: status("Active", [
-        {
-          type: "Filled",
-          status: "True",
-          reason: "AllServersFilled",
-          message: `${done.length} servers filled`,
-          observedGeneration: gen,
-        },
-      ]),
+      status: status("Active", [filled("True", "AllServersFilled", `${done.length} servers filled`)]),
     };
   }
   if (!window.open) {
@@ -130,20 +204,17 @@ export function decideFill(o: FillObservation): FillDecision {
     return {
       ...none,
       deleteJobs: failed.map((s) => fillJobName(placement.metadata.name, s)),
-      status: status(phase, [{ type: "Filled", status: "False", reason, message, observedGeneration: gen }]),
+      status: status(phase, [filled("False", reason, message)]),
       recheckAfterMs: Math.max(1000, window.nextStart.getTime() - now.getTime()),
     };
   }
   const activeDeadlineSeconds = Math.max(60, Math.floor((window.end.getTime() - now.getTime()) / 1000));
-  const createJobs = servers
-    .filter((s) => !byServer.has(s.name))
-    .map((s) => ({
-      name: fillJobName(placement.metadata.name, s.name),
-      mode: "fill" as const,
-      server: s.name,
-      node: s.node,
-      activeDeadlineSeconds,
-    }));
+  const createJobs = jobsFor(
+    placement,
+    "fill",
+    activeDeadlineSeconds,
+    servers.filter((s) => !byServer.has(s.name)),
+  );
   const message = `${done.length}/${servers.length} servers filled${failed.length ? `; failed: ${failed.join(", ")} (retried next window)` : ""}`;
   return {
     ...none,
@@ -156,13 +227,7 @@ export function decideFill(o: FillObservation): FillDecision {
         message: "fill Jobs created",
         observedGeneration: gen,
       },
-      {
-        type: "Filled",
-        status: "False",
-        reason: failed.length ? "FillFailed" : "Filling",
-        message,
-        observedGeneration: gen,
-      },
+      filled("False", failed.length ? "FillFailed" : "Filling", message),
     ]),
     recheckAfterMs: Math.max(1000, window.end.getTime() - now.getTime()),
   };

@@ -4,109 +4,145 @@
  * health, and the Ready/Placed/Filled/Degraded conditions. Deciding is cluster-plan.ts; this file
  * gathers, applies and reports.
  */
-import { apiVersion, heartbeatOf, type OCACluster, parseObject } from "../api/index.js";
-import { type RegionCatalog, regionCatalog, regionPopularity } from "../catalog/catalog.js";
-import type { PlanInput, PlanResult } from "../placement/index.js";
-import type { Reconciler } from "../runtime/controller.js";
-import { ApiError, type Kube, type KubeObject } from "../runtime/kube.js";
-import { decide, type ServerHeartbeat } from "./cluster-plan.js";
+import {
+  apiVersion,
+  clusterLabel,
+  formatFieldErrors,
+  Kinds,
+  type Lease,
+  type OCACluster,
+  type Placement,
+} from "../api/index.js";
+import { RegionCatalogs } from "../catalog/catalog.js";
+import type { Caches } from "../runtime/caches.js";
+import { type Reconciler, reconcilerOf } from "../runtime/controller.js";
+import { ApiError, type Kube } from "../runtime/kube.js";
+import { type ControllerSpec, type MapFn, self, watch } from "../runtime/manager.js";
+import type { Cache, Entry } from "../runtime/store.js";
+import { type ClusterDecision, decide, type ServerHeartbeat } from "./cluster-plan.js";
 import { setCondition } from "./conditions.js";
-import { ParsedCache } from "./parsed.js";
-import { controllerRef, fieldManager, OCAClusterKind, PlacementKind } from "./resources.js";
-import { applyStatus } from "./status.js";
-
-type Cache = { get(key: string): KubeObject | undefined; list(): KubeObject[] };
+import { type ControllerDeps, keysIn, namespaceOf } from "./deps.js";
+import { controllerRef, fieldManager } from "./resources.js";
+import { type ApplyStatus, statusOf, statusWriter } from "./status.js";
 
 export type ClusterDeps = Readonly<{
   kube: Pick<Kube, "apply" | "create">;
-  clusters: Cache;
-  titles: Cache;
-  popularities: Cache;
-  placements: Cache;
-  leases: Cache;
-  plan: (i: PlanInput) => PlanResult;
-  /** Moves whenever a Title or Popularity changes (the manager counts informer events). */
-  catalogRevision: () => number;
+  clusters: Pick<Cache<OCACluster>, "get">;
+  placements: Pick<Cache<Placement>, "list">;
+  leases: Pick<Cache<Lease>, "entries">;
+  /** The region catalogs, rebuilt only when a Title or Popularity spec changed. */
+  catalogs: Pick<RegionCatalogs, "get">;
+  plan: ControllerDeps["plan"];
   now: () => Date;
 }>;
 
 export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
-  const views = {
-    titles: new ParsedCache("Title"),
-    pops: new ParsedCache("Popularity"),
-    placements: new ParsedCache("Placement"),
-  };
-  // The catalog only changes when a Title or a Popularity does: remember the last one per region and
-  // rebuild it only when the revision moved, not on every reconcile (heartbeats trigger many).
-  const catalogs = new Map<string, { key: number; catalog: RegionCatalog }>();
-  const catalogFor = (namespace: string, region: string): RegionCatalog => {
-    const key = d.catalogRevision();
-    const memo = catalogs.get(`${namespace}/${region}`);
-    if (memo?.key === key) return memo.catalog;
-    const titles = views.titles.all(d.titles.list(), namespace);
-    const pop = regionPopularity(views.pops.all(d.popularities.list(), namespace), region);
-    const catalog = regionCatalog(region, titles, pop);
-    catalogs.set(`${namespace}/${region}`, { key, catalog });
-    return catalog;
-  };
-
-  return {
-    async reconcile(req, { log }) {
-      const obj = d.clusters.get(`${req.namespace}/${req.name}`);
-      if (!obj || obj.metadata.deletionTimestamp) return {};
-      const now = d.now();
-      const parsed = parseObject("OCACluster", obj);
-      if (!parsed.ok) {
-        const message = parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; ");
-        const old = (obj.status ?? {}) as { conditions?: [] };
-        const gen = obj.metadata.generation;
-        const conditions = setCondition(
-          old.conditions ?? [],
-          { type: "Ready", status: "False", reason: "InvalidSpec", message, observedGeneration: gen },
-          now,
-        );
-        await applyStatus(d.kube, OCAClusterKind, obj, {
-          ...(obj.status as object),
-          observedGeneration: gen,
-          conditions,
-        });
-        return {};
-      }
-      const cluster = parsed.value as OCACluster;
-      const placements = views.placements
-        .all(d.placements.list(), req.namespace)
-        .filter((p) => p.spec.cluster === req.name);
-      const servers = new Set(cluster.spec.servers.map((s) => s.name));
-      const heartbeats = new Map<string, ServerHeartbeat>();
-      for (const l of d.leases.list()) {
-        if (l.metadata.namespace !== req.namespace) continue;
-        const hb = heartbeatOf(l);
-        if (hb && hb.cluster === req.name && servers.has(hb.server)) heartbeats.set(hb.server, hb);
-      }
-      const decision = decide(
-        { cluster, catalog: catalogFor(req.namespace, cluster.spec.region), placements, heartbeats, now },
-        d.plan,
-      );
-      if (decision.create) {
-        const { name, spec, status } = decision.create;
-        const owner = controllerRef(obj);
-        const placement = {
-          apiVersion,
-          kind: "Placement",
-          metadata: { name, namespace: req.namespace, ownerReferences: [owner] },
-          spec,
-        };
-        try {
-          await d.kube.create(PlacementKind, placement, fieldManager);
-          log.info({ placement: name, cutoff: spec.cutoff, catalog: spec.catalogGeneration }, "created placement");
-        } catch (err) {
-          if (!(err instanceof ApiError && err.status === 409)) throw err; // already made by an earlier attempt
-        }
-        const statusPatch = { apiVersion, kind: "Placement", metadata: { name, namespace: req.namespace }, status };
-        await d.kube.apply(PlacementKind, statusPatch, fieldManager, { subresource: "status" });
-      }
-      await applyStatus(d.kube, OCAClusterKind, obj, decision.status);
-      return { requeueAfterMs: decision.recheckAfterMs };
-    },
-  };
+  const applyStatus = statusWriter(d.kube, fieldManager);
+  return reconcilerOf(d.clusters, async (entry, req, { log }) => {
+    const now = d.now();
+    const cluster = entry.value;
+    if (!cluster) {
+      await reportInvalid(applyStatus, entry, now);
+      return {};
+    }
+    const placements = d.placements.list(req.namespace).filter((p) => p.spec.cluster === req.name);
+    const servers = new Set(cluster.spec.servers.map((s) => s.name));
+    const heartbeats = new Map<string, ServerHeartbeat>();
+    for (const { value, observedAt } of d.leases.entries(req.namespace)) {
+      const hb = value?.heartbeat;
+      if (hb && hb.cluster === req.name && servers.has(hb.server)) heartbeats.set(hb.server, { ...hb, observedAt });
+    }
+    const catalog = d.catalogs.get(req.namespace, cluster.spec.region);
+    const decision = decide({ cluster, catalog, placements, heartbeats, now }, d.plan);
+    if (decision.create) await createPlacement(d.kube, applyStatus, entry, decision.create, log);
+    await applyStatus(Kinds.OCACluster, cluster, decision.status);
+    return { requeueAfterMs: decision.recheckAfterMs };
+  });
 }
+
+/** An invalid spec is Ready=False naming every bad field; the rest of the status stays as it was. */
+async function reportInvalid(applyStatus: ApplyStatus, entry: Entry<OCACluster>, now: Date): Promise<void> {
+  const obj = entry.object;
+  const old = statusOf(obj);
+  const gen = obj.metadata.generation;
+  const message = formatFieldErrors(entry.errors);
+  const conditions = setCondition(
+    old.conditions,
+    { type: "Ready", status: "False", reason: "InvalidSpec", message, observedGeneration: gen },
+    now,
+  );
+  await applyStatus(Kinds.OCACluster, obj, { ...old.fields, observedGeneration: gen, conditions });
+}
+
+/** Creates the Placement (owned by the cluster; a retry finds it made) and writes its expectations. */
+async function createPlacement(
+  kube: Pick<Kube, "create">,
+  applyStatus: ApplyStatus,
+  cluster: Entry<OCACluster>,
+  create: NonNullable<ClusterDecision["create"]>,
+  log: { info(o: object, msg: string): void },
+): Promise<void> {
+  const { name, spec, status } = create;
+  const namespace = cluster.object.metadata.namespace;
+  const placement = {
+    apiVersion,
+    kind: "Placement",
+    metadata: { name, namespace, ownerReferences: [controllerRef(cluster.object)] },
+    spec,
+  };
+  try {
+    await kube.create(Kinds.Placement, placement, fieldManager);
+    log.info({ placement: name, cutoff: spec.cutoff, catalog: spec.catalogGeneration }, "created placement");
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 409)) throw err; // already made by an earlier attempt
+  }
+  await applyStatus(Kinds.Placement, placement, status);
+}
+
+/** Every cluster of the namespace: the region catalogs there may have changed. */
+const clustersOfNamespace = (key: string, _e: unknown, caches: Caches) =>
+  keysIn(caches.of(Kinds.OCACluster), namespaceOf(key));
+
+/** The cluster a Placement is of; when it cannot be read, every cluster of its namespace. */
+const clusterOfPlacement: MapFn<Placement> = (key, p, caches) =>
+  p.value ? [`${namespaceOf(key)}/${p.value.spec.cluster}`] : clustersOfNamespace(key, p, caches);
+
+/** The cluster a server's heartbeat Lease is labelled with. */
+const clusterOfLease: MapFn<Lease> = (key, l) => {
+  const cluster = l.object.metadata.labels?.[clusterLabel];
+  return cluster ? [`${namespaceOf(key)}/${cluster}`] : [];
+};
+
+type Deps = Pick<ControllerDeps, "kube" | "caches" | "now" | "plan">;
+
+export const ocaclusterController = {
+  name: "ocacluster",
+  for: watch(Kinds.OCACluster, self),
+  watches: [
+    // A catalog is made of Title and Popularity specs; their controllers' status writes change neither.
+    watch(Kinds.Title, clustersOfNamespace, { on: "spec" }),
+    watch(Kinds.Popularity, clustersOfNamespace, { on: "spec" }),
+    // Owns: a Placement's phase and expectations show in the cluster's status.
+    watch(Kinds.Placement, clusterOfPlacement),
+    // Heartbeats: a server's health shows in the cluster's status.
+    watch(Kinds.Lease, clusterOfLease),
+  ],
+  make: (d: Deps) => {
+    const titles = d.caches.of(Kinds.Title);
+    const popularities = d.caches.of(Kinds.Popularity);
+    const catalogs = new RegionCatalogs({
+      titles: (ns) => titles.list(ns),
+      popularities: (ns) => popularities.list(ns),
+      revision: () => `${titles.specRevision()}/${popularities.specRevision()}`,
+    });
+    return makeOCAClusterReconciler({
+      kube: d.kube,
+      clusters: d.caches.of(Kinds.OCACluster),
+      placements: d.caches.of(Kinds.Placement),
+      leases: d.caches.of(Kinds.Lease),
+      catalogs,
+      plan: d.plan,
+      now: d.now,
+    });
+  },
+} satisfies ControllerSpec<Deps>;

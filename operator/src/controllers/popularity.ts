@@ -1,43 +1,26 @@
 /** Popularity controller: validates each region's daily demand and counts its titles for `kubectl get pop`. */
-import { type Popularity, type PopularityStatus, parseObject } from "../api/index.js";
-import type { Reconciler } from "../runtime/controller.js";
+import { formatFieldErrors, Kinds, type Popularity, type PopularityStatus, parseObject } from "../api/index.js";
 import type { KubeObject } from "../runtime/kube.js";
 import { setCondition } from "./conditions.js";
-import { PopularityKind } from "./resources.js";
-import { applyStatus, type StatusWriter } from "./status.js";
+import { statusController, statusOf } from "./status.js";
 
-export type PopularityDeps = Readonly<{
-  popularities: { get(key: string): KubeObject | undefined };
-  kube: StatusWriter;
-  now: () => Date;
-}>;
-
-/** Pure: the status a Popularity object should have. */
-export function popularityStatus(obj: KubeObject, now: Date): PopularityStatus {
-  const old = (obj.status ?? {}) as PopularityStatus;
+/** Pure: the status a Popularity object should have (`valid`: as its cache validated it). */
+export function popularityStatus(obj: KubeObject, now: Date, valid?: Popularity): PopularityStatus {
+  const old = statusOf(obj);
   const generation = obj.metadata.generation;
-  const r = parseObject("Popularity", { ...obj, status: undefined });
+  const r = valid ? { ok: true as const, value: valid } : parseObject("Popularity", { ...obj, status: undefined });
   const ready = r.ok
     ? { status: "True" as const, reason: "Valid", message: "" }
     : {
         status: "False" as const,
         reason: "InvalidSpec",
-        message: r.errors.map((e) => `${e.path}: ${e.message}`).join("; "),
+        message: formatFieldErrors(r.errors),
       };
   return {
     observedGeneration: generation,
-    conditions: setCondition(old.conditions ?? [], { type: "Ready", ...ready, observedGeneration: generation }, now),
-    ...(r.ok ? { titleCount: Object.keys((r.value as Popularity).spec.demand).length } : {}),
+    conditions: setCondition(old.conditions, { type: "Ready", ...ready, observedGeneration: generation }, now),
+    ...(r.ok ? { titleCount: Object.keys(r.value.spec.demand).length } : {}),
   };
 }
 
-export function makePopularityReconciler(d: PopularityDeps): Reconciler {
-  return {
-    async reconcile(req) {
-      const obj = d.popularities.get(`${req.namespace}/${req.name}`);
-      if (!obj || obj.metadata.deletionTimestamp) return {};
-      await applyStatus(d.kube, PopularityKind, obj, popularityStatus(obj, d.now()));
-      return {};
-    },
-  };
-}
+export const popularityController = statusController("popularity", Kinds.Popularity, popularityStatus);

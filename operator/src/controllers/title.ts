@@ -2,41 +2,36 @@
  * Title controller: validates each Title and publishes its convex-hull ladder, total bytes and file
  * count in status, so the playback API and `kubectl get titles` read them without recomputing.
  */
-import { parseObject, type Title, type TitleStatus } from "../api/index.js";
+import { formatFieldErrors, Kinds, parseObject, type Title, type TitleStatus } from "../api/index.js";
 import { buildLadder, totalBytes } from "../ladder/index.js";
-import type { Reconciler } from "../runtime/controller.js";
 import type { KubeObject } from "../runtime/kube.js";
 import { setCondition } from "./conditions.js";
-import { TitleKind } from "./resources.js";
-import { applyStatus, type StatusWriter } from "./status.js";
+import { statusController, statusOf } from "./status.js";
 
-export type TitleDeps = Readonly<{
-  titles: { get(key: string): KubeObject | undefined };
-  kube: StatusWriter;
-  now: () => Date;
-}>;
-
-/** Pure: the status a Title should have. An invalid spec gets Ready=False naming every bad field. */
-export function titleStatus(obj: KubeObject, now: Date): TitleStatus {
-  const old = (obj.status ?? {}) as TitleStatus;
+/**
+ * Pure: the status a Title should have. An invalid spec gets Ready=False naming every bad field.
+ * `valid` is the object as its cache validated it; without it, the spec is validated here.
+ */
+export function titleStatus(obj: KubeObject, now: Date, valid?: Title): TitleStatus {
+  const old = statusOf(obj);
   const generation = obj.metadata.generation;
-  const r = parseObject("Title", { ...obj, status: undefined });
+  const r = valid ? { ok: true as const, value: valid } : parseObject("Title", { ...obj, status: undefined });
   if (!r.ok) {
-    const message = r.errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+    const message = formatFieldErrors(r.errors);
     return {
       observedGeneration: generation,
       conditions: setCondition(
-        old.conditions ?? [],
+        old.conditions,
         { type: "Ready", status: "False", reason: "InvalidSpec", message, observedGeneration: generation },
         now,
       ),
     };
   }
-  const spec = (r.value as Title).spec;
+  const spec = r.value.spec;
   return {
     observedGeneration: generation,
     conditions: setCondition(
-      old.conditions ?? [],
+      old.conditions,
       { type: "Ready", status: "True", reason: "LadderBuilt", message: "", observedGeneration: generation },
       now,
     ),
@@ -46,13 +41,4 @@ export function titleStatus(obj: KubeObject, now: Date): TitleStatus {
   };
 }
 
-export function makeTitleReconciler(d: TitleDeps): Reconciler {
-  return {
-    async reconcile(req) {
-      const obj = d.titles.get(`${req.namespace}/${req.name}`);
-      if (!obj || obj.metadata.deletionTimestamp) return {};
-      await applyStatus(d.kube, TitleKind, obj, titleStatus(obj, d.now()));
-      return {};
-    },
-  };
-}
+export const titleController = statusController("title", Kinds.Title, titleStatus);

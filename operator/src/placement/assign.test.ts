@@ -2,12 +2,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { assign } from "./assign.js";
 import { balance } from "./assignment.js";
-import { DEFAULT_DRIFT, driftCatalog, generateCatalog } from "./catalog.js";
 import { keyPosition } from "./hash.js";
 import { planHca } from "./hca.js";
 import { Ring } from "./ring.js";
 import { HCA } from "./stored.js";
-import { defaultMix, server } from "./testing.js";
+import { defaultMix, server } from "./testing/fixtures.js";
+import { DEFAULT_DRIFT, driftCatalog, generateCatalog } from "./testing/synthetic-catalog.js";
 import { type CatalogFile, PlacementInputError, type Server } from "./types.js";
 import { canonicalServers } from "./validate.js";
 

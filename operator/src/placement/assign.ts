@@ -7,6 +7,21 @@ import { fileTraffic, storedSet } from "./stored.js";
 import { type CatalogFile, PlacementInputError, type Plan, type Server } from "./types.js";
 import { canonicalServers, keyPositions, validateCatalog, validPlan } from "./validate.js";
 
+/** Each server's tokens; throws PlacementInputError unless the plan and the servers name the same servers. */
+function tokensByServer(p: Plan, list: readonly Server[]): Map<string, Plan["servers"][number]> {
+  const tokens = new Map(p.servers.map((s) => [s.name, s]));
+  if (tokens.size !== p.servers.length) throw new PlacementInputError("plan.servers: server names must be unique");
+  for (const s of list) {
+    if (!tokens.has(s.name)) throw new PlacementInputError(`plan.servers: no tokens for server "${s.name}"`);
+  }
+  for (const name of tokens.keys()) {
+    if (!list.some((s) => s.name === name)) {
+      throw new PlacementInputError(`servers: plan.servers names "${name}", which has no capacities`);
+    }
+  }
+  return tokens;
+}
+
 /**
  * Turns a plan into the file → servers assignment, the same on every machine: the operator, every
  * edge agent and the playback API call this with the same (plan, catalog snapshot, servers).
@@ -25,16 +40,7 @@ import { canonicalServers, keyPositions, validateCatalog, validPlan } from "./va
 export function assign(plan: Plan, catalog: readonly CatalogFile[], servers: readonly Server[]): Assignment {
   const p = validPlan(plan);
   const list = canonicalServers(servers);
-  const tokens = new Map(p.servers.map((s) => [s.name, s]));
-  if (tokens.size !== p.servers.length) throw new PlacementInputError("plan.servers: server names must be unique");
-  for (const s of list) {
-    if (!tokens.has(s.name)) throw new PlacementInputError(`plan.servers: no tokens for server "${s.name}"`);
-  }
-  for (const name of tokens.keys()) {
-    if (!list.some((s) => s.name === name)) {
-      throw new PlacementInputError(`servers: plan.servers names "${name}", which has no capacities`);
-    }
-  }
+  const tokens = tokensByServer(p, list);
   validateCatalog(catalog);
   const positions = keyPositions(catalog);
 

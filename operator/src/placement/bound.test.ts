@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { assign } from "./assign.js";
 import { balance } from "./assignment.js";
 import { leastBound, prefixSums, widestTail } from "./bound.js";
-import { generateCatalog } from "./catalog.js";
 import { planHca } from "./hca.js";
 import { HCA, storedSet } from "./stored.js";
-import { server } from "./testing.js";
+import { server } from "./testing/fixtures.js";
+import { generateCatalog } from "./testing/synthetic-catalog.js";
 import { canonicalServers } from "./validate.js";
 
 /** A tenth of the default mix: 2 storage servers of 200 TB / 40 Gbps and 8 flash of 18 TB / 100 Gbps. */

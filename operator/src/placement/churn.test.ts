@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { assign } from "./assign.js";
-import { generateCatalog } from "./catalog.js";
 import { churn } from "./churn.js";
 import { planHca } from "./hca.js";
-import { server } from "./testing.js";
+import { server } from "./testing/fixtures.js";
+import { generateCatalog } from "./testing/synthetic-catalog.js";
 
 describe("churn", () => {
   const catalog = generateCatalog({ files: 3000, alpha: 1, seed: 4 }).files;

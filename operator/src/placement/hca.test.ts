@@ -2,10 +2,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { assign } from "./assign.js";
 import { balance } from "./assignment.js";
-import { generateCatalog } from "./catalog.js";
 import { planHca } from "./hca.js";
 import { fileTraffic, HCA, storedSet } from "./stored.js";
-import { defaultMix, ranked, server } from "./testing.js";
+import { defaultMix, ranked, server } from "./testing/fixtures.js";
+import { generateCatalog } from "./testing/synthetic-catalog.js";
 import { type CatalogFile, InfeasiblePlacementError, PlacementInputError, type Plan, type Server } from "./types.js";
 import { canonicalServers } from "./validate.js";
 

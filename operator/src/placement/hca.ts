@@ -268,11 +268,8 @@ function calibratedTokens(
   return after.every((k, i) => k === before[i]) ? first : run(after);
 }
 
-/**
- * HCA: computes the cutoff D* and each server's head and tail tokens. Pure and deterministic.
- * Throws PlacementInputError on bad input and InfeasiblePlacementError for an infeasible fixed cutoff.
- */
-export function planHca(input: PlanInput): PlanResult {
+/** The options of a plan, checked: PlacementInputError names the first bad one. */
+function checkedOptions(input: PlanInput) {
   if (input.cluster.length === 0) throw new PlacementInputError("cluster: must be a non-empty name");
   const hysteresis = input.hysteresis ?? 0.02;
   const fillBudget = input.fillBudgetBytes ?? Number.POSITIVE_INFINITY;
@@ -286,6 +283,50 @@ export function planHca(input: PlanInput): PlanResult {
   if (fixed !== "auto" && !(Number.isSafeInteger(fixed) && fixed >= 0)) {
     throw new PlacementInputError(`cutoff: must be "auto" or an integer ≥ 0, got ${String(fixed)}`);
   }
+  return { hysteresis, fillBudget, fixed };
+}
+
+/**
+ * Among feasible cutoffs, the one to use: those within `hysteresis` of the best balance are near; with
+ * a previous plan, its cutoff when near (or, when servers joined or left, when feasible at all), else
+ * the near one that churns least; without one, the smallest near cutoff.
+ */
+function chooseFeasible(
+  solutions: readonly Solution[],
+  hysteresis: number,
+  previous:
+    | Readonly<{ plan: Plan; names: readonly string[]; prefix: Prefix; prevHead: Float64Array; prevTail: Float64Array }>
+    | undefined,
+): Solution | undefined {
+  const best = Math.min(...solutions.map((s) => s.use));
+  const near = solutions.filter((s) => s.use <= best * (1 + hysteresis));
+  // Files cross the cutoff when drift moves their rank by a factor (log-normal noise), so the bytes
+  // crossing each night grow with D: the smallest near-optimal cutoff churns least.
+  if (!previous) return near[0];
+  const prevD = previous.plan.cutoff;
+  // A server joining or leaving keeps a feasible cutoff: moving it would send every file that
+  // crosses it to another ring, far more than the bytes the server change itself moves.
+  const serversChanged = !sameNames(previous.plan, previous.names);
+  const kept = (serversChanged ? solutions : near).find((s) => s.cutoff === prevD);
+  if (kept) return kept;
+  let chosen: Solution | undefined;
+  let cost = Number.POSITIVE_INFINITY;
+  for (const s of near) {
+    const c = churnCost(s, previous.prefix, prevD, previous.prevHead, previous.prevTail);
+    if (c < cost) {
+      cost = c;
+      chosen = s;
+    }
+  }
+  return chosen;
+}
+
+/**
+ * HCA: computes the cutoff D* and each server's head and tail tokens. Pure and deterministic.
+ * Throws PlacementInputError on bad input and InfeasiblePlacementError for an infeasible fixed cutoff.
+ */
+export function planHca(input: PlanInput): PlanResult {
+  const { hysteresis, fillBudget, fixed } = checkedOptions(input);
   const servers = canonicalServers(input.servers);
   validateCatalog(input.catalog);
   const previous = input.previous === undefined ? undefined : validPlan(input.previous);
@@ -314,30 +355,10 @@ export function planHca(input: PlanInput): PlanResult {
     );
   }
 
-  let chosen: Solution | undefined;
-  if (solutions.length > 0) {
-    const best = Math.min(...solutions.map((s) => s.use));
-    const near = solutions.filter((s) => s.use <= best * (1 + hysteresis));
-    // A server joining or leaving keeps a feasible cutoff: moving it would send every file that
-    // crosses it to another ring, far more than the bytes the server change itself moves.
-    const serversChanged = previous !== undefined && !sameNames(previous, names);
-    const kept = previous ? (serversChanged ? solutions : near).find((s) => s.cutoff === prevD) : undefined;
-    if (kept) chosen = kept;
-    else if (previous) {
-      let cost = Number.POSITIVE_INFINITY;
-      for (const s of near) {
-        const c = churnCost(s, p, prevD, prevHead, prevTail);
-        if (c < cost) {
-          cost = c;
-          chosen = s;
-        }
-      }
-    } else {
-      // Files cross the cutoff when drift moves their rank by a factor (log-normal noise), so the bytes
-      // crossing each night grow with D: the smallest near-optimal cutoff churns least.
-      chosen = near[0];
-    }
-  }
+  const chosen =
+    solutions.length > 0
+      ? chooseFeasible(solutions, hysteresis, previous && { plan: previous, names, prefix: p, prevHead, prevTail })
+      : undefined;
 
   const storedBytes = p.bytes[set.count] ?? 0;
   const sol =

@@ -1,15 +1,6 @@
 export { assign } from "./assign.js";
 export { Assignment, AssignmentBuilder, type Balance, balance } from "./assignment.js";
 export { ringAssign, UNIFORM_TOKENS } from "./baseline.js";
-export {
-  type CatalogSpec,
-  DEFAULT_DRIFT,
-  type DriftSpec,
-  driftCatalog,
-  generateCatalog,
-  type SyntheticCatalog,
-  type Title,
-} from "./catalog.js";
 export { type Churn, churn } from "./churn.js";
 export { keyPosition, replicaPosition, serverSeed, tokenPosition } from "./hash.js";
 export {

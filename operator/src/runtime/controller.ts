@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Metrics } from "./metrics.js";
+import type { Cache, Entry } from "./store.js";
 import type { WorkQueue } from "./workqueue.js";
 
 export type Request = Readonly<{ namespace: string; name: string }>;
@@ -26,6 +27,25 @@ export class TerminalError extends Error {
 export function requestOf(key: string): Request {
   const slash = key.indexOf("/");
   return slash < 0 ? { namespace: "", name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/** The cache and queue key of a request: "<namespace>/<name>" (or the name of a cluster-scoped object). */
+export const requestKey = (r: Request): string => (r.namespace ? `${r.namespace}/${r.name}` : r.name);
+
+/**
+ * A reconciler of the objects of one cache: `fn` gets the requested object as cached; one that is gone
+ * or being deleted has nothing to reconcile ({}).
+ */
+export function reconcilerOf<T>(
+  cache: Pick<Cache<T>, "get">,
+  fn: (entry: Entry<T>, req: Request, ctx: ReconcileContext) => Promise<Result>,
+): Reconciler {
+  return {
+    reconcile(req, ctx) {
+      const entry = cache.get(requestKey(req));
+      return !entry || entry.object.metadata.deletionTimestamp ? Promise.resolve({}) : fn(entry, req, ctx);
+    },
+  };
 }
 
 export type ControllerOptions = Readonly<{

@@ -1,29 +1,28 @@
 /**
- * A list-watch cache of one kind. Lists, then watches from the list's resourceVersion; when the server
- * ends a watch it resumes from the last version seen (bookmarks keep it fresh); when that version has
- * expired (410 Gone) it lists again and reports what changed in between, deletions included; when the
- * connection drops it retries with capped exponential back-off. Handlers get keys, not events: the
- * consumer reads the current object from the cache (level-triggered, as controller-runtime does).
+ * A list-watch cache of one kind: a Store fed from the API. Lists, then watches from the list's
+ * resourceVersion; when the server ends a watch it resumes from the last version seen (bookmarks keep
+ * it fresh); when that version has expired (410 Gone) it lists again and reports what changed in
+ * between, deletions included; when the connection drops it retries with capped exponential back-off.
  */
 import type { Logger } from "pino";
-import { type Kind, type Kube, type KubeObject, keyOf, WatchExpiredError } from "./kube.js";
+import type { TypedKind } from "../api/index.js";
+import { type Kube, WatchExpiredError } from "./kube.js";
+import { Store, type StoreOptions } from "./store.js";
 
-export type ChangeHandler = (key: string) => void;
+export type InformerOptions = StoreOptions & Readonly<{ namespace?: string | undefined }>;
 
-export class Informer<T extends KubeObject> {
-  readonly kind: Kind;
-  readonly #kube: Kube;
+export class Informer<T> extends Store<T> {
+  readonly #kube: Pick<Kube, "list" | "watch">;
   readonly #namespace: string | undefined;
   readonly #log: Logger;
-  readonly #store = new Map<string, T>();
-  readonly #handlers: ChangeHandler[] = [];
   #resourceVersion = "";
-  #synced: Promise<void>;
+  #hasSynced = false;
+  readonly #synced: Promise<void>;
   #markSynced: () => void = () => {};
 
-  constructor(kube: Kube, kind: Kind, log: Logger, opts: { namespace?: string } = {}) {
+  constructor(kube: Pick<Kube, "list" | "watch">, kind: TypedKind<T>, log: Logger, opts: InformerOptions = {}) {
+    super(kind, opts);
     this.#kube = kube;
-    this.kind = kind;
     this.#namespace = opts.namespace;
     this.#log = log.child({ informer: kind.plural });
     this.#synced = new Promise((resolve) => {
@@ -31,43 +30,26 @@ export class Informer<T extends KubeObject> {
     });
   }
 
-  /** Calls `fn` with the key of every object that is added, changed or deleted. */
-  onChange(fn: ChangeHandler): void {
-    this.#handlers.push(fn);
+  /** Whether the first list has filled the cache. */
+  get hasSynced(): boolean {
+    return this.#hasSynced;
   }
 
   /**
-   * Calls `fn` when an object is added or deleted or its metadata.generation moves: a spec change.
-   * Status-only writes (the operator's own, mostly) do not move the generation of a kind with a status
-   * subresource, so they wake nothing that only cares about specs.
+   * Resolves true once the first list has filled the cache, or false as soon as `signal` aborts: a
+   * cache that never syncs (its CRD not installed, RBAC missing for its kind) must not hold up a stop.
    */
-  onSpecChange(fn: ChangeHandler): void {
-    const seen = new Map<string, number | undefined>();
-    this.onChange((key) => {
-      const obj = this.#store.get(key);
-      if (obj === undefined) {
-        seen.delete(key);
-        fn(key);
-        return;
-      }
-      const gen = obj.metadata.generation;
-      if (seen.has(key) && seen.get(key) === gen) return;
-      seen.set(key, gen);
-      fn(key);
+  synced(signal: AbortSignal): Promise<boolean> {
+    if (this.#hasSynced) return Promise.resolve(true);
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const onAbort = () => resolve(false);
+      signal.addEventListener("abort", onAbort, { once: true });
+      void this.#synced.then(() => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(true);
+      });
     });
-  }
-
-  get(key: string): T | undefined {
-    return this.#store.get(key);
-  }
-
-  list(): T[] {
-    return [...this.#store.values()];
-  }
-
-  /** Resolves once the first list has filled the cache. */
-  synced(): Promise<void> {
-    return this.#synced;
   }
 
   /** Runs until `signal` aborts. */
@@ -77,20 +59,18 @@ export class Informer<T extends KubeObject> {
     while (!signal.aborted) {
       try {
         if (needList) {
-          await this.#relist();
+          await this.#relist(signal);
           needList = false;
         }
-        await this.#kube.watch<T>(
+        await this.#kube.watch(
           this.kind,
           { namespace: this.#namespace, resourceVersion: this.#resourceVersion },
           (ev) => {
             failures = 0;
             this.#resourceVersion = ev.object.metadata.resourceVersion ?? this.#resourceVersion;
             if (ev.type === "BOOKMARK") return;
-            const key = keyOf(ev.object);
-            if (ev.type === "DELETED") this.#store.delete(key);
-            else this.#store.set(key, ev.object);
-            this.#emit(key);
+            if (ev.type === "DELETED") this.remove(ev.object);
+            else this.upsert(ev.object);
           },
           signal,
         );
@@ -109,28 +89,12 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  async #relist(): Promise<void> {
-    const { items, resourceVersion } = await this.#kube.list<T>(this.kind, { namespace: this.#namespace });
-    const seen = new Set<string>();
-    for (const obj of items) {
-      const key = keyOf(obj);
-      seen.add(key);
-      const old = this.#store.get(key);
-      this.#store.set(key, obj);
-      if (old?.metadata.resourceVersion !== obj.metadata.resourceVersion) this.#emit(key);
-    }
-    for (const key of [...this.#store.keys()]) {
-      if (!seen.has(key)) {
-        this.#store.delete(key);
-        this.#emit(key);
-      }
-    }
+  async #relist(signal: AbortSignal): Promise<void> {
+    const { items, resourceVersion } = await this.#kube.list(this.kind, { namespace: this.#namespace, signal });
+    this.replace(items, resourceVersion);
     this.#resourceVersion = resourceVersion;
+    this.#hasSynced = true;
     this.#markSynced();
-  }
-
-  #emit(key: string): void {
-    for (const h of this.#handlers) h(key);
   }
 }
 

@@ -9,15 +9,7 @@
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { KubeConfig } from "@kubernetes/client-node";
-
-/** The identity of a resource type: enough to build its REST paths. */
-export type Kind = Readonly<{
-  group: string; // "" for the core group
-  version: string;
-  kind: string;
-  plural: string;
-  namespaced: boolean;
-}>;
+import type { Kind } from "../api/resources.js";
 
 export type ObjectKey = Readonly<{ namespace?: string; name: string }>;
 
@@ -86,6 +78,9 @@ type Query = Record<string, string | number | boolean | undefined>;
  */
 export type RequestObserver = (r: Readonly<{ method: string; path: string; watch: boolean; status: number }>) => void;
 
+/** Everything the processes ask of the API, as one narrow type that tests can fake. */
+export type KubeClient = Pick<Kube, "get" | "list" | "watch" | "apply" | "create" | "update" | "delete">;
+
 export class Kube {
   readonly #server: URL;
   readonly #options: RequestOptions;
@@ -128,16 +123,15 @@ export class Kube {
 
   async list<T extends KubeObject>(
     kind: Kind,
-    opts: { namespace?: string; labelSelector?: string } = {},
+    opts: { namespace?: string | undefined; labelSelector?: string; signal?: AbortSignal } = {},
   ): Promise<{ items: T[]; resourceVersion: string }> {
     const items: T[] = [];
     let resourceVersion = "";
     let cont: string | undefined;
     do {
-      const page = (await this.#json("GET", this.path(kind, { namespace: opts.namespace }), undefined, {
-        limit: 500,
-        continue: cont,
-        labelSelector: opts.labelSelector,
+      const query = { limit: 500, continue: cont, labelSelector: opts.labelSelector };
+      const page = (await this.#json("GET", this.path(kind, { namespace: opts.namespace }), undefined, query, {
+        signal: opts.signal,
       })) as { items: T[]; metadata: { resourceVersion: string; continue?: string } };
       // Lists omit apiVersion/kind on items; restore them so objects look the same as from get().
       for (const it of page.items) items.push({ ...it, apiVersion: apiVersionOf(kind), kind: kind.kind });
@@ -187,7 +181,7 @@ export class Kube {
    */
   async watch<T extends KubeObject>(
     kind: Kind,
-    opts: { namespace?: string; resourceVersion: string; timeoutSeconds?: number },
+    opts: { namespace?: string | undefined; resourceVersion: string; timeoutSeconds?: number },
     onEvent: (e: WatchEvent<T>) => void,
     signal: AbortSignal,
   ): Promise<void> {
@@ -230,8 +224,14 @@ export class Kube {
     }
   }
 
-  async #json(method: string, path: string, body?: unknown, query?: Query): Promise<unknown> {
-    const res = await this.#send(method, path, body, query);
+  async #json(
+    method: string,
+    path: string,
+    body?: unknown,
+    query?: Query,
+    opts: { signal?: AbortSignal | undefined } = {},
+  ): Promise<unknown> {
+    const res = await this.#send(method, path, body, query, opts.signal);
     if (res.statusCode === undefined || res.statusCode >= 300) throw await apiErrorOf(res, `${method} ${path}`);
     const text = await readAll(res);
     return text ? JSON.parse(text) : undefined;

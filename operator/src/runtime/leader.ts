@@ -6,16 +6,9 @@
  * expired Lease cannot both win. On shutdown the leader releases the Lease for a fast hand-over.
  */
 import type { Logger } from "pino";
+import { Kinds } from "../api/index.js";
 import { sleep } from "./informer.js";
-import { ApiError, type Kind, type Kube, type KubeObject } from "./kube.js";
-
-export const LeaseKind: Kind = {
-  group: "coordination.k8s.io",
-  version: "v1",
-  kind: "Lease",
-  plural: "leases",
-  namespaced: true,
-};
+import { ApiError, type Kube, type KubeObject } from "./kube.js";
 
 export type Lease = KubeObject & {
   spec: {
@@ -49,11 +42,11 @@ export function canAcquire(lease: Lease | undefined, identity: string, now: Date
 }
 
 export class LeaderElector {
-  readonly #kube: Kube;
+  readonly #kube: Pick<Kube, "get" | "create" | "update">;
   readonly #o: Required<LeaderOptions>;
   readonly #log: Logger;
 
-  constructor(kube: Kube, opts: LeaderOptions, log: Logger) {
+  constructor(kube: Pick<Kube, "get" | "create" | "update">, opts: LeaderOptions, log: Logger) {
     this.#kube = kube;
     this.#o = {
       leaseDurationMs: 15_000,
@@ -100,7 +93,7 @@ export class LeaderElector {
     const { namespace, name, identity } = this.#o;
     const now = this.#o.now();
     try {
-      const lease = await this.#kube.get<Lease>(LeaseKind, { namespace, name });
+      const lease = await this.#kube.get<Lease>(Kinds.Lease, { namespace, name });
       if (!canAcquire(lease, identity, now)) return false;
       const mine = lease?.spec.holderIdentity === identity;
       const spec: Lease["spec"] = {
@@ -112,9 +105,9 @@ export class LeaderElector {
       };
       const meta = { namespace, name };
       if (lease) {
-        await this.#kube.update(LeaseKind, { ...lease, spec });
+        await this.#kube.update(Kinds.Lease, { ...lease, spec });
       } else {
-        await this.#kube.create(LeaseKind, {
+        await this.#kube.create(Kinds.Lease, {
           apiVersion: "coordination.k8s.io/v1",
           kind: "Lease",
           metadata: meta,
@@ -132,9 +125,9 @@ export class LeaderElector {
   async #release(): Promise<void> {
     const { namespace, name, identity } = this.#o;
     try {
-      const lease = await this.#kube.get<Lease>(LeaseKind, { namespace, name });
+      const lease = await this.#kube.get<Lease>(Kinds.Lease, { namespace, name });
       if (lease?.spec.holderIdentity !== identity) return;
-      await this.#kube.update(LeaseKind, {
+      await this.#kube.update(Kinds.Lease, {
         ...lease,
         spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1 },
       });

@@ -7,7 +7,8 @@ import type { ClusterView, TitleView } from "./snapshot.js";
 import { SteeringStore } from "./store.js";
 
 const T0 = Date.UTC(2026, 10, 1);
-const PERIOD = 10_000;
+/** Every server's lease: a cluster is live this long after its last heartbeat was seen. */
+const LEASE = 10_000;
 const SECRET = "0123456789abcdef-secret";
 
 const clusters: ClusterView[] = [
@@ -78,7 +79,7 @@ describe("steering HTTP service", () => {
     store.setLinkSecret("isp-a", SECRET);
     store.setLinkSecret("ixp-b", SECRET);
     server = createSteeringServer(
-      { trustedProxies: ["127.0.0.0/8"], heartbeatPeriodMs: PERIOD, regionDefault: { lat: 48.86, lon: 2.35 } },
+      { trustedProxies: ["127.0.0.0/8"], regionDefault: { lat: 48.86, lon: 2.35 } },
       { state: () => store.state, now: () => now },
     );
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -90,7 +91,7 @@ describe("steering HTTP service", () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const beat = () => {
-    for (const c of clusters) store.recordHeartbeat(c.name, { heartbeatAtMs: now, load: 0.2 });
+    for (const c of clusters) store.recordHeartbeat(c.name, { expiresAtMs: now + LEASE, load: 0.2 });
   };
 
   async function get(path: string, headers: Record<string, string> = {}) {
@@ -119,15 +120,15 @@ describe("steering HTTP service", () => {
     expect(r.body.clusters.map((c) => c.name)).toEqual(["ixp-b"]);
   });
 
-  it("a cluster whose heartbeat stops drops out within one period", async () => {
+  it("a cluster whose heartbeats stop drops out once its lease expires", async () => {
     now = T0;
     beat();
-    now = T0 + PERIOD / 2;
-    store.recordHeartbeat("ixp-b", { heartbeatAtMs: now, load: 0.2 });
-    now = T0 + PERIOD + 1;
+    now = T0 + LEASE / 2;
+    store.recordHeartbeat("ixp-b", { expiresAtMs: now + LEASE, load: 0.2 });
+    now = T0 + LEASE + 1;
     const r = await get("/v1/steering?ip=198.51.100.7");
     expect(r.body.clusters.map((c) => c.name)).toEqual(["ixp-b"]);
-    now = T0 + PERIOD / 2 + PERIOD + 1;
+    now = T0 + LEASE / 2 + LEASE + 1;
     expect((await get("/v1/steering?ip=198.51.100.7")).status).toBe(503);
   });
 

@@ -21,7 +21,6 @@ const latLon = z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number(
 export const SteeringServiceConfig = z.strictObject({
   /** CIDRs of the load balancers whose X-Forwarded-For is believed. */
   trustedProxies: z.array(z.string()).max(1024).default([]),
-  heartbeatPeriodMs: z.int().min(1).default(10_000),
   saturationLoad: z.number().gt(0).max(1).default(0.95),
   /** Clusters offered per file in a manifest (and listed by /v1/steering). */
   maxClusters: z.int().min(1).max(16).default(3),
@@ -79,6 +78,14 @@ const error = (status: number, code: string, message: string, headers?: Record<s
   ...(headers ? { headers } : {}),
 });
 
+/** What every request of one server reads: its settings, trusted proxies, manifest cache and clock. */
+type Service = Readonly<{
+  cfg: SteeringServiceConfig;
+  trusted: TrustedProxies;
+  cache: ManifestCache;
+  deps: SteeringServiceDeps;
+}>;
+
 export function createSteeringServer(config: z.input<typeof SteeringServiceConfig>, deps: SteeringServiceDeps): Server {
   const parsed = SteeringServiceConfig.safeParse(config);
   if (!parsed.success) {
@@ -93,115 +100,10 @@ export function createSteeringServer(config: z.input<typeof SteeringServiceConfi
   } catch (err) {
     throw new SteeringConfigError(`invalid steering settings: ${String(err)}`, { cause: err });
   }
-  const policy = { heartbeatPeriodMs: cfg.heartbeatPeriodMs, saturationLoad: cfg.saturationLoad };
-  const cache = new ManifestCache(cfg.manifestCacheEntries);
-
-  const rank = (state: SteeringState, address: IpAddress) =>
-    rankClusters({
-      index: state.index,
-      health: state.health,
-      policy,
-      nowMs: deps.now(),
-      address,
-      clientLocation: deps.geo?.(address) ?? cfg.regionDefault,
-    });
-
-  const steering = (state: SteeringState, query: URLSearchParams, client: () => IpAddress): Reply => {
-    const ipParam = query.get("ip");
-    const address = ipParam === null ? client() : parseIp(ipParam, "ip");
-    const ranking = rank(state, address);
-    if (ranking.clusters.length === 0)
-      return error(503, "NoClusterAvailable", "no healthy cluster can serve this client");
-    return {
-      status: 200,
-      body: {
-        client: formatIp(address),
-        by: ranking.by,
-        clusters: ranking.clusters.slice(0, cfg.maxClusters).map(describe),
-      },
-    };
-  };
-
-  const playback = (state: SteeringState, id: string, client: () => IpAddress): Reply => {
-    if (!TITLE_ID.test(id)) {
-      return error(
-        400,
-        "InvalidTitle",
-        "title: must be 1-32 characters of a-z, 0-9 and '-', starting and ending alphanumeric",
-      );
-    }
-    const title = state.titles.get(id);
-    if (title === undefined) return error(404, "UnknownTitle", `title "${id}" is not in the catalog`);
-    const address = client();
-    const ranking = rank(state, address);
-    if (ranking.clusters.length === 0) {
-      return error(503, "NoClusterAvailable", "no healthy cluster can serve this client");
-    }
-    const expiresMs = Math.ceil((deps.now() + cfg.urlTtlSeconds * 1000) / EXPIRY_STEP_MS) * EXPIRY_STEP_MS;
-    const top = ranking.clusters.slice(0, cfg.maxClusters).map((r) => r.cluster.name);
-    const spread = spreadOf(address);
-    const key = `${id} ${address.family} ${spread} ${expiresMs} ${top.join(" ")}`;
-    const cached = cache.get(state.generation, key);
-    if (cached !== undefined) return { status: 200, body: cached };
-    const manifest = buildManifest({
-      title,
-      ranked: ranking.clusters,
-      maxClusters: cfg.maxClusters,
-      placements: state.placements,
-      linkSecrets: state.linkSecrets,
-      clientFamily: address.family,
-      spread,
-      expiresAt: new Date(expiresMs),
-    });
-    if (manifest === undefined) {
-      return error(404, "TitleNotAvailable", `title "${id}" is not filled in any cluster that serves this client yet`);
-    }
-    const body = Buffer.from(JSON.stringify(manifest));
-    if (cfg.manifestCacheEntries > 0) cache.set(state.generation, key, body);
-    return { status: 200, body };
-  };
-
-  const route = (req: IncomingMessage): Reply => {
-    const raw = req.url ?? "/";
-    if (Buffer.byteLength(raw) > cfg.maxUrlBytes) {
-      return error(414, "UriTooLong", `request target: must be at most ${cfg.maxUrlBytes} bytes`);
-    }
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      return error(405, "MethodNotAllowed", "method: only GET and HEAD", { allow: "GET, HEAD" });
-    }
-    const q = raw.indexOf("?");
-    const pathname = q < 0 ? raw : raw.slice(0, q);
-    const client = () => clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], trusted);
-    const state = deps.state();
-    if (pathname === "/v1/steering") return steering(state, new URLSearchParams(q < 0 ? "" : raw.slice(q + 1)), client);
-    if (pathname.startsWith(PLAYBACK)) return playback(state, pathname.slice(PLAYBACK.length), client);
-    return error(404, "NotFound", `no route for ${JSON.stringify(pathname.slice(0, 128))}`);
-  };
-
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
-    let reply: Reply;
-    try {
-      reply = route(req);
-    } catch (err) {
-      if (err instanceof InvalidAddressError) {
-        reply = error(400, "InvalidAddress", err.message);
-      } else {
-        deps.log?.error({ err }, "steering request failed");
-        reply = error(500, "Internal", "internal error");
-      }
-    }
-    const body = Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(JSON.stringify(reply.body));
-    res.writeHead(reply.status, {
-      "content-type": "application/json",
-      "content-length": body.length,
-      // Answers depend on the client address and carry expiring signatures.
-      "cache-control": "no-store",
-      ...reply.headers,
-    });
-    res.end(req.method === "HEAD" ? undefined : body);
-  };
-
-  const server = createServer({ maxHeaderSize: cfg.maxHeaderBytes, requestTimeout: 10_000 }, handle);
+  const svc: Service = { cfg, trusted, cache: new ManifestCache(cfg.manifestCacheEntries), deps };
+  const server = createServer({ maxHeaderSize: cfg.maxHeaderBytes, requestTimeout: 10_000 }, (req, res) =>
+    handle(svc, req, res),
+  );
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
     const [status, code, message] =
@@ -215,6 +117,116 @@ export function createSteeringServer(config: z.input<typeof SteeringServiceConfi
     );
   });
   return server;
+}
+
+function rank(svc: Service, state: SteeringState, address: IpAddress) {
+  return rankClusters({
+    index: state.index,
+    health: state.health,
+    policy: { saturationLoad: svc.cfg.saturationLoad },
+    nowMs: svc.deps.now(),
+    address,
+    clientLocation: svc.deps.geo?.(address) ?? svc.cfg.regionDefault,
+  });
+}
+
+/** `GET /v1/steering?ip=…`: the clusters for an address (the client's own without `ip`), best first. */
+function steering(svc: Service, state: SteeringState, query: URLSearchParams, client: () => IpAddress): Reply {
+  const ipParam = query.get("ip");
+  const address = ipParam === null ? client() : parseIp(ipParam, "ip");
+  const ranking = rank(svc, state, address);
+  if (ranking.clusters.length === 0)
+    return error(503, "NoClusterAvailable", "no healthy cluster can serve this client");
+  return {
+    status: 200,
+    body: {
+      client: formatIp(address),
+      by: ranking.by,
+      clusters: ranking.clusters.slice(0, svc.cfg.maxClusters).map(describe),
+    },
+  };
+}
+
+/** `GET /v1/playback/{title}`: the title's manifest with signed URLs, cached per client class and minute. */
+function playback(svc: Service, state: SteeringState, id: string, client: () => IpAddress): Reply {
+  const { cfg, cache } = svc;
+  if (!TITLE_ID.test(id)) {
+    return error(
+      400,
+      "InvalidTitle",
+      "title: must be 1-32 characters of a-z, 0-9 and '-', starting and ending alphanumeric",
+    );
+  }
+  const title = state.titles.get(id);
+  if (title === undefined) return error(404, "UnknownTitle", `title "${id}" is not in the catalog`);
+  const address = client();
+  const ranking = rank(svc, state, address);
+  if (ranking.clusters.length === 0) {
+    return error(503, "NoClusterAvailable", "no healthy cluster can serve this client");
+  }
+  const expiresMs = Math.ceil((svc.deps.now() + cfg.urlTtlSeconds * 1000) / EXPIRY_STEP_MS) * EXPIRY_STEP_MS;
+  const top = ranking.clusters.slice(0, cfg.maxClusters).map((r) => r.cluster.name);
+  const spread = spreadOf(address);
+  const key = `${id} ${address.family} ${spread} ${expiresMs} ${top.join(" ")}`;
+  const cached = cache.get(state.generation, key);
+  if (cached !== undefined) return { status: 200, body: cached };
+  const manifest = buildManifest({
+    title,
+    ranked: ranking.clusters,
+    maxClusters: cfg.maxClusters,
+    placements: state.placements,
+    linkSecrets: state.linkSecrets,
+    clientFamily: address.family,
+    spread,
+    expiresAt: new Date(expiresMs),
+  });
+  if (manifest === undefined) {
+    return error(404, "TitleNotAvailable", `title "${id}" is not filled in any cluster that serves this client yet`);
+  }
+  const body = Buffer.from(JSON.stringify(manifest));
+  if (cfg.manifestCacheEntries > 0) cache.set(state.generation, key, body);
+  return { status: 200, body };
+}
+
+function route(svc: Service, req: IncomingMessage): Reply {
+  const raw = req.url ?? "/";
+  if (Buffer.byteLength(raw) > svc.cfg.maxUrlBytes) {
+    return error(414, "UriTooLong", `request target: must be at most ${svc.cfg.maxUrlBytes} bytes`);
+  }
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    return error(405, "MethodNotAllowed", "method: only GET and HEAD", { allow: "GET, HEAD" });
+  }
+  const q = raw.indexOf("?");
+  const pathname = q < 0 ? raw : raw.slice(0, q);
+  const client = () => clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], svc.trusted);
+  const state = svc.deps.state();
+  if (pathname === "/v1/steering")
+    return steering(svc, state, new URLSearchParams(q < 0 ? "" : raw.slice(q + 1)), client);
+  if (pathname.startsWith(PLAYBACK)) return playback(svc, state, pathname.slice(PLAYBACK.length), client);
+  return error(404, "NotFound", `no route for ${JSON.stringify(pathname.slice(0, 128))}`);
+}
+
+function handle(svc: Service, req: IncomingMessage, res: ServerResponse): void {
+  let reply: Reply;
+  try {
+    reply = route(svc, req);
+  } catch (err) {
+    if (err instanceof InvalidAddressError) {
+      reply = error(400, "InvalidAddress", err.message);
+    } else {
+      svc.deps.log?.error({ err }, "steering request failed");
+      reply = error(500, "Internal", "internal error");
+    }
+  }
+  const body = Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(JSON.stringify(reply.body));
+  res.writeHead(reply.status, {
+    "content-type": "application/json",
+    "content-length": body.length,
+    // Answers depend on the client address and carry expiring signatures.
+    "cache-control": "no-store",
+    ...reply.headers,
+  });
+  res.end(req.method === "HEAD" ? undefined : body);
 }
 
 function describe(r: RankedCluster) {

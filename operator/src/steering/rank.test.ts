@@ -9,7 +9,9 @@ const PARIS: LatLon = { lat: 48.86, lon: 2.35 };
 const LYON: LatLon = { lat: 45.76, lon: 4.84 };
 const TOKYO: LatLon = { lat: 35.68, lon: 139.69 };
 const T0 = Date.UTC(2026, 10, 1);
-const policy: HealthPolicy = { heartbeatPeriodMs: 10_000, saturationLoad: 0.9 };
+const policy: HealthPolicy = { saturationLoad: 0.9 };
+/** A heartbeat seen at T0 keeps its cluster live until T0 + LEASE (its servers' lease duration). */
+const LEASE = 10_000;
 
 function ann(cidr: string, o: Partial<Announcement> = {}): Announcement {
   return { cidr, asPath: [64500], med: 0, localPref: 100, ...o };
@@ -43,7 +45,7 @@ function rank(
   o: { load?: Record<string, number>; client?: LatLon | null; now?: number } = {},
 ) {
   const health = new Map<string, ClusterHealth>(
-    clusters.map((c) => [c.name, { heartbeatAtMs: T0, load: o.load?.[c.name] ?? 0.1 }]),
+    clusters.map((c) => [c.name, { expiresAtMs: T0 + LEASE, load: o.load?.[c.name] ?? 0.1 }]),
   );
   return rankClusters({
     index: buildSteeringIndex(clusters),
@@ -238,36 +240,36 @@ describe("health", () => {
   const two = [cluster("a", [ann("10.1.0.0/16", { localPref: 200 })]), cluster("b", [ann("10.1.0.0/16")])];
   it.each([
     { name: "fresh heartbeat", now: T0, want: ["a", "b"] },
-    { name: "exactly one period old", now: T0 + policy.heartbeatPeriodMs, want: ["a", "b"] },
+    { name: "exactly at its expiry", now: T0 + LEASE, want: ["a", "b"] },
     {
-      name: "older than one period: both drop out, no fallback left",
-      now: T0 + policy.heartbeatPeriodMs + 1,
+      name: "past its expiry: both drop out, no fallback left",
+      now: T0 + LEASE + 1,
       want: [],
     },
   ])("$name", ({ now, want }) => expect(names(rank(two, "10.1.2.3", { now }))).toEqual(want));
 
-  it("a cluster whose heartbeats stop drops out within one period while the other stays", () => {
+  it("a cluster whose heartbeats stop drops out at its expiry while the other stays", () => {
     const index = buildSteeringIndex(two);
     const health = new Map<string, ClusterHealth>([
-      ["a", { heartbeatAtMs: T0, load: 0.1 }],
-      ["b", { heartbeatAtMs: T0, load: 0.1 }],
+      ["a", { expiresAtMs: T0 + LEASE, load: 0.1 }],
+      ["b", { expiresAtMs: T0 + LEASE, load: 0.1 }],
     ]);
     const at = (nowMs: number) =>
       rankClusters({ index, health, policy, nowMs, address: parseIp("10.1.2.3") }).clusters.map((c) => c.cluster.name);
     expect(at(T0 + 5_000)).toEqual(["a", "b"]);
-    health.set("b", { heartbeatAtMs: T0 + 5_000, load: 0.1 }); // b keeps beating, a went silent at T0
-    expect(at(T0 + policy.heartbeatPeriodMs + 1)).toEqual(["b"]);
+    health.set("b", { expiresAtMs: T0 + 5_000 + LEASE, load: 0.1 }); // b keeps beating, a went silent at T0
+    expect(at(T0 + LEASE + 1)).toEqual(["b"]);
   });
 
   it.each([
-    { name: "saturated flag", health: { heartbeatAtMs: T0, load: 0.1, saturated: true } },
-    { name: "load at the saturation threshold", health: { heartbeatAtMs: T0, load: 0.9 } },
+    { name: "saturated flag", health: { expiresAtMs: T0 + LEASE, load: 0.1, saturated: true } },
+    { name: "load at the saturation threshold", health: { expiresAtMs: T0 + LEASE, load: 0.9 } },
   ])("$name: drops out", ({ health }) => {
     const r = rankClusters({
       index: buildSteeringIndex(two),
       health: new Map([
         ["a", health],
-        ["b", { heartbeatAtMs: T0, load: 0.1 }],
+        ["b", { expiresAtMs: T0 + LEASE, load: 0.1 }],
       ]),
       policy,
       nowMs: T0,
@@ -280,8 +282,8 @@ describe("health", () => {
     const r = rankClusters({
       index: buildSteeringIndex([...two, cluster("c", [ann("10.1.0.0/16", { localPref: 900 })], { servers: [] })]),
       health: new Map([
-        ["b", { heartbeatAtMs: T0, load: 0.1 }],
-        ["c", { heartbeatAtMs: T0, load: 0.1 }],
+        ["b", { expiresAtMs: T0 + LEASE, load: 0.1 }],
+        ["c", { expiresAtMs: T0 + LEASE, load: 0.1 }],
       ]),
       policy,
       nowMs: T0,
@@ -294,7 +296,7 @@ describe("health", () => {
     const clusters = [cluster("a", [ann("10.1.0.0/16")]), cluster("z", [ann("11.0.0.0/8")], { location: LYON })];
     const r = rankClusters({
       index: buildSteeringIndex(clusters),
-      health: new Map([["z", { heartbeatAtMs: T0, load: 0.1 }]]),
+      health: new Map([["z", { expiresAtMs: T0 + LEASE, load: 0.1 }]]),
       policy,
       nowMs: T0,
       address: parseIp("10.1.2.3"),

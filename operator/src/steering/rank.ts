@@ -1,11 +1,10 @@
+import { isStale } from "../api/heartbeat.js";
 import { greatCircleKm } from "./geo.js";
 import type { IpAddress } from "./ip.js";
 import type { ClusterHealth, ClusterView, LatLon } from "./snapshot.js";
 import type { RouteAnnouncement, SteeringIndex } from "./steering-index.js";
 
 export type HealthPolicy = Readonly<{
-  /** A cluster whose last heartbeat is older than this drops out. */
-  heartbeatPeriodMs: number;
   /** A cluster at or above this load (0..1) is saturated and drops out. */
   saturationLoad: number;
 }>;
@@ -47,7 +46,7 @@ export function rankClusters(input: RankInput): Ranking {
     const cluster = index.clusters[ci];
     if (cluster === undefined || cluster.servers.length === 0) return undefined;
     const h = input.health.get(cluster.name);
-    if (h === undefined || input.nowMs - h.heartbeatAtMs > input.policy.heartbeatPeriodMs) return undefined;
+    if (h === undefined || isStale(h.expiresAtMs, input.nowMs)) return undefined;
     if (h.saturated === true || h.load >= input.policy.saturationLoad) return undefined;
     return { cluster, load: h.load };
   };

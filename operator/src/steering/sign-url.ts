@@ -22,7 +22,7 @@ export type SignUrlInput = Readonly<{
 const SAFE_PATH = /^(\/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+$/;
 const DOT_SEGMENT = /\/\.\.?(\/|$)/;
 const BASE_URL = /^https?:\/\/[^/?#\s]+\/?$/;
-/** Same rule as the edge's secret include (nodes/src/nginx-config.ts), so both sides accept the same secrets. */
+/** Same rule as the edge's secret include (edge/nginx-config.ts), so both sides accept the same secrets. */
 const SECRET = /^[A-Za-z0-9._~+/=-]{16,256}$/;
 
 /**

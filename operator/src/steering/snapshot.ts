@@ -31,10 +31,13 @@ export type ClusterView = Readonly<{
   httpsPort?: number | undefined;
 }>;
 
-/** The latest heartbeat of a cluster, aggregated over its servers by whoever receives them. */
+/** The heartbeats of a cluster, aggregated over its servers by whoever receives them. */
 export type ClusterHealth = Readonly<{
-  /** When the last heartbeat arrived, in epoch milliseconds. */
-  heartbeatAtMs: number;
+  /**
+   * Until when (epoch ms, the receiver's clock) the cluster has a live server: the latest of its servers'
+   * heartbeat expiries, each its own lease duration after the receiver saw it renewed.
+   */
+  expiresAtMs: number;
   /** Fraction of the cluster's serving capacity in use, 0..1. */
   load: number;
   /** The cluster says it takes no new clients, whatever its load. */

@@ -1,5 +1,5 @@
-import { Rng } from "./rng.js";
-import { type CatalogFile, PlacementInputError } from "./types.js";
+import { Rng } from "../rng.js";
+import { type CatalogFile, PlacementInputError } from "../types.js";
 
 /**
  * A synthetic catalog for benchmarks and tests: Zipf(α) popularity over titles, each title a ladder of
@@ -17,9 +17,13 @@ export type CatalogSpec = Readonly<{
  * `interest` is what drifts; `popularity` is the Zipf(α) weight of the title's rank by interest, so that
  * every day's catalog has the shape α describes.
  */
-export type Title = Readonly<{ id: string; interest: number; popularity: number; durationSec: number }>;
+export type SyntheticTitle = Readonly<{ id: string; interest: number; popularity: number; durationSec: number }>;
 
-export type SyntheticCatalog = Readonly<{ alpha: number; titles: readonly Title[]; files: readonly CatalogFile[] }>;
+export type SyntheticCatalog = Readonly<{
+  alpha: number;
+  titles: readonly SyntheticTitle[];
+  files: readonly CatalogFile[];
+}>;
 
 type Rung = Readonly<{ height: number; kbps: number; share: number }>;
 
@@ -80,7 +84,7 @@ function duration(rng: Rng): number {
  * literal's rope): a pass over the ranked catalog, like hashing every key, then reads memory
  * sequentially, several times faster than over objects scattered by a sort.
  */
-function ladder(titles: readonly Title[]): CatalogFile[] {
+function ladder(titles: readonly SyntheticTitle[]): CatalogFile[] {
   const n = titles.length * LADDER_SIZE;
   const demand = new Float64Array(n);
   titles.forEach((t, k) => {
@@ -105,7 +109,7 @@ function ladder(titles: readonly Title[]): CatalogFile[] {
   const files = new Array<CatalogFile>(n);
   for (let r = 0; r < n; r++) {
     const f = order[r] ?? 0;
-    const t = titles[(f / LADDER_SIZE) | 0] as Title;
+    const t = titles[(f / LADDER_SIZE) | 0] as SyntheticTitle;
     const x = SUFFIXES[f % LADDER_SIZE] as (typeof SUFFIXES)[number];
     files[r] = {
       key: [t.id, "/", x.suffix].join(""),
@@ -120,7 +124,7 @@ export function generateCatalog(spec: CatalogSpec): SyntheticCatalog {
   checkSpec(spec);
   const rng = new Rng(spec.seed);
   const n = Math.ceil(spec.files / LADDER_SIZE);
-  const titles: Title[] = [];
+  const titles: SyntheticTitle[] = [];
   for (let r = 1; r <= n; r++) {
     const popularity = r ** -spec.alpha;
     titles.push({ id: `t${String(r).padStart(7, "0")}`, interest: popularity, popularity, durationSec: duration(rng) });
@@ -170,7 +174,7 @@ export function driftCatalog(prev: SyntheticCatalog, day: number, spec: DriftSpe
     .map((_, k) => k)
     .sort((a, b) => (titles[b]?.interest ?? 0) - (titles[a]?.interest ?? 0) || a - b);
   order.forEach((k, r) => {
-    const t = titles[k] as Title;
+    const t = titles[k] as SyntheticTitle;
     titles[k] = { ...t, popularity: (r + 1) ** -prev.alpha };
   });
   return { alpha: prev.alpha, titles, files: ladder(titles) };

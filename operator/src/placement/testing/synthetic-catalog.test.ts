@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { driftCatalog, generateCatalog, LADDER_SIZE } from "./catalog.js";
-import { PlacementInputError } from "./types.js";
-import { validateCatalog } from "./validate.js";
+import { PlacementInputError } from "../types.js";
+import { validateCatalog } from "../validate.js";
+import { driftCatalog, generateCatalog, LADDER_SIZE } from "./synthetic-catalog.js";
 
 describe("generateCatalog", () => {
   it("is deterministic from the seed and ranked by demand", () => {

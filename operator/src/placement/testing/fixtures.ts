@@ -1,4 +1,4 @@
-import type { CatalogFile, Server } from "./types.js";
+import type { CatalogFile, Server } from "../types.js";
 
 /** Test fixtures: a server, and the issue's default mix scaled by `scale` (1 = 20 + 80 servers). */
 export function server(name: string, storageTB: number, gbps: number): Server {

@@ -1,0 +1,20 @@
+/** What the operator's controllers are made from: the process builds one of these around its caches. */
+import type { PlanInput, PlanResult } from "../placement/index.js";
+import type { Caches } from "../runtime/caches.js";
+import type { KubeClient } from "../runtime/kube.js";
+import type { FillJobOptions } from "./fill-plan.js";
+
+export type ControllerDeps = Readonly<{
+  kube: KubeClient;
+  caches: Caches;
+  now: () => Date;
+  /** The placement engine (planHca; a test may pass another). */
+  plan: (i: PlanInput) => PlanResult;
+  /** Who runs the edge and fill pods, and the Secret with the URL-signing key they share. */
+  options: FillJobOptions;
+}>;
+
+/** The namespace of a "<namespace>/<name>" key, and the keys of a namespace's objects in a cache. */
+export const namespaceOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf("/")));
+export const keysIn = (cache: { list(namespace: string): { metadata: { name: string } }[] }, ns: string): string[] =>
+  cache.list(ns).map((o) => `${ns}/${o.metadata.name}`);

@@ -1,0 +1,49 @@
+/**
+ * The operator process: the five controllers (controllers/index.ts) run by the generic manager
+ * (runtime/manager.ts) under one leader Lease, with /healthz /readyz /metrics, until the signal aborts
+ * (SIGTERM in cli/).
+ */
+import type { Logger } from "pino";
+import { controllers } from "./controllers/index.js";
+import { planHca } from "./placement/index.js";
+import type { KubeClient } from "./runtime/kube.js";
+import { type RunningManager, startManager } from "./runtime/manager.js";
+
+export type OperatorOptions = Readonly<{
+  kube: KubeClient;
+  log: Logger;
+  /** Watch one namespace, or all when undefined. */
+  namespace?: string | undefined;
+  identity: string;
+  leaseNamespace: string;
+  leaseName?: string | undefined;
+  healthPort: number;
+  healthHost?: string | undefined;
+  agentServiceAccount?: string | undefined;
+  /** The Secret (in each cluster's namespace) holding the URL-signing key edge nginx checks. */
+  signingSecret?: string | undefined;
+  workers?: number | undefined;
+  now?: (() => Date) | undefined;
+}>;
+
+export type RunningOperator = RunningManager;
+
+export function startOperator(o: OperatorOptions, signal: AbortSignal): Promise<RunningOperator> {
+  const options = {
+    agentServiceAccount: o.agentServiceAccount ?? "edgefleet-agent",
+    signingSecret: o.signingSecret ?? "edgefleet-url-signing",
+  };
+  return startManager(
+    {
+      kube: o.kube,
+      log: o.log,
+      namespace: o.namespace,
+      controllers,
+      deps: (caches) => ({ kube: o.kube, caches, now: o.now ?? (() => new Date()), plan: planHca, options }),
+      election: { namespace: o.leaseNamespace, name: o.leaseName ?? "edgefleet-operator", identity: o.identity },
+      health: { port: o.healthPort, host: o.healthHost },
+      workers: o.workers,
+    },
+    signal,
+  );
+}

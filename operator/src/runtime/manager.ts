@@ -1,0 +1,117 @@
+/**
+ * The generic controller manager, as controller-runtime's: each controller declares what it reconciles
+ * and which changes of which kinds wake which keys (its ControllerSpec: For, Owns, Watches); the manager
+ * makes one shared cache per kind, wires every declared watch to the controller's work queue, starts
+ * the caches, waits for them to sync under the stop signal, takes the leader Lease and runs the
+ * controllers until leadership or the process ends. /healthz, /readyz (synced) and /metrics run
+ * throughout. It knows nothing of any particular controller.
+ */
+import type { Server } from "node:http";
+import type { Logger } from "pino";
+import type { TypedKind } from "../api/index.js";
+import { type Caches, Informers } from "./caches.js";
+import { type Reconciler, runController } from "./controller.js";
+import { startHealthServer } from "./health.js";
+import type { KubeClient } from "./kube.js";
+import { LeaderElector } from "./leader.js";
+import { makeMetrics } from "./metrics.js";
+import type { Entry } from "./store.js";
+import { WorkQueue } from "./workqueue.js";
+
+/** Which changes of one kind wake a controller, and the keys they wake. */
+export type Watch = Readonly<{
+  kind: TypedKind<unknown>;
+  /** Registers on the shared cache of the kind; `enqueue` adds a key to the controller's queue. */
+  subscribe(caches: Caches, enqueue: (key: string) => void): void;
+}>;
+
+/** From a changed object (for a deletion: as last seen) to the keys of the objects it affects. */
+export type MapFn<T> = (key: string, entry: Entry<T>, caches: Caches) => Iterable<string>;
+
+/**
+ * Every change of `kind` (or, with `on: "spec"`, adds, deletes and spec changes only) enqueues the keys
+ * `map` returns.
+ */
+export function watch<T>(kind: TypedKind<T>, map: MapFn<T>, opts: { on?: "change" | "spec" } = {}): Watch {
+  return {
+    kind,
+    subscribe(caches, enqueue) {
+      const cache = caches.of(kind);
+      const handler = (key: string, entry: Entry<T>) => {
+        for (const k of map(key, entry, caches)) enqueue(k);
+      };
+      if (opts.on === "spec") cache.onSpecChange(handler);
+      else cache.onChange(handler);
+    },
+  };
+}
+
+/** The object itself: what `for` maps with. */
+export const self = (key: string): string[] => [key];
+
+/**
+ * A controller, declared: its name (in logs and metrics), the kind it reconciles (For: a change of an
+ * object enqueues its own key), the other changes that concern it (Owns, Watches), and how to make its
+ * reconciler from the process's dependencies.
+ */
+export type ControllerSpec<D> = Readonly<{
+  name: string;
+  for: Watch;
+  watches: readonly Watch[];
+  make(deps: D): Reconciler;
+}>;
+
+export type ManagerOptions<D> = Readonly<{
+  kube: KubeClient;
+  log: Logger;
+  /** Watch one namespace, or all when undefined. */
+  namespace?: string | undefined;
+  controllers: readonly ControllerSpec<D>[];
+  /** What the controllers' `make` take, built around the process's shared caches. */
+  deps: (caches: Caches) => D;
+  election: Readonly<{ namespace: string; name: string; identity: string }>;
+  health: Readonly<{ port: number; host?: string | undefined }>;
+  workers?: number | undefined;
+}>;
+
+export type RunningManager = Readonly<{ health: Server; done: Promise<void> }>;
+
+/**
+ * Starts the caches and the health server, then (in `done`) elects and runs the controllers until
+ * `signal` aborts or leadership is lost. `done` resolves once everything has stopped, within moments
+ * of `signal` aborting, whether or not the caches ever synced.
+ */
+export async function startManager<D>(o: ManagerOptions<D>, signal: AbortSignal): Promise<RunningManager> {
+  const { log } = o;
+  const metrics = makeMetrics();
+  const stopCaches = new AbortController();
+  const caches = new Informers(o.kube, log, { namespace: o.namespace }, AbortSignal.any([signal, stopCaches.signal]));
+  const controllers = o.controllers.map((spec) => {
+    const queue = new WorkQueue();
+    for (const w of [spec.for, ...spec.watches]) w.subscribe(caches, (key) => queue.add(key));
+    return { name: spec.name, queue, reconciler: spec.make(o.deps(caches)) };
+  });
+  const health = await startHealthServer(o.health.port, o.health.host ?? "0.0.0.0", {
+    ready: () => caches.hasSynced(),
+    registry: metrics.registry,
+  });
+
+  const elector = new LeaderElector(o.kube, o.election, log);
+  const done = elector
+    .run(signal, async (leading) => {
+      metrics.leader.set({ name: o.election.name }, 1);
+      if (await caches.synced(leading)) {
+        log.info("caches synced; starting controllers");
+        const workers = o.workers ?? 2;
+        await Promise.all(controllers.map((c) => runController({ ...c, log, metrics, workers }, leading)));
+      }
+      metrics.leader.set({ name: o.election.name }, 0);
+    })
+    .finally(async () => {
+      stopCaches.abort();
+      await caches.stopped();
+      await new Promise((r) => health.close(r));
+      log.info({ synced: caches.hasSynced() }, "stopped");
+    });
+  return { health, done };
+}

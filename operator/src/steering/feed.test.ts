@@ -1,0 +1,72 @@
+/** Steering's feed against fake informers: which change refreshes which part of the store. */
+import pino from "pino";
+import { beforeEach, describe, expect, it } from "vitest";
+import { heartbeatLease, Kinds } from "../api/index.js";
+import { sample } from "../api/testdata/samples.js";
+import type { CacheSet } from "../runtime/caches.js";
+import { at, fakeCaches } from "../runtime/testing.js";
+import { SteeringFeed } from "./feed.js";
+import { SteeringStore } from "./store.js";
+
+const ams = sample("OCACluster", "ams-polder-1");
+const title = sample("Title", "night-harbor");
+const beat = (server: string, bytesPerSec: number) =>
+  heartbeatLease({
+    namespace: "ns",
+    cluster: "ams-polder-1",
+    server,
+    load: { connections: 1, bytesPerSec, diskUsedBytes: 1, diskTotalBytes: 2, ktls: "active" },
+    now: new Date("2026-11-26T12:00:00Z"),
+    leaseDurationSeconds: 30,
+  });
+const settle = () => new Promise((r) => setTimeout(r, 5));
+
+let caches: CacheSet;
+let store: SteeringStore;
+beforeEach(() => {
+  caches = fakeCaches();
+  store = new SteeringStore();
+  new SteeringFeed(
+    store,
+    {
+      clusters: caches.of(Kinds.OCACluster),
+      titles: caches.of(Kinds.Title),
+      popularities: caches.of(Kinds.Popularity),
+      placements: caches.of(Kinds.Placement),
+      leases: caches.of(Kinds.Lease),
+    },
+    { signingKey: "0123456789abcdef", log: pino({ level: "silent" }), coalesceMs: 1 },
+  );
+});
+
+describe("SteeringFeed", () => {
+  it("a cluster's change rebuilds the prefix tables and its link secret", async () => {
+    caches.of(Kinds.OCACluster).upsert(at(ams, "ns", "1", 1));
+    await settle();
+    expect(store.state.index.clusters.map((c) => c.name)).toEqual(["ams-polder-1"]);
+    expect(store.state.linkSecrets.get("ams-polder-1")).toBe("0123456789abcdef");
+  });
+
+  it("a Title's change republishes the ladders", async () => {
+    caches.of(Kinds.Title).upsert(at(title, "ns", "1", 1));
+    await settle();
+    expect([...store.state.titles.keys()]).toEqual([(title.spec as { id: string }).id]);
+  });
+
+  it("heartbeats make a cluster's health (by when they were seen) and load, summed over its servers", async () => {
+    caches.of(Kinds.OCACluster).upsert(at(ams, "ns", "1", 1));
+    caches.of(Kinds.Lease).upsert(at(beat("s01", 1e9), "ns", "2", 0));
+    caches.of(Kinds.Lease).upsert(at(beat("s02", 1e9), "ns", "3", 0));
+    await settle();
+    const h = store.state.health.get("ams-polder-1");
+    expect(h?.load).toBeGreaterThan(0);
+    expect(h?.expiresAtMs).toBe(30_000); // seen at 0 by the fake clock, 30 s leases: not the Leases' renewTime
+  });
+
+  it("a burst of changes is one refresh", async () => {
+    for (let i = 0; i < 20; i++) caches.of(Kinds.Title).upsert(at(title, "ns", String(10 + i), 1));
+    const before = store.state.generation;
+    await settle();
+    expect(store.state.generation - before).toBe(1); // one setTitles, not twenty
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * Keeps a SteeringStore in step with the fleet's objects, read from the process's shared caches:
+ * OCAClusters give the prefix tables and link secrets, Titles the ladders, each cluster's ACTIVE
+ * Placement where its files are, and the servers' heartbeat Leases health and load. Bursts of changes
+ * (an initial list, a daily catalog update) coalesce into one refresh.
+ *
+ * A cluster's files are located with its active Placement over the catalog snapshot that Placement was
+ * computed for. The snapshot of each active Placement is remembered while it is current; a steering
+ * process started after the region's catalog moved on recomputes over the current catalog, where the
+ * ring still places nearly every file as before, and says so in its log.
+ */
+import type { Logger } from "pino";
+import {
+  byAge,
+  heartbeatExpiry,
+  type Lease,
+  type OCACluster,
+  type Placement,
+  type Popularity,
+  type Title,
+} from "../api/index.js";
+import { RegionCatalogs } from "../catalog/catalog.js";
+import { serversOf } from "../catalog/servers.js";
+import { buildLadder } from "../ladder/index.js";
+import { assign } from "../placement/index.js";
+import type { Shared } from "../runtime/caches.js";
+import type { ClusterView, LocateFile } from "./snapshot.js";
+import type { SteeringStore } from "./store.js";
+
+export type FeedSources = Readonly<{
+  clusters: Shared<OCACluster>;
+  titles: Shared<Title>;
+  popularities: Shared<Popularity>;
+  placements: Shared<Placement>;
+  leases: Shared<Lease>;
+}>;
+
+type Part = "clusters" | "titles" | "placements" | "health";
+
+export type FeedOptions = Readonly<{
+  /** Every cluster's URLs are signed with this key, the one the edge nginx checks. */
+  signingKey: string;
+  log: Logger;
+  /** How long a burst may last before the refresh; 50 ms. */
+  coalesceMs?: number;
+}>;
+
+export class SteeringFeed {
+  readonly #store: SteeringStore;
+  readonly #src: FeedSources;
+  readonly #o: FeedOptions;
+  readonly #catalogs: RegionCatalogs;
+  /** The active Placement each cluster is located with, by "<namespace>/<cluster>". */
+  readonly #located = new Map<string, { placement: string; locate: LocateFile }>();
+  readonly #dirty = new Set<Part>();
+  #pending: NodeJS.Timeout | undefined;
+
+  constructor(store: SteeringStore, sources: FeedSources, o: FeedOptions) {
+    this.#store = store;
+    this.#src = sources;
+    this.#o = o;
+    this.#catalogs = new RegionCatalogs({
+      titles: (ns) => sources.titles.list(ns),
+      popularities: (ns) => sources.popularities.list(ns),
+      revision: () => `${sources.titles.specRevision()}/${sources.popularities.specRevision()}`,
+    });
+    sources.clusters.onChange(() => this.#schedule("clusters"));
+    sources.titles.onChange(() => this.#schedule("titles"));
+    sources.popularities.onChange(() => this.#schedule("placements"));
+    sources.placements.onChange(() => this.#schedule("placements"));
+    sources.leases.onChange(() => this.#schedule("health"));
+  }
+
+  /** Refreshes everything now (once the caches have synced). */
+  refreshAll(): void {
+    this.#refresh(new Set<Part>(["clusters", "titles", "placements", "health"]));
+  }
+
+  /** Drops a refresh still waiting for its burst to end. */
+  stop(): void {
+    clearTimeout(this.#pending);
+    this.#pending = undefined;
+  }
+
+  #schedule(part: Part): void {
+    this.#dirty.add(part);
+    this.#pending ??= setTimeout(() => {
+      this.#pending = undefined;
+      const todo = new Set(this.#dirty);
+      this.#dirty.clear();
+      this.#refresh(todo);
+    }, this.#o.coalesceMs ?? 50);
+  }
+
+  #refresh(todo: ReadonlySet<Part>): void {
+    try {
+      if (todo.has("clusters")) this.#refreshClusters();
+      if (todo.has("titles")) this.#refreshTitles();
+      if (todo.has("clusters") || todo.has("titles") || todo.has("placements")) this.#refreshPlacements();
+      if (todo.has("clusters") || todo.has("health")) this.#refreshHealth();
+    } catch (err) {
+      this.#o.log.error({ err }, "steering refresh failed");
+    }
+  }
+
+  #refreshClusters(): void {
+    const cs = this.#src.clusters.list();
+    try {
+      this.#store.setClusters(cs.map(clusterView));
+    } catch (err) {
+      this.#o.log.error({ err }, "cluster announcements rejected; keeping the previous prefix table");
+    }
+    for (const c of cs) this.#store.setLinkSecret(c.metadata.name, this.#o.signingKey);
+  }
+
+  #refreshTitles(): void {
+    this.#store.setTitles(
+      this.#src.titles.list().map((t) => ({ id: t.spec.id, ladder: t.status?.ladder ?? buildLadder(t.spec.files) })),
+    );
+  }
+
+  #refreshPlacements(): void {
+    const placements = this.#src.placements.list();
+    for (const c of this.#src.clusters.list()) {
+      const ns = c.metadata.namespace;
+      const key = `${ns}/${c.metadata.name}`;
+      const active = placements
+        .filter(
+          (p) => p.metadata.namespace === ns && p.spec.cluster === c.metadata.name && p.status?.phase === "Active",
+        )
+        .sort(byAge)
+        .at(-1);
+      if (!active) {
+        this.#located.delete(key);
+        this.#store.setActivePlacement(c.metadata.name, undefined);
+        continue;
+      }
+      if (this.#located.get(key)?.placement === active.metadata.name) continue;
+      const locate = this.#locator(c, active);
+      this.#located.set(key, { placement: active.metadata.name, locate });
+      this.#store.setActivePlacement(c.metadata.name, locate);
+    }
+  }
+
+  /** Which server holds a file: the active ring assigned over the region's catalog. */
+  #locator(c: OCACluster, active: Placement): LocateFile {
+    const catalog = this.#catalogs.get(c.metadata.namespace ?? "", c.spec.region);
+    if (catalog.generation !== active.spec.catalogGeneration) {
+      this.#o.log.warn(
+        { cluster: `${c.metadata.namespace}/${c.metadata.name}`, placement: active.metadata.name },
+        "catalog moved on since this placement; locating over the current catalog",
+      );
+    }
+    const assignment = assign(active.spec, catalog.files, serversOf(c.spec));
+    // Paths are unique across titles (the fill agent refuses otherwise): a rung's path names its file.
+    const keyOf = new Map(catalog.files.map((f) => [f.key.slice(f.key.indexOf("/") + 1), f.key]));
+    return (path, spread) => {
+      const k = keyOf.get(path);
+      const holders = k === undefined ? [] : assignment.holdersOf(k);
+      return holders[spread % Math.max(1, holders.length)];
+    };
+  }
+
+  #refreshHealth(): void {
+    const capacity = new Map(
+      this.#src.clusters
+        .list()
+        .map((c) => [c.metadata.name, serversOf(c.spec).reduce((a, s) => a + s.throughputBitsPerSec, 0)]),
+    );
+    const byCluster = new Map<string, { expiresAtMs: number; bitsPerSec: number }>();
+    // Each server is live for its own lease duration after this process saw its Lease renewed.
+    for (const { value, observedAt } of this.#src.leases.entries()) {
+      const hb = value?.heartbeat;
+      if (!hb) continue;
+      const cur = byCluster.get(hb.cluster) ?? { expiresAtMs: 0, bitsPerSec: 0 };
+      byCluster.set(hb.cluster, {
+        expiresAtMs: Math.max(cur.expiresAtMs, heartbeatExpiry(hb, observedAt)),
+        bitsPerSec: cur.bitsPerSec + (hb.load?.bytesPerSec ?? 0) * 8,
+      });
+    }
+    for (const [cluster, h] of byCluster) {
+      const cap = capacity.get(cluster);
+      if (cap)
+        this.#store.recordHeartbeat(cluster, { expiresAtMs: h.expiresAtMs, load: Math.min(1, h.bitsPerSec / cap) });
+    }
+  }
+}
+
+const clusterView = (c: OCACluster): ClusterView => ({
+  name: c.metadata.name,
+  region: c.spec.region,
+  asn: c.spec.site.asn,
+  location: c.spec.location,
+  servers: c.spec.servers,
+  prefixes: c.spec.prefixes,
+  httpsPort: c.spec.edge.httpsPort,
+});
