@@ -81,19 +81,31 @@ export type RequestObserver = (r: Readonly<{ method: string; path: string; watch
 /** Everything the processes ask of the API, as one narrow type that tests can fake. */
 export type KubeClient = Pick<Kube, "get" | "list" | "watch" | "apply" | "create" | "update" | "delete">;
 
+/**
+ * How long a request other than a watch may take before it fails (ApiError "ConnectionError"): an API
+ * server that accepts connections but never answers (stalled, partitioned) must not hang a reconcile
+ * or a lease renewal forever.
+ */
+export const defaultRequestTimeoutMs = 30_000;
+
 export class Kube {
   readonly #server: URL;
   readonly #options: RequestOptions;
   readonly #onRequest: RequestObserver | undefined;
+  readonly #timeoutMs: number;
 
-  private constructor(server: URL, options: RequestOptions, onRequest?: RequestObserver) {
+  private constructor(server: URL, options: RequestOptions, onRequest?: RequestObserver, timeoutMs?: number) {
     this.#server = server;
     this.#options = options;
     this.#onRequest = onRequest;
+    this.#timeoutMs = timeoutMs ?? defaultRequestTimeoutMs;
   }
 
   /** From a kubeconfig file, or the default chain (KUBECONFIG, ~/.kube/config, in-cluster). */
-  static async connect(kubeconfigPath?: string, opts: { onRequest?: RequestObserver } = {}): Promise<Kube> {
+  static async connect(
+    kubeconfigPath?: string,
+    opts: { onRequest?: RequestObserver; requestTimeoutMs?: number } = {},
+  ): Promise<Kube> {
     const kc = new KubeConfig();
     if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
     else kc.loadFromDefault();
@@ -101,7 +113,7 @@ export class Kube {
     if (!cluster) throw new Error(`kubeconfig ${kubeconfigPath ?? "(default)"} has no current cluster`);
     const http: RequestOptions & { headers: Record<string, string> } = { headers: {} };
     await kc.applyToHTTPSOptions(http);
-    return new Kube(new URL(cluster.server), http, opts.onRequest);
+    return new Kube(new URL(cluster.server), http, opts.onRequest, opts.requestTimeoutMs);
   }
 
   /** The REST path of a collection (no name) or of one object. */
@@ -231,10 +243,19 @@ export class Kube {
     query?: Query,
     opts: { signal?: AbortSignal | undefined } = {},
   ): Promise<unknown> {
-    const res = await this.#send(method, path, body, query, opts.signal);
-    if (res.statusCode === undefined || res.statusCode >= 300) throw await apiErrorOf(res, `${method} ${path}`);
-    const text = await readAll(res);
-    return text ? JSON.parse(text) : undefined;
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    try {
+      const res = await this.#send(method, path, body, query, signal);
+      if (res.statusCode === undefined || res.statusCode >= 300) throw await apiErrorOf(res, `${method} ${path}`);
+      const text = await readAll(res);
+      return text ? JSON.parse(text) : undefined;
+    } catch (err) {
+      if (!timeout.aborted || opts.signal?.aborted) throw err;
+      throw new ApiError(0, "Timeout", `${method} ${path}: no answer within ${this.#timeoutMs / 1000} s`, [], {
+        cause: err,
+      });
+    }
   }
 
   #send(method: string, path: string, body: unknown, query?: Query, signal?: AbortSignal): Promise<IncomingMessage> {

@@ -1,5 +1,7 @@
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { canAcquire, type Lease } from "./leader.js";
+import { ApiError, type KubeObject } from "./kube.js";
+import { canAcquire, LeaderElector, type Lease } from "./leader.js";
 
 const lease = (holder: string, renewTime: string, seconds = 15): Lease => ({
   apiVersion: "coordination.k8s.io/v1",
@@ -18,5 +20,97 @@ describe("canAcquire", () => {
     { name: "another's, expired 1 s ago", lease: lease("other", "2026-11-26T11:59:44.000Z"), want: true },
   ])("$name → $want", ({ lease, want }) => {
     expect(canAcquire(lease, "me", t0)).toBe(want);
+  });
+});
+
+/** A Lease store behind get/create/update that can be taken down, or made to hang, like an API server. */
+function fakeApi() {
+  let stored: Lease | undefined;
+  let version = 0;
+  const api = {
+    mode: "up" as "up" | "down" | "hang",
+    get lease() {
+      return stored;
+    },
+    async get<T>(): Promise<T | undefined> {
+      await api.gate();
+      return structuredClone(stored) as T | undefined;
+    },
+    async create<T>(_k: unknown, obj: KubeObject): Promise<T> {
+      await api.gate();
+      stored = { ...(obj as Lease), metadata: { ...obj.metadata, resourceVersion: String(++version) } };
+      return stored as T;
+    },
+    async update<T>(_k: unknown, obj: KubeObject): Promise<T> {
+      await api.gate();
+      if (obj.metadata.resourceVersion !== stored?.metadata.resourceVersion)
+        throw new ApiError(409, "Conflict", "stale");
+      stored = { ...(obj as Lease), metadata: { ...obj.metadata, resourceVersion: String(++version) } };
+      return stored as T;
+    },
+    gate(): Promise<void> {
+      if (api.mode === "down") return Promise.reject(new ApiError(0, "ConnectionError", "connect ECONNREFUSED"));
+      return api.mode === "hang" ? new Promise<void>(() => {}) : Promise.resolve();
+    },
+  };
+  return api;
+}
+
+const timings = { leaseDurationMs: 300, renewDeadlineMs: 150, retryPeriodMs: 20 };
+const until = async (what: string, f: () => boolean) => {
+  for (let i = 0; i < 1000 && !f(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!f()) throw new Error(`never: ${what}`);
+};
+
+describe("LeaderElector", () => {
+  it("a lost lease ends the term, not the run: the controllers stop, then it campaigns and leads again", async () => {
+    const api = fakeApi();
+    const elector = new LeaderElector(
+      api,
+      { namespace: "ns", name: "l", identity: "me", ...timings },
+      pino({ level: "silent" }),
+    );
+    const stop = new AbortController();
+    const terms: { ended: boolean }[] = [];
+    let runEnded = false;
+    const running = elector
+      .run(stop.signal, async (leading) => {
+        const term = { ended: false };
+        terms.push(term);
+        await new Promise((r) => leading.addEventListener("abort", r, { once: true }));
+        term.ended = true;
+      })
+      .then(() => {
+        runEnded = true;
+      });
+    await until("the first term", () => terms.length === 1);
+    api.mode = "down";
+    await until("the first term to end at the renew deadline", () => terms[0]?.ended === true);
+    expect(runEnded).toBe(false);
+    api.mode = "up";
+    await until("a second term", () => terms.length === 2);
+    expect(api.lease?.spec.holderIdentity).toBe("me");
+    stop.abort();
+    await running;
+    expect(terms[1]?.ended).toBe(true);
+    expect(api.lease?.spec.holderIdentity).toBe(""); // released on the way out
+  });
+
+  it("a renewal that hangs does not hold off the renew deadline", async () => {
+    const api = fakeApi();
+    const elector = new LeaderElector(
+      api,
+      { namespace: "ns", name: "l", identity: "me", ...timings },
+      pino({ level: "silent" }),
+    );
+    const stop = new AbortController();
+    let stopped = false;
+    void elector.run(stop.signal, async (leading) => {
+      api.mode = "hang"; // every renewal from now on waits forever
+      await new Promise((r) => leading.addEventListener("abort", r, { once: true }));
+      stopped = !stop.signal.aborted;
+    });
+    await until("the term to be stopped by the deadline", () => stopped);
+    stop.abort();
   });
 });

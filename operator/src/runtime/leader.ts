@@ -1,9 +1,16 @@
 /**
  * Leader election on a coordination.k8s.io Lease, as client-go's leaderelection does it: take the
  * Lease when it is free or its holder has not renewed within leaseDuration; renew every retryPeriod;
- * a leader that cannot renew within renewDeadline stops leading (and the process should exit, so that
- * two leaders never act at once). Updates carry the resourceVersion, so two candidates racing for an
- * expired Lease cannot both win. On shutdown the leader releases the Lease for a fast hand-over.
+ * a leader that cannot renew within renewDeadline stops leading. Updates carry the resourceVersion, so
+ * two candidates racing for an expired Lease cannot both win. On shutdown the leader releases the Lease
+ * for a fast hand-over.
+ *
+ * Losing the Lease ends the term, not the process (controller-runtime exits instead): `lead` gets a
+ * signal that aborts at the renew deadline — a timer, so a renewal stuck on a stalled API server cannot
+ * hold it off — and the elector campaigns again only once `lead` has returned, that is once every
+ * worker it started has stopped. Another candidate can take the Lease only leaseDuration after the last
+ * renewal, renewDeadline + the margin later, so two leaders never act at once; and an API server outage
+ * longer than the deadline costs one hand-over, not a restart of every replica.
  */
 import type { Logger } from "pino";
 import { Kinds } from "../api/index.js";
@@ -59,33 +66,47 @@ export class LeaderElector {
   }
 
   /**
-   * Waits for leadership, runs `lead` with a signal that aborts when leadership is lost or `signal`
-   * aborts, and resolves when leading has ended (after releasing the Lease on a clean stop).
+   * Campaigns for the Lease and runs `lead` for each term of leadership, with a signal that aborts when
+   * the term ends (the Lease lost, or `signal`); after a lost term it campaigns again. Resolves once
+   * `signal` has aborted and the last term has ended, after releasing the Lease.
    */
   async run(signal: AbortSignal, lead: (leading: AbortSignal) => Promise<void>): Promise<void> {
-    while (!signal.aborted && !(await this.#tryAcquireOrRenew())) await sleep(this.#o.retryPeriodMs, signal);
-    if (signal.aborted) return;
-    this.#log.info("became leader");
+    while (!signal.aborted) {
+      while (!signal.aborted && !(await this.#tryAcquireOrRenew())) await sleep(this.#o.retryPeriodMs, signal);
+      if (signal.aborted) return;
+      this.#log.info("became leader");
+      await this.#term(signal, lead);
+      if (signal.aborted) await this.#release();
+      else this.#log.warn("lost the lease; every controller has stopped; campaigning again");
+    }
+  }
+
+  /** One term: renews every retryPeriod while `lead` runs; loses the term at the renew deadline. */
+  async #term(signal: AbortSignal, lead: (leading: AbortSignal) => Promise<void>): Promise<void> {
     const lost = new AbortController();
     const leading = AbortSignal.any([signal, lost.signal]);
+    const expire = () =>
+      setTimeout(() => {
+        this.#log.error("failed to renew the lease within the deadline; stopping leading");
+        lost.abort();
+      }, this.#o.renewDeadlineMs);
+    let deadline = expire();
     const renewing = (async () => {
-      let lastRenew = Date.now();
       while (!leading.aborted) {
         await sleep(this.#o.retryPeriodMs, leading);
         if (leading.aborted) break;
-        if (await this.#tryAcquireOrRenew()) lastRenew = Date.now();
-        else if (Date.now() - lastRenew > this.#o.renewDeadlineMs) {
-          this.#log.error("failed to renew the lease within the deadline; stopping leading");
-          lost.abort();
+        if (await this.#tryAcquireOrRenew()) {
+          clearTimeout(deadline);
+          deadline = expire();
         }
       }
     })();
     try {
       await lead(leading);
     } finally {
+      clearTimeout(deadline);
       lost.abort();
       await renewing;
-      if (signal.aborted) await this.#release();
     }
   }
 

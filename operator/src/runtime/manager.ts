@@ -3,7 +3,8 @@
  * and which changes of which kinds wake which keys (its ControllerSpec: For, Owns, Watches); the manager
  * makes one shared cache per kind, wires every declared watch to the controller's work queue, starts
  * the caches, waits for them to sync under the stop signal, takes the leader Lease and runs the
- * controllers until leadership or the process ends. /healthz, /readyz (synced) and /metrics run
+ * controllers for each term of leadership until the process ends (a lost Lease stops them, and the
+ * manager campaigns again once they have stopped). /healthz, /readyz (synced) and /metrics run
  * throughout. It knows nothing of any particular controller.
  */
 import type { Server } from "node:http";
@@ -77,8 +78,8 @@ export type ManagerOptions<D> = Readonly<{
 export type RunningManager = Readonly<{ health: Server; done: Promise<void> }>;
 
 /**
- * Starts the caches and the health server, then (in `done`) elects and runs the controllers until
- * `signal` aborts or leadership is lost. `done` resolves once everything has stopped, within moments
+ * Starts the caches and the health server, then (in `done`) elects and runs the controllers for each
+ * term of leadership until `signal` aborts. `done` resolves once everything has stopped, within moments
  * of `signal` aborting, whether or not the caches ever synced.
  */
 export async function startManager<D>(o: ManagerOptions<D>, signal: AbortSignal): Promise<RunningManager> {
@@ -86,10 +87,12 @@ export async function startManager<D>(o: ManagerOptions<D>, signal: AbortSignal)
   const metrics = makeMetrics();
   const stopCaches = new AbortController();
   const caches = new Informers(o.kube, log, { namespace: o.namespace }, AbortSignal.any([signal, stopCaches.signal]));
+  // Each term of leadership drains its own queues (a stopped queue takes no more keys); what changes
+  // between terms waits in the next term's queue.
   const controllers = o.controllers.map((spec) => {
-    const queue = new WorkQueue();
-    for (const w of [spec.for, ...spec.watches]) w.subscribe(caches, (key) => queue.add(key));
-    return { name: spec.name, queue, reconciler: spec.make(o.deps(caches)) };
+    const c = { name: spec.name, kind: spec.for.kind, queue: new WorkQueue(), reconciler: spec.make(o.deps(caches)) };
+    for (const w of [spec.for, ...spec.watches]) w.subscribe(caches, (key) => c.queue.add(key));
+    return c;
   });
   const health = await startHealthServer(o.health.port, o.health.host ?? "0.0.0.0", {
     ready: () => caches.hasSynced(),
@@ -103,7 +106,11 @@ export async function startManager<D>(o: ManagerOptions<D>, signal: AbortSignal)
       if (await caches.synced(leading)) {
         log.info("caches synced; starting controllers");
         const workers = o.workers ?? 2;
+        // Level-triggered: a term starts from every object it reconciles, as an informer's first list
+        // does, so nothing changed while another replica led (or none did) is missed.
+        for (const c of controllers) for (const e of caches.of(c.kind).entries()) c.queue.add(e.key);
         await Promise.all(controllers.map((c) => runController({ ...c, log, metrics, workers }, leading)));
+        for (const c of controllers) c.queue = new WorkQueue();
       }
       metrics.leader.set({ name: o.election.name }, 0);
     })
