@@ -62,15 +62,17 @@ const until = async (what: string, f: () => boolean) => {
   if (!f()) throw new Error(`never: ${what}`);
 };
 
+/** One candidate, "me", against a fresh fake API server, with a stop signal. */
+function candidate() {
+  const api = fakeApi();
+  const log = pino({ level: "silent" });
+  const elector = new LeaderElector(api, { namespace: "ns", name: "l", identity: "me", ...timings }, log);
+  return { api, elector, stop: new AbortController() };
+}
+
 describe("LeaderElector", () => {
   it("a lost lease ends the term, not the run: the controllers stop, then it campaigns and leads again", async () => {
-    const api = fakeApi();
-    const elector = new LeaderElector(
-      api,
-      { namespace: "ns", name: "l", identity: "me", ...timings },
-      pino({ level: "silent" }),
-    );
-    const stop = new AbortController();
+    const { api, elector, stop } = candidate();
     const terms: { ended: boolean }[] = [];
     let runEnded = false;
     const running = elector
@@ -97,13 +99,7 @@ describe("LeaderElector", () => {
   });
 
   it("a renewal that hangs does not hold off the renew deadline", async () => {
-    const api = fakeApi();
-    const elector = new LeaderElector(
-      api,
-      { namespace: "ns", name: "l", identity: "me", ...timings },
-      pino({ level: "silent" }),
-    );
-    const stop = new AbortController();
+    const { api, elector, stop } = candidate();
     let stopped = false;
     void elector.run(stop.signal, async (leading) => {
       api.mode = "hang"; // every renewal from now on waits forever
