@@ -206,9 +206,17 @@ export async function loadImages(cluster: string, images: readonly string[]): Pr
   });
 }
 
-/** Deletes the cluster's node containers and network; deleting one that does not exist is fine. */
+/**
+ * Deletes the cluster's node containers, and Docker's "kind" network once no container uses it (kind
+ * leaves it behind); deleting a cluster that does not exist is fine. Throws when a node container is
+ * still there afterwards.
+ */
 export async function deleteKindCluster(name: string): Promise<void> {
   await step("kind-delete", await kindBin(), ["delete", "cluster", "--name", name], { timeoutMs: 5 * 60_000 });
+  const left = await step("kind-delete", "docker", ["ps", "-aq", "--filter", `label=io.x-k8s.kind.cluster=${name}`]);
+  if (left.trim()) throw new KindStepError("kind-delete", join(kindLogsDir(), "kind-delete.log"));
+  const users = await step("kind-delete", "docker", ["ps", "-aq", "--filter", "network=kind"]).catch(() => "?");
+  if (users.trim() === "") await step("kind-delete", "docker", ["network", "rm", "kind"]).catch(() => undefined);
 }
 
 /** Runs a command inside a node container, as root. */

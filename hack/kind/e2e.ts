@@ -73,18 +73,40 @@ function vitest(env: NodeJS.ProcessEnv, report: string): Promise<number> {
   });
 }
 
+/** What this run started and must stop: the cluster it created, the dockerd it started. */
+const started: { cluster?: string; docker?: DockerState } = {};
+
+/** Deletes what this run started unless --keep (idempotent: a signal and the normal end may both call it). */
+async function cleanup(): Promise<void> {
+  const { cluster, docker } = started;
+  started.cluster = undefined;
+  started.docker = undefined;
+  if (flags.keep) {
+    if (cluster) console.error(`e2e:kind: kept cluster ${cluster}`);
+    return;
+  }
+  const warn = (e: unknown) => console.error(e instanceof Error ? e.message : String(e));
+  if (cluster) await timed("deleteCluster", () => deleteKindCluster(cluster)).catch(warn);
+  if (docker?.startedByUs) await timed("stopDocker", stopDocker).catch(warn);
+}
+
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    console.error(`e2e:kind: ${sig}: removing what this run started`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
 async function main(): Promise<number> {
   const work = await mkdtemp(join(tmpdir(), "edgefleet-e2e-"));
   const report = flags.report ?? join(work, "report.json");
   const figures = join(work, "figures.json");
-  let docker: DockerState | undefined;
   let cluster: KindCluster | undefined;
-  let created = false;
   let skip = "";
   let error = "";
   let code = 1;
   try {
-    docker = await timed("docker", ensureDocker).catch((err: unknown) => {
+    started.docker = await timed("docker", ensureDocker).catch((err: unknown) => {
       if (!flags["if-docker"]) throw err;
       skip = `Docker Engine cannot run on this machine (${err instanceof Error ? err.message : String(err)})`;
       return undefined;
@@ -92,7 +114,7 @@ async function main(): Promise<number> {
     if (!skip) {
       const image = await timed("nodeImage", nodeImage);
       const app = await timed("appImages", () => appImages(flags.tag));
-      created = !(await kindClusterExists(flags.cluster));
+      if (!(await kindClusterExists(flags.cluster))) started.cluster = flags.cluster;
       cluster = await timed("cluster", () => createKindCluster({ name: flags.cluster, image, workers }));
       await timed("loadImages", () => loadImages(flags.cluster, [app.operator, app.edge]));
     }
@@ -112,15 +134,7 @@ async function main(): Promise<number> {
         : `edgefleet kind: ${err instanceof Error ? err.message : String(err)}`;
     console.error(error);
   } finally {
-    if (!flags.keep) {
-      if (created)
-        await timed("deleteCluster", () => deleteKindCluster(flags.cluster)).catch((e: unknown) =>
-          console.error(String(e)),
-        );
-      if (docker?.startedByUs) await timed("stopDocker", stopDocker).catch((e: unknown) => console.error(String(e)));
-    } else if (cluster) {
-      console.error(`e2e:kind: kept cluster ${cluster.name}; KUBECONFIG=${cluster.kubeconfig}`);
-    }
+    await cleanup();
   }
   const r = JSON.parse(await readFile(report, "utf8").catch(() => "null")) as VitestReport | null;
   const found = JSON.parse(await readFile(figures, "utf8").catch(() => "{}")) as Record<string, unknown>;
