@@ -36,7 +36,7 @@ export function planEviction(active: readonly Pick<WantedFile, "path">[], onDisk
 export type Source = Readonly<{ name: string; kind: "peer" | "origin"; url: string }>;
 
 /**
- * Peers that hold the file, in the order given, then the origin (DESIGN decision 3). Peers' nginx
+ * The file's peers in the order given (peer-order.ts), then the origin (DESIGN decision 3). Peers' nginx
  * checks secure links, so `signPeer(baseUrl, path)` gives the whole signed URL.
  */
 export function sourcesFor(
