@@ -90,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
     case "evict": {
       const ref = parsePlacementRef(need(values.placement, "--placement"));
       const server = need(values.server, "--server");
-      const { inputs, invalid } = await readPlacementInputs(await Kube.connect(), ref);
+      const { inputs, invalid } = await readPlacementInputs(await Kube.connect(), ref, log);
       for (const why of invalid) log.warn({ why }, "left out of the catalog, as the operator leaves it out");
       const contentPath = values.content ?? inputs.cluster.spec.edge.contentPath;
       if (mode === "evict") {
@@ -100,8 +100,13 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       if (values.secret === undefined) log.warn("no --secret to sign peer fetches: filling from the origin only");
-      const spec = fillSpecFor(inputs, { server, contentPath, secretPath: values.secret });
-      log.info({ placement: `${ref.namespace}/${ref.name}`, server, files: spec.files.length }, "fill starting");
+      const { spec, active } = fillSpecFor(inputs, { server, contentPath, secretPath: values.secret });
+      // Peers are asked in order: the file's holders under the Active placement, then under this one.
+      const peersFirst = active.placement ?? `none (${active.why})`;
+      log.info(
+        { placement: `${ref.namespace}/${ref.name}`, server, files: spec.files.length, peersFirst },
+        "fill starting",
+      );
       const report = await runFill(spec, {
         now: () => new Date(),
         signal: ac.signal,

@@ -16,6 +16,8 @@ const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 let dir: string;
 let origin: Origin;
 let peer: RunningNginx;
+/** A peer whose disk holds none of the files: it answers 404, as a peer the placements guessed wrong about. */
+let emptyPeer: RunningNginx;
 const blobs = new Map<string, Buffer>();
 
 async function put(root: string, path: string, b: Buffer) {
@@ -52,11 +54,14 @@ beforeAll(async () => {
   const peerRoot = join(dir, "peer", "content");
   await put(peerRoot, "t4/peer-only.mp4", blobs.get("t4/peer-only.mp4") ?? Buffer.alloc(0));
   peer = await startNginx(join(dir, "peer"), peerRoot);
+  await mkdir(join(dir, "empty-peer", "content"), { recursive: true });
+  emptyPeer = await startNginx(join(dir, "empty-peer"), join(dir, "empty-peer", "content"));
   await writeFile(join(dir, "secret"), `${SECRET}\n`);
 });
 
 afterAll(async () => {
   await peer?.stop();
+  await emptyPeer?.stop();
   await origin?.stop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -69,7 +74,13 @@ const spec = (
   server: "oca-1",
   contentPath,
   secretPath: join(dir, "secret"),
-  sources: { origin: origin.url, peers: [{ name: "oca-2", url: peer.http }] },
+  sources: {
+    origin: origin.url,
+    peers: [
+      { name: "oca-2", url: peer.http },
+      { name: "oca-3", url: emptyPeer.http },
+    ],
+  },
   files,
   ...over,
 });
@@ -126,6 +137,42 @@ describe("fill", () => {
     expect(
       (await readFile(join(content, "t4/peer-only.mp4"))).equals(blobs.get("t4/peer-only.mp4") ?? Buffer.alloc(1)),
     ).toBe(true);
+    expect(report.downloadedFrom).toEqual({ peers: 2_000_000, origin: 1_500_000 });
+  });
+
+  it("a peer without the file answers 404: the fetch moves on to the next peer, then the origin, and the file does not fail", async () => {
+    const content = join(dir, "c-404");
+    const results: FileResult[] = [];
+    const report = await runFill(
+      parseFillSpec(
+        spec(content, [entry("t4/peer-only.mp4", ["oca-3", "oca-2"]), entry("t2/c.m4s", ["oca-3"])], {
+          concurrency: 1,
+        }),
+      ),
+      { ...deps, onFile: (r) => results.push(r) },
+    );
+    expect(report.failed).toEqual({ files: 0, bytes: 0, items: [] });
+    expect(report.filled.files).toBe(2);
+    expect(results).toMatchObject([
+      {
+        path: "t4/peer-only.mp4",
+        status: "filled",
+        source: "peer oca-2",
+        skipped: ["peer oca-3: HTTP 404"],
+        downloaded: 2_000_000,
+        downloadedFrom: { peers: 2_000_000, origin: 0 },
+      },
+      {
+        path: "t2/c.m4s",
+        status: "filled",
+        source: "origin",
+        skipped: ["peer oca-3: HTTP 404"],
+        downloadedFrom: { peers: 0, origin: 70_000 },
+      },
+    ]);
+    expect(report.downloadedFrom).toEqual({ peers: 2_000_000, origin: 70_000 });
+    for (const p of ["t4/peer-only.mp4", "t2/c.m4s"])
+      expect(sha(await readFile(join(content, p))), p).toBe(sha(blobs.get(p) ?? Buffer.alloc(0)));
   });
 });
 

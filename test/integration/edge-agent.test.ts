@@ -2,14 +2,16 @@
  * The edge agent against the real API server: serve mode beside the real nginx heartbeats its Lease
  * and annotates its Node; fill mode reads a Placement, its OCACluster, the Titles and the region's
  * Popularity, and fills a temp dir from a real origin on loopback with exactly the files assign()
- * gives the server; a fill killed with SIGKILL resumes; evict waits for promotion.
+ * gives the server; a fill killed with SIGKILL resumes; evict waits for promotion; after a Popularity
+ * change, the files that move between servers come from the peer (a real nginx per server) that holds
+ * them under the cluster's Active placement, not from the origin.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { stringify } from "yaml";
 import { partialPath, scanContent } from "../../nodes/src/fill/disk.js";
 import { kernelHasKtls, ktlsState, probeKtls } from "../../nodes/src/ktls.js";
@@ -53,6 +55,8 @@ const nodeName = `edge-node-${suffix}`;
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 type Lease = KubeObject & { spec: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number } };
+/** A fill log line: "fill starting", or one per file (fetch-file.ts FileResult). */
+type FileLine = { msg: string; path?: string; source?: string; downloaded?: number; downloadedFrom?: object };
 type Run = Readonly<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 
 /** The agent as its container runs it, with the test cluster's kubeconfig. */
@@ -247,11 +251,11 @@ describe("fill mode", () => {
     }) as Title;
   }
 
-  function cluster(name: string, servers: number, bandwidthCap: string, httpPort: number): OCACluster {
+  function cluster(name: string, servers: number, bandwidthCap: string, httpPort: number, namespace = ns): OCACluster {
     return mustParse("OCACluster", {
       apiVersion: "cdn.edgefleet.dev/v1alpha1",
       kind: "OCACluster",
-      metadata: { name, namespace: ns },
+      metadata: { name, namespace },
       spec: {
         region,
         site: { type: "embedded", isp: "Loopback Telecom", asn: 64500 },
@@ -275,9 +279,10 @@ describe("fill mode", () => {
     }) as OCACluster;
   }
 
-  /** What the operator does: HCA over the region's catalog, written as a Placement. */
-  async function placeAndApply(c: OCACluster) {
-    const catalog = regionCatalog(region, titles, popularity);
+  /** What the operator does: HCA over the region's catalog, written as a Placement in the cluster's namespace. */
+  async function placeAndApply(c: OCACluster, pop: Popularity = popularity) {
+    const namespace = c.metadata.namespace ?? ns;
+    const catalog = regionCatalog(region, titles, pop);
     const servers = serversOf(c.spec);
     const { plan } = planHca({
       cluster: c.metadata.name,
@@ -292,7 +297,7 @@ describe("fill mode", () => {
     await apply({
       apiVersion: "cdn.edgefleet.dev/v1alpha1",
       kind: "Placement",
-      metadata: { name, namespace: ns },
+      metadata: { name, namespace },
       spec: {
         cluster: plan.cluster,
         catalogGeneration: plan.catalogGeneration,
@@ -303,8 +308,12 @@ describe("fill mode", () => {
     const assignment = assign(plan, catalog.files, servers);
     const pathOf = new Map(titles.flatMap((t) => t.spec.files.map((f) => [fileKey(t.spec.id, f.path), f.path])));
     const filesOf = (server: string) => assignment.filesOf(server).map((k) => pathOf.get(k) ?? `?${k}`);
-    return { ref: `${ns}/${name}`, name, filesOf, stored: assignment.stored };
+    return { ref: `${namespace}/${name}`, name, filesOf, stored: assignment.stored, plan, catalog };
   }
+
+  /** `fill` of one server into `content`, signing peer fetches with the link secret. */
+  const fill = (ref: string, server: string, content: string) =>
+    agent(["fill", "--placement", ref, "--server", server, "--content", content, "--secret", secretPath()]).done;
 
   const apply = (obj: unknown) =>
     kubectlOk(["apply", "--server-side", "--field-manager=edge-test", "-f", "-"], JSON.stringify(obj));
@@ -355,17 +364,7 @@ describe("fill mode", () => {
     const union = new Set<string>();
     for (const s of c.spec.servers) {
       const content = join(dir, `fill-${s.name}`);
-      const r = await agent([
-        "fill",
-        "--placement",
-        p.ref,
-        "--server",
-        s.name,
-        "--content",
-        content,
-        "--secret",
-        secretPath(),
-      ]).done;
+      const r = await fill(p.ref, s.name, content);
       expect(r.code, r.stderr).toBe(0);
       const want = p.filesOf(s.name).sort();
       expect(want.length).toBeGreaterThan(0);
@@ -424,18 +423,8 @@ describe("fill mode", () => {
     await apply(c);
     const p = await placeAndApply(c);
     const content = join(dir, "fill-ev");
-    const fill = await agent([
-      "fill",
-      "--placement",
-      p.ref,
-      "--server",
-      "s02",
-      "--content",
-      content,
-      "--secret",
-      secretPath(),
-    ]).done;
-    expect(fill.code, fill.stderr).toBe(0);
+    const filled = await fill(p.ref, "s02", content);
+    expect(filled.code, filled.stderr).toBe(0);
     const stale = "old-title/video/h264/r0.mp4";
     await mkdir(dirname(join(content, stale)), { recursive: true });
     await writeFile(join(content, stale), "from a superseded placement");
@@ -462,6 +451,104 @@ describe("fill mode", () => {
     expect(JSON.parse(r.stdout).evicted).toEqual({ files: 1, bytes: "from a superseded placement".length });
     expect(await onDisk(content)).toEqual(p.filesOf("s02").sort());
   });
+
+  it("after a Popularity change, a file that moves from server A to B is filled from A, its holder under the Active placement", async () => {
+    // A namespace of its own: the Popularity changes here, and the other tests' Placements must stay current.
+    const ns2 = `${ns}-mv`;
+    await kubectlOk(["create", "namespace", ns2]);
+    onTestFinished(() => kubectl(["delete", "namespace", ns2, "--wait=false"]).then(() => undefined));
+    const inNs2 = <T extends { metadata: object }>(o: T): T => ({ ...o, metadata: { ...o.metadata, namespace: ns2 } });
+    for (const t of titles) await apply(inNs2(t));
+    await apply(inNs2(popularity));
+    const c = cluster("edge-mv", 2, "10Gbps", await freePort(), ns2);
+    await apply(c);
+    const content = (server: string) => join(dir, `mv-${server}`);
+    const day1 = await placeAndApply(c);
+    for (const { name } of c.spec.servers) {
+      const r = await fill(day1.ref, name, content(name));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain("no Active placement");
+    }
+    await promote(ns2, c.metadata.name, day1.name);
+    // Each server's nginx on its own address and the cluster's httpPort, as the edge DaemonSet runs it.
+    const peers = await Promise.all(
+      c.spec.servers.map((s) =>
+        startNginx(join(dir, `mv-nginx-${s.name}`), content(s.name), {
+          httpPort: c.spec.edge.httpPort,
+          listen: [s.ipv4],
+        }),
+      ),
+    );
+    onTestFinished(() => Promise.all(peers.map((n) => n.stop())).then(() => undefined));
+
+    // Two titles trade places: a new catalog generation, and a new ring that moves some files.
+    const demand = { ...popularity.spec.demand, charlie: 700, delta: 3000 };
+    const day2Popularity = inNs2({ ...popularity, spec: { ...popularity.spec, catalogGeneration: "day-2", demand } });
+    await apply(day2Popularity);
+    const day2 = await placeAndApply(c, day2Popularity);
+    expect(day2.name).not.toBe(day1.name);
+
+    // Files a server lacks that another holds on disk, where the Active ring over the day-2 catalog says so.
+    const keyOf = new Map(titles.flatMap((t) => t.spec.files.map((f) => [f.path, fileKey(t.spec.id, f.path)])));
+    const now = assign(day1.plan, day2.catalog.files, serversOf(c.spec));
+    const disks = new Map<string, Map<string, number>>();
+    for (const { name } of c.spec.servers) disks.set(name, new Map(await scanContent(content(name))));
+    const moved = c.spec.servers.flatMap(({ name: to }) =>
+      day2.filesOf(to).flatMap((path) => {
+        if (disks.get(to)?.has(path)) return [];
+        const from = now.holdersOf(keyOf.get(path) ?? "").filter((h) => h !== to && disks.get(h)?.has(path));
+        return from.length > 0 ? [{ to, path, from }] : [];
+      }),
+    );
+    expect(moved.length).toBeGreaterThan(0);
+
+    const originBefore = origin.requests.length;
+    const filled = new Map<string, FileLine>();
+    const bySource = { origin: 0, peers: 0 };
+    for (const { name } of c.spec.servers) {
+      const r = await fill(day2.ref, name, content(name));
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(report.failed.files).toBe(0);
+      bySource.origin += report.downloadedFrom.origin;
+      bySource.peers += report.downloadedFrom.peers;
+      const logged = r.stderr
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as FileLine & { peersFirst?: string });
+      expect(logged.find((l) => l.msg === "fill starting")?.peersFirst).toBe(day1.name);
+      for (const l of logged) if (l.msg === "file filled") filled.set(`${name} ${l.path}`, l);
+      // Every file of the server under day 2 is on its disk, byte-exact (day 1's stay until evict).
+      expect(await onDisk(content(name))).toEqual(expect.arrayContaining(day2.filesOf(name)));
+    }
+    expect(bySource.peers).toBeGreaterThan(0);
+    for (const { to, path, from } of moved) {
+      const size = blobs.get(path)?.length;
+      expect(filled.get(`${to} ${path}`), `${path} onto ${to}`).toMatchObject({
+        source: `peer ${from[0]}`,
+        downloaded: size,
+        downloadedFrom: { peers: size, origin: 0 },
+      });
+    }
+    const askedOrigin = new Set(origin.requests.slice(originBefore).map((q) => q.path.slice(1)));
+    expect(moved.filter((m) => askedOrigin.has(m.path))).toEqual([]);
+  });
+
+  /** What the operator does once a Placement's fill is done: the Placement Active, named by its cluster's status. */
+  async function promote(namespace: string, clusterName: string, placement: string) {
+    const status = (kind: string, name: string, s: object) => ({
+      apiVersion: "cdn.edgefleet.dev/v1alpha1",
+      kind,
+      metadata: { name, namespace },
+      status: s,
+    });
+    await kube.apply(Kinds.Placement, status("Placement", placement, { phase: "Active" }), "edge-test", {
+      subresource: "status",
+    });
+    await kube.apply(Kinds.OCACluster, status("OCACluster", clusterName, { activePlacement: placement }), "edge-test", {
+      subresource: "status",
+    });
+  }
 
   it.each([
     {

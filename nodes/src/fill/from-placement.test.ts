@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { mustParse, type OCACluster, type Placement, parseBitsPerSecond } from "../../../operator/src/api/index.js";
+import {
+  mustParse,
+  type OCACluster,
+  type Placement,
+  type Popularity,
+  parseBitsPerSecond,
+} from "../../../operator/src/api/index.js";
 import { loadSamples, sample } from "../../../operator/src/api/testdata/samples.js";
 import { fileKey, regionCatalog } from "../../../operator/src/catalog/catalog.js";
 import { serversOf } from "../../../operator/src/catalog/servers.js";
@@ -12,8 +18,8 @@ const popularity = mustParse("Popularity", sample("Popularity", "eu-west"));
 const cluster = mustParse("OCACluster", sample("OCACluster", "ams-polder-1"));
 
 /** A Placement as the operator would write it: HCA over the region's catalog built from the same objects. */
-function placementFor(c: OCACluster): Placement {
-  const catalog = regionCatalog(c.spec.region, titles, popularity);
+function placementFor(c: OCACluster, pop: Popularity = popularity, name = `${c.metadata.name}-p`): Placement {
+  const catalog = regionCatalog(c.spec.region, titles, pop);
   const { plan } = planHca({
     cluster: c.metadata.name,
     catalogGeneration: catalog.generation,
@@ -23,7 +29,7 @@ function placementFor(c: OCACluster): Placement {
   return mustParse("Placement", {
     apiVersion: "cdn.edgefleet.dev/v1alpha1",
     kind: "Placement",
-    metadata: { name: `${c.metadata.name}-p`, namespace: "edge" },
+    metadata: { name, namespace: "edge" },
     spec: {
       cluster: plan.cluster,
       catalogGeneration: plan.catalogGeneration,
@@ -44,7 +50,7 @@ describe("fillSpecFor", () => {
     const pathOf = new Map(titles.flatMap((t) => t.spec.files.map((f) => [fileKey(t.spec.id, f.path), f])));
     const seen = new Set<string>();
     for (const s of placement.spec.servers) {
-      const spec = fillSpecFor(inputs, { ...target, server: s.name });
+      const { spec } = fillSpecFor(inputs, { ...target, server: s.name });
       const want = a.filesOf(s.name).map((k) => pathOf.get(k)?.path);
       expect(spec.files.map((f) => f.path)).toEqual(want);
       for (const f of spec.files) {
@@ -56,7 +62,7 @@ describe("fillSpecFor", () => {
   });
 
   it("peers are the Placement's other servers at ipv4 (port 80 implied); the cap is split over the servers", () => {
-    const spec = fillSpecFor(inputs, target);
+    const { spec } = fillSpecFor(inputs, target);
     expect(spec.sources.peers).toContainEqual({
       name: "s02",
       url: "http://100.72.16.12",
@@ -108,11 +114,85 @@ describe("fillSpecFor", () => {
   });
 });
 
+describe("fillSpecFor with the cluster's Active placement", () => {
+  // Yesterday's popularity, the other way round: a ring computed for another catalog generation.
+  const ranked = Object.entries(popularity.spec.demand).sort((a, b) => b[1] - a[1]);
+  const yesterday: Popularity = {
+    ...popularity,
+    spec: {
+      ...popularity.spec,
+      demand: Object.fromEntries(ranked.map(([title], i) => [title, ranked[ranked.length - 1 - i]?.[1] ?? 0])),
+    },
+  };
+  const active = placementFor(cluster, yesterday, "ams-polder-1-old");
+  const catalog = regionCatalog(cluster.spec.region, titles, popularity);
+  const keyOf = new Map(titles.flatMap((t) => t.spec.files.map((f) => [f.path, fileKey(t.spec.id, f.path)])));
+  /** Where steering locates files now: the Active ring over the current catalog. */
+  const now = assign(active.spec, catalog.files, placementServers(active, cluster));
+  const next = assign(placement.spec, catalog.files, placementServers(placement, cluster));
+  const holdersBy = (a: typeof now, path: string, self: string) =>
+    a.holdersOf(keyOf.get(path) ?? "").filter((n) => n !== self);
+
+  it("asks each file's holders under the Active ring (over the current catalog) first, then the new ones", () => {
+    expect(active.spec.catalogGeneration).not.toBe(placement.spec.catalogGeneration);
+    let moved = 0;
+    for (const { name: server } of placement.spec.servers) {
+      const { spec, active: used } = fillSpecFor({ ...inputs, active }, { ...target, server });
+      expect(used.placement).toBe("ams-polder-1-old");
+      for (const f of spec.files) {
+        const before = holdersBy(now, f.path, server);
+        expect(f.peers.slice(0, before.length), f.path).toEqual(before);
+        expect(new Set(f.peers)).toEqual(new Set([...before, ...holdersBy(next, f.path, server)]));
+        if (before.length > 0 && !holdersBy(next, f.path, server).includes(before[0] ?? "")) moved++;
+      }
+    }
+    // Files that change servers are the reason for asking the Active holders: there must be some.
+    expect(moved).toBeGreaterThan(0);
+  });
+
+  it("a server the new Placement drops still serves its files: it is a peer, asked first for them", () => {
+    const without = {
+      ...cluster,
+      spec: { ...cluster.spec, servers: cluster.spec.servers.filter((s) => s.name !== "f02") },
+    };
+    const p = placementFor(without, popularity, "ams-polder-1-no-f02");
+    const current = placementFor(cluster, popularity, "ams-polder-1-all");
+    const { spec } = fillSpecFor({ ...inputs, placement: p, active: current }, target);
+    expect(spec.sources.peers.map((x) => x.name)).toContain("f02");
+    expect(spec.files.some((f) => f.peers[0] === "f02")).toBe(true);
+    expect(fillSpecFor({ ...inputs, placement: p }, target).spec.sources.peers.map((x) => x.name)).not.toContain("f02");
+  });
+
+  const today = fillSpecFor(inputs, target).spec;
+  it.each([
+    { name: "no Active placement (the site's first fill)", active: undefined, why: /no Active placement/ },
+    { name: "the Active placement is the one being filled", active: placement, why: /is already the Active one/ },
+    {
+      name: "the Active placement is another cluster's",
+      active: { ...active, spec: { ...active.spec, cluster: "ams-ix-1" } },
+      why: /is of cluster "ams-ix-1"/,
+    },
+    {
+      name: "the Active placement names a server the cluster no longer has",
+      active: {
+        ...active,
+        spec: { ...active.spec, servers: [...active.spec.servers, { name: "s09", headTokens: 1, tailTokens: 1 }] },
+      },
+      why: /"s09" is not a server of OCACluster/,
+    },
+  ])("$name → peers as the new Placement alone gives them", ({ active: a, why }) => {
+    const { spec, active: used } = fillSpecFor({ ...inputs, active: a }, target);
+    expect(used.placement).toBeUndefined();
+    expect(used.why).toMatch(why);
+    expect(spec).toEqual(today);
+  });
+});
+
 it("without a secret to sign with, fills from the origin only", () => {
-  const spec = fillSpecFor(inputs, { ...target, secretPath: undefined });
+  const { spec } = fillSpecFor(inputs, { ...target, secretPath: undefined });
   expect(spec.sources.peers).toEqual([]);
   expect(spec.files.every((f) => f.peers.length === 0)).toBe(true);
-  expect(spec.files.map((f) => f.path)).toEqual(fillSpecFor(inputs, target).files.map((f) => f.path));
+  expect(spec.files.map((f) => f.path)).toEqual(fillSpecFor(inputs, target).spec.files.map((f) => f.path));
 });
 
 describe("checkPromoted", () => {

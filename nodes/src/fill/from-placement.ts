@@ -1,18 +1,32 @@
 /**
  * What one server fills for a Placement, computed the way the operator computes it: the region's
  * catalog from the Titles and the Popularity snapshot (catalog/), the ring from the Placement, and
- * assign() from placement/. Pure: the objects come in, a validated FillSpec comes out.
+ * assign() from placement/; the peers to ask for each file from the cluster's Active placement and the
+ * new one (peer-order.ts). Pure: the objects come in, a validated FillSpec comes out.
  */
 import type { OCACluster, Placement, Popularity, Title, TitleFile } from "../../../operator/src/api/index.js";
 import { parseBitsPerSecond } from "../../../operator/src/api/index.js";
-import { fileKey, regionCatalog } from "../../../operator/src/catalog/catalog.js";
+import { fileKey, type RegionCatalog, regionCatalog } from "../../../operator/src/catalog/catalog.js";
 import { serversOf } from "../../../operator/src/catalog/servers.js";
-import { assign, type Server } from "../../../operator/src/placement/index.js";
+import {
+  type Assignment,
+  assign,
+  type CatalogFile,
+  PlacementInputError,
+  type Plan,
+  type Server,
+} from "../../../operator/src/placement/index.js";
+import { orderPeers } from "./peer-order.js";
 import { type FillSpec, type FillSpecInput, parseFillSpec, type WantedFile } from "./spec.js";
 
 export type PlacementInputs = Readonly<{
   placement: Placement;
   cluster: OCACluster;
+  /**
+   * The Placement steering serves the cluster from now (its OCACluster's status.activePlacement);
+   * undefined when the cluster has none yet. The fill asks its holders of a file first.
+   */
+  active?: Placement | undefined;
   titles: readonly Title[];
   /** The region's snapshot; undefined when the region has none (every title then has demand 0). */
   popularity: Popularity | undefined;
@@ -25,6 +39,11 @@ export type FillTarget = Readonly<{
   /** The cluster's secure-link secret, to sign fetches from peers' nginx; without it, origin only. */
   secretPath: string | undefined;
 }>;
+
+/** The Active placement whose holders the fill asks first, or why there is none. */
+export type ActiveHolders =
+  | Readonly<{ placement: string; holders: Assignment; why?: undefined }>
+  | Readonly<{ placement: undefined; holders?: undefined; why: string }>;
 
 /** The objects disagree with each other (or with --server): filling would put the wrong files on disk. */
 export class PlacementMismatchError extends Error {
@@ -49,12 +68,36 @@ export function placementServers(placement: Placement, cluster: OCACluster): Ser
 }
 
 /**
- * This server's files under `placement`, in rank order, each with the other servers that hold it.
- * Throws PlacementMismatchError when the objects disagree, in particular when the Placement was
- * computed from another catalog snapshot than the Titles and Popularity now give (the assignment
- * would differ from the operator's).
+ * Where the files sit now: the Active placement's ring assigned over the CURRENT catalog and the
+ * cluster's current capacities, as steering locates files for a Placement computed from an older
+ * catalog (steering/feed.ts). A best guess (a peer without the file answers 404), so anything that
+ * keeps it from being computed means no guess, with the reason, rather than a failed fill.
  */
-export function assignedFiles(inputs: PlacementInputs, server: string): { files: WantedFile[]; servers: Server[] } {
+function activeHolders(inputs: PlacementInputs, catalog: readonly CatalogFile[]): ActiveHolders {
+  const { active, placement, cluster } = inputs;
+  if (!active) return { placement: undefined, why: "no Active placement: the site's first fill" };
+  const name = active.metadata.name;
+  if (name === placement.metadata.name) return { placement: undefined, why: `${name} is already the Active one` };
+  if (active.spec.cluster !== cluster.metadata.name) {
+    return { placement: undefined, why: `Active placement ${name} is of cluster "${active.spec.cluster}"` };
+  }
+  try {
+    return { placement: name, holders: assign(planOf(active), catalog, placementServers(active, cluster)) };
+  } catch (err) {
+    if (!(err instanceof PlacementMismatchError || err instanceof PlacementInputError)) throw err;
+    return { placement: undefined, why: `Active placement ${name}: ${err.message}` };
+  }
+}
+
+const planOf = (p: Placement): Plan => ({
+  cluster: p.spec.cluster,
+  catalogGeneration: p.spec.catalogGeneration,
+  cutoff: p.spec.cutoff,
+  servers: p.spec.servers,
+});
+
+/** The Placement belongs to the cluster, names `server`, and was computed from the catalog the objects give now. */
+function checkAgree(inputs: PlacementInputs, server: string): RegionCatalog {
   const { placement, cluster } = inputs;
   if (placement.spec.cluster !== cluster.metadata.name) {
     throw new PlacementMismatchError(
@@ -72,25 +115,33 @@ export function assignedFiles(inputs: PlacementInputs, server: string): { files:
       `Placement ${nameOf(placement)} spec.catalogGeneration is "${placement.spec.catalogGeneration}" but the Titles and Popularity of region ${cluster.spec.region} give "${catalog.generation}": the catalog changed since the Placement was computed`,
     );
   }
-  const servers = placementServers(placement, cluster);
-  const assignment = assign(
-    {
-      cluster: placement.spec.cluster,
-      catalogGeneration: placement.spec.catalogGeneration,
-      cutoff: placement.spec.cutoff,
-      servers: placement.spec.servers,
-    },
-    catalog.files,
-    servers,
-  );
-  const byKey = titleFiles(inputs.titles, cluster.spec.region);
-  const files = assignment.filesOf(server).map((key) => {
+  return catalog;
+}
+
+/**
+ * This server's files under `placement`, in rank order, each with the peers to ask for it (orderPeers:
+ * its holders under the Active placement, then its other holders under `placement`).
+ * Throws PlacementMismatchError when the objects disagree, in particular when the Placement was
+ * computed from another catalog snapshot than the Titles and Popularity now give (the assignment
+ * would differ from the operator's).
+ */
+export function assignedFiles(
+  inputs: PlacementInputs,
+  server: string,
+): { files: WantedFile[]; servers: Server[]; active: ActiveHolders } {
+  const catalog = checkAgree(inputs, server);
+  const servers = placementServers(inputs.placement, inputs.cluster);
+  const assignment = assign(planOf(inputs.placement), catalog.files, servers);
+  const active = activeHolders(inputs, catalog.files);
+  const keys = assignment.filesOf(server);
+  const peers = orderPeers(server, keys, assignment, active.holders);
+  const byKey = titleFiles(inputs.titles, inputs.cluster.spec.region);
+  const files = keys.map((key) => {
     const f = byKey.get(key);
     if (!f) throw new PlacementMismatchError(`catalog key ${key} names no Title file`);
-    const peers = assignment.holdersOf(key).filter((n) => n !== server);
-    return { path: f.path, bytes: f.bytes, sha256: f.sha256, peers };
+    return { path: f.path, bytes: f.bytes, sha256: f.sha256, peers: peers.get(key) ?? [] };
   });
-  return { files, servers };
+  return { files, servers, active };
 }
 
 /** Drops peers the spec cannot sign for: without the secret, every file comes from the origin. */
@@ -99,18 +150,19 @@ function reachable(files: readonly WantedFile[], peers: readonly { name: string 
 }
 
 /**
- * The fill of `target.server` for `placement`: its files, the other servers of the Placement as peers
- * (their nginx at ipv4 and edge.httpPort; none without a secret to sign with), the origin, and the cap. The cluster's bandwidthCap is for
- * all its servers together and each server's fill Job paces itself alone, so each gets an equal share.
+ * The fill of `target.server` for `placement`: its files, the cluster's other servers that hold files
+ * under this Placement or the Active one as peers (their nginx at ipv4 and edge.httpPort; none without
+ * a secret to sign with), the origin, and the cap. The cluster's bandwidthCap is for all its servers
+ * together and each server's fill Job paces itself alone, so each gets an equal share. `active` says
+ * which Active placement the peers were ordered by, or why none.
  */
-export function fillSpecFor(inputs: PlacementInputs, target: FillTarget): FillSpec {
+export function fillSpecFor(inputs: PlacementInputs, target: FillTarget): { spec: FillSpec; active: ActiveHolders } {
   const { cluster } = inputs;
-  const { files, servers } = assignedFiles(inputs, target.server);
+  const { files, servers, active } = assignedFiles(inputs, target.server);
+  const holding = new Set([...servers.map((s) => s.name), ...(active.holders?.servers ?? [])]);
   const port = cluster.spec.edge.httpPort;
   const peers = cluster.spec.servers
-    .filter(
-      (s) => target.secretPath !== undefined && s.name !== target.server && servers.some((x) => x.name === s.name),
-    )
+    .filter((s) => target.secretPath !== undefined && s.name !== target.server && holding.has(s.name))
     .map((s) => ({ name: s.name, url: `http://${s.ipv4}${port === 80 ? "" : `:${port}`}` }));
   const spec: FillSpecInput = {
     server: target.server,
@@ -120,7 +172,7 @@ export function fillSpecFor(inputs: PlacementInputs, target: FillTarget): FillSp
     sources: { origin: cluster.spec.fill.sources.origin, peers },
     files: reachable(files, peers),
   };
-  return parseFillSpec(spec);
+  return { spec: parseFillSpec(spec), active };
 }
 
 /**

@@ -83,12 +83,14 @@ describe("sourcesFor", () => {
       (b, u) => `${b}${u}?sig`,
     );
     expect(s).toEqual([
-      { name: "peer oca-3", url: "http://10.0.0.3:8080/t/x.mp4?sig" },
-      { name: "peer oca-2", url: "http://10.0.0.2/t/x.mp4?sig" },
-      { name: "origin", url: "https://origin.example/v/t/x.mp4" },
+      { name: "peer oca-3", kind: "peer", url: "http://10.0.0.3:8080/t/x.mp4?sig" },
+      { name: "peer oca-2", kind: "peer", url: "http://10.0.0.2/t/x.mp4?sig" },
+      { name: "origin", kind: "origin", url: "https://origin.example/v/t/x.mp4" },
     ]);
   });
   it("no peer holds it → origin only", () => {
-    expect(sourcesFor(f("x", 1), peers, "http://o", () => "")).toEqual([{ name: "origin", url: "http://o/x" }]);
+    expect(sourcesFor(f("x", 1), peers, "http://o", () => "")).toEqual([
+      { name: "origin", kind: "origin", url: "http://o/x" },
+    ]);
   });
 });

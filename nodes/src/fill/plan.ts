@@ -32,10 +32,11 @@ export function planEviction(active: readonly Pick<WantedFile, "path">[], onDisk
     .sort((a, b) => a.path.localeCompare(b.path));
 }
 
-export type Source = Readonly<{ name: string; url: string }>;
+/** Where a file's bytes come from; `kind` is how the fill report counts them. */
+export type Source = Readonly<{ name: string; kind: "peer" | "origin"; url: string }>;
 
 /**
- * Peers that hold the file, in the order given, then the origin (DESIGN decision 3). Peers' nginx
+ * The file's peers in the order given (peer-order.ts), then the origin (DESIGN decision 3). Peers' nginx
  * checks secure links, so `signPeer(baseUrl, path)` gives the whole signed URL.
  */
 export function sourcesFor(
@@ -47,7 +48,7 @@ export function sourcesFor(
   const uri = `/${file.path}`;
   const fromPeers = file.peers.flatMap((name) => {
     const p = peers.find((x) => x.name === name);
-    return p ? [{ name: `peer ${name}`, url: signPeer(p.url, uri) }] : [];
+    return p ? [{ name: `peer ${name}`, kind: "peer" as const, url: signPeer(p.url, uri) }] : [];
   });
-  return [...fromPeers, { name: "origin", url: `${origin}${uri}` }];
+  return [...fromPeers, { name: "origin", kind: "origin", url: `${origin}${uri}` }];
 }

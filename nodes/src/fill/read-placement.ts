@@ -1,6 +1,17 @@
-/** Reads what fillSpecFor needs from the API server: the Placement, its OCACluster, the Titles, the region's Popularity. */
+/**
+ * Reads what fillSpecFor needs from the API server: the Placement, its OCACluster, the cluster's Active
+ * placement, the Titles, the region's Popularity.
+ */
 
-import { formatFieldErrors, Kinds, mustParse, parseObject } from "../../../operator/src/api/index.js";
+import type { Logger } from "pino";
+import {
+  formatFieldErrors,
+  Kinds,
+  mustParse,
+  type OCACluster,
+  type Placement,
+  parseObject,
+} from "../../../operator/src/api/index.js";
 import { regionPopularity } from "../../../operator/src/catalog/catalog.js";
 import type { Kube, KubeObject } from "../../../operator/src/runtime/kube.js";
 import type { PlacementInputs } from "./from-placement.js";
@@ -26,11 +37,13 @@ export function parsePlacementRef(s: string): PlacementRef {
  * Titles and Popularity come from the Placement's namespace, chosen as the OCACluster controller
  * chooses them (controllers/ocacluster.ts), or the catalogs would differ: Titles and Popularities
  * that fail validation are left out (and named in `invalid`); the region's snapshot is picked by
- * regionPopularity, the same function the operator uses.
+ * regionPopularity, the same function the operator uses. The Active placement is read as
+ * readActivePlacement reads it.
  */
 export async function readPlacementInputs(
   kube: Pick<Kube, "get" | "list">,
   ref: PlacementRef,
+  log: Pick<Logger, "info" | "warn">,
 ): Promise<{ inputs: PlacementInputs; invalid: string[] }> {
   const raw = await kube.get<KubeObject>(Kinds.Placement, ref);
   if (!raw) throw new PlacementRefError(`--placement: Placement ${ref.namespace}/${ref.name} not found`);
@@ -43,9 +56,10 @@ export async function readPlacementInputs(
     );
   }
   const cluster = mustParse("OCACluster", rawCluster);
-  const [rawTitles, rawPops] = await Promise.all([
+  const [rawTitles, rawPops, active] = await Promise.all([
     kube.list(Kinds.Title, { namespace: ref.namespace }),
     kube.list(Kinds.Popularity, { namespace: ref.namespace }),
+    readActivePlacement(kube, cluster, placement, log),
   ]);
   const invalid: string[] = [];
   const valid = <K extends "Title" | "Popularity">(kind: K, items: readonly KubeObject[]) =>
@@ -55,5 +69,42 @@ export async function readPlacementInputs(
       return r.ok ? [r.value] : [];
     });
   const popularity = regionPopularity(valid("Popularity", rawPops.items), cluster.spec.region);
-  return { inputs: { placement, cluster, titles: valid("Title", rawTitles.items), popularity }, invalid };
+  return { inputs: { placement, cluster, active, titles: valid("Title", rawTitles.items), popularity }, invalid };
+}
+
+/**
+ * The Placement steering serves `cluster` from now, as its status.activePlacement names it: the fill
+ * asks that Placement's holders of a file first. Only a guess at where files are, so its absence is
+ * no error: none yet (the site's first fill), gone (404), or invalid each give undefined and a log line.
+ */
+export async function readActivePlacement(
+  kube: Pick<Kube, "get">,
+  cluster: OCACluster,
+  filling: Placement,
+  log: Pick<Logger, "info" | "warn">,
+): Promise<Placement | undefined> {
+  const name = cluster.status?.activePlacement;
+  const namespace = cluster.metadata.namespace ?? "";
+  if (name === undefined) {
+    log.info({ cluster: cluster.metadata.name }, "no Active placement: peers are the new placement's holders only");
+    return undefined;
+  }
+  if (name === filling.metadata.name) return filling;
+  const raw = await kube.get<KubeObject>(Kinds.Placement, { namespace, name });
+  if (!raw) {
+    log.warn(
+      { cluster: cluster.metadata.name, activePlacement: name },
+      "the Active placement the OCACluster names is not found: peers are the new placement's holders only",
+    );
+    return undefined;
+  }
+  const r = parseObject("Placement", raw);
+  if (!r.ok) {
+    log.warn(
+      { activePlacement: name, why: formatFieldErrors(r.errors) },
+      "the Active placement is invalid: peers are the new placement's holders only",
+    );
+    return undefined;
+  }
+  return r.value;
 }

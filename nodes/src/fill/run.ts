@@ -2,7 +2,7 @@ import { readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { signUrl } from "../../../operator/src/steering/sign-url.js";
 import { PARTIAL_DIR, partialName, removePublished, scanContent } from "./disk.js";
-import { type FileResult, fillFile } from "./fetch-file.js";
+import { type BySourceKind, type FileResult, fillFile } from "./fetch-file.js";
 import { planEviction, planFill, sourcesFor } from "./plan.js";
 import type { FillSpec } from "./spec.js";
 import { TokenBucket } from "./token-bucket.js";
@@ -16,6 +16,11 @@ export type FillReport = Readonly<{
   failed: Tally & { items: { path: string; reason: string }[] };
   /** Not wanted by this placement; evicted after promotion by `evict`. */
   evictable: Tally;
+  /**
+   * The bytes received (filled.downloadedBytes), by the kind of source that sent them: how much of
+   * the fill its peers spared the origin.
+   */
+  downloadedFrom: BySourceKind;
 }>;
 
 export type FillDeps = Readonly<{
@@ -70,6 +75,10 @@ export async function runFill(spec: FillSpec, deps: FillDeps): Promise<FillRepor
     present: tally(plan.present),
     failed: { ...tally(failed), items: failed.map((r) => ({ path: r.path, reason: r.reason })) },
     evictable: tally(plan.evictable),
+    downloadedFrom: {
+      origin: results.reduce((a, r) => a + r.downloadedFrom.origin, 0),
+      peers: results.reduce((a, r) => a + r.downloadedFrom.peers, 0),
+    },
   };
 }
 

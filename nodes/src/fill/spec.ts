@@ -15,7 +15,10 @@ export const WantedFile = z.object({
   path: relPath,
   bytes: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits"),
-  /** Names of peers (sources.peers) that already hold this file, best first. */
+  /**
+   * Names of peers (sources.peers) to ask for this file, best first: its holders under the cluster's
+   * Active placement, then under the new one (peer-order.ts). A guess: one without it answers 404.
+   */
   peers: z.array(z.string()).default([]),
 });
 export type WantedFile = z.output<typeof WantedFile>;
