@@ -67,27 +67,32 @@ export class LeaderElector {
 
   /**
    * Campaigns for the Lease and runs `lead` for each term of leadership, with a signal that aborts when
-   * the term ends (the Lease lost, or `signal`); after a lost term it campaigns again. Resolves once
-   * `signal` has aborted and the last term has ended, after releasing the Lease.
+   * the term ends (the Lease lost, or `signal`); after a lost term it campaigns again. Resolves, after
+   * releasing the Lease, once `signal` has aborted or `lead` has returned of its own accord.
    */
   async run(signal: AbortSignal, lead: (leading: AbortSignal) => Promise<void>): Promise<void> {
-    while (!signal.aborted) {
+    for (;;) {
       while (!signal.aborted && !(await this.#tryAcquireOrRenew())) await sleep(this.#o.retryPeriodMs, signal);
       if (signal.aborted) return;
       this.#log.info("became leader");
-      await this.#term(signal, lead);
-      if (signal.aborted) await this.#release();
-      else this.#log.warn("lost the lease; every controller has stopped; campaigning again");
+      if (!(await this.#term(signal, lead))) break;
+      this.#log.warn("lost the lease; every controller has stopped; campaigning again");
     }
+    await this.#release();
   }
 
-  /** One term: renews every retryPeriod while `lead` runs; loses the term at the renew deadline. */
-  async #term(signal: AbortSignal, lead: (leading: AbortSignal) => Promise<void>): Promise<void> {
+  /**
+   * One term: renews every retryPeriod while `lead` runs; ends it at the renew deadline. True when the
+   * term ended because the Lease was lost.
+   */
+  async #term(signal: AbortSignal, lead: (leading: AbortSignal) => Promise<void>): Promise<boolean> {
     const lost = new AbortController();
     const leading = AbortSignal.any([signal, lost.signal]);
+    let leaseLost = false;
     const expire = () =>
       setTimeout(() => {
         this.#log.error("failed to renew the lease within the deadline; stopping leading");
+        leaseLost = true;
         lost.abort();
       }, this.#o.renewDeadlineMs);
     let deadline = expire();
@@ -108,6 +113,7 @@ export class LeaderElector {
       lost.abort();
       await renewing;
     }
+    return leaseLost && !signal.aborted;
   }
 
   async #tryAcquireOrRenew(): Promise<boolean> {
