@@ -164,20 +164,26 @@ build_node() {
   report node "$tag" "built in $((SECONDS - t0))s"
 }
 
-build_app() { # tag
-  local tag=${1:?usage: images.sh app TAG} t0=$SECONDS
-  build_node_base >/dev/null
-  local old
-  old=$(docker image inspect -f '{{.Id}}' "edgefleet:$tag" "edgefleet-edge:$tag" 2>/dev/null || true)
-  step image-edgefleet docker build --force-rm --build-arg "BASE=$node_base_image" -t "edgefleet:$tag" "$root"
-  step image-edgefleet-edge docker build --force-rm --build-arg "BASE=$node_base_image" -t "edgefleet-edge:$tag" \
-    -f "$root/nodes/Dockerfile" "$root"
-  # The images these builds replaced (an unchanged build keeps its ID; one still in use stays).
-  local new id
-  new=$(docker image inspect -f '{{.Id}}' "edgefleet:$tag" "edgefleet-edge:$tag")
+# One image from one of the repository's Dockerfiles. Its build stage is tagged too (<name>-build:cache),
+# so the next build reuses its layers (npm ci) without leaving an untagged image behind each time; the
+# images a build replaces are removed (an unchanged build keeps its ID; one still in use stays).
+build_dockerfile() { # name tag dockerfile
+  local name=$1 tag=$2 file=$3 old new id
+  old=$(docker image inspect -f '{{.Id}}' "$name:$tag" "$name-build:cache" 2>/dev/null || true)
+  step "image-$name" docker build --force-rm --build-arg "BASE=$node_base_image" --target build \
+    -t "$name-build:cache" -f "$file" "$root"
+  step "image-$name" docker build --force-rm --build-arg "BASE=$node_base_image" -t "$name:$tag" -f "$file" "$root"
+  new=$(docker image inspect -f '{{.Id}}' "$name:$tag" "$name-build:cache")
   for id in $old; do
     grep -qx "$id" <<<"$new" || docker rmi "$id" >/dev/null 2>&1 || true
   done
+}
+
+build_app() { # tag
+  local tag=${1:?usage: images.sh app TAG} t0=$SECONDS
+  build_node_base >/dev/null
+  build_dockerfile edgefleet "$tag" "$root/Dockerfile"
+  build_dockerfile edgefleet-edge "$tag" "$root/nodes/Dockerfile"
   report app "edgefleet:$tag edgefleet-edge:$tag" "built in $((SECONDS - t0))s"
 }
 
