@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSteeringServer, SteeringConfigError } from "./http.js";
+import { clusterHealth } from "./liveness.js";
 import type { ClusterView, TitleView } from "./snapshot.js";
 import { SteeringStore } from "./store.js";
 
@@ -90,8 +91,18 @@ describe("steering HTTP service", () => {
 
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const beat = () => {
-    for (const c of clusters) store.recordHeartbeat(c.name, { expiresAtMs: now + LEASE, load: 0.2 });
+  /** Every server's heartbeat seen `now`, except the `silent` ones': theirs stay as last seen (or absent). */
+  const beat = (...silent: string[]) => {
+    for (const c of clusters) {
+      const before = store.state.health.get(c.name)?.servers;
+      const servers = new Map(
+        c.servers.flatMap((s): [string, number][] => {
+          const e = silent.includes(s.name) ? before?.get(s.name) : now + LEASE;
+          return e === undefined ? [] : [[s.name, e]];
+        }),
+      );
+      store.recordHeartbeat(c.name, clusterHealth({ servers, load: 0.2 }));
+    }
   };
 
   async function get(path: string, headers: Record<string, string> = {}) {
@@ -124,7 +135,7 @@ describe("steering HTTP service", () => {
     now = T0;
     beat();
     now = T0 + LEASE / 2;
-    store.recordHeartbeat("ixp-b", { expiresAtMs: now + LEASE, load: 0.2 });
+    beat("a-1", "a-2");
     now = T0 + LEASE + 1;
     const r = await get("/v1/steering?ip=198.51.100.7");
     expect(r.body.clusters.map((c) => c.name)).toEqual(["ixp-b"]);

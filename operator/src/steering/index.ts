@@ -2,6 +2,7 @@ export { clientAddress, TrustedProxies } from "./client-address.js";
 export { greatCircleKm } from "./geo.js";
 export { createSteeringServer, SteeringConfigError, SteeringServiceConfig, type SteeringServiceDeps } from "./http.js";
 export { type Cidr, formatIp, InvalidAddressError, type IpAddress, parseCidr, parseIp } from "./ip.js";
+export { clusterHealth, isServerLive } from "./liveness.js";
 export { buildManifest, type Manifest } from "./playback.js";
 export { IPV4_STRIDES, IPV6_STRIDES, Ipv4PrefixTable, Ipv6PrefixTable, type PrefixList } from "./prefix-table.js";
 export { type HealthPolicy, type RankedCluster, type Ranking, rankClusters } from "./rank.js";

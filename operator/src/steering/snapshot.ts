@@ -31,12 +31,18 @@ export type ClusterView = Readonly<{
   httpsPort?: number | undefined;
 }>;
 
-/** The heartbeats of a cluster, aggregated over its servers by whoever receives them. */
+/**
+ * The heartbeats of a cluster's servers, as whoever receives them saw them. Build it with
+ * `clusterHealth` (liveness.ts), which derives `expiresAtMs` from `servers`.
+ */
 export type ClusterHealth = Readonly<{
   /**
-   * Until when (epoch ms, the receiver's clock) the cluster has a live server: the latest of its servers'
-   * heartbeat expiries, each its own lease duration after the receiver saw it renewed.
+   * Per server of the cluster (by ServerEndpoint.name) that has a heartbeat: until when (epoch ms, the
+   * receiver's clock) it is live, its own lease duration after the receiver saw its Lease renewed. A
+   * server missing here has no heartbeat (yet) and is not live.
    */
+  servers: ReadonlyMap<string, number>;
+  /** Until when the cluster has a live server: the latest of `servers` (-Infinity without any). */
   expiresAtMs: number;
   /** Fraction of the cluster's serving capacity in use, 0..1. */
   load: number;
