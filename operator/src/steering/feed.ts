@@ -156,10 +156,9 @@ export class SteeringFeed {
     const assignment = assign(active.spec, catalog.files, serversOf(c.spec));
     // Paths are unique across titles (the fill agent refuses otherwise): a rung's path names its file.
     const keyOf = new Map(catalog.files.map((f) => [f.key.slice(f.key.indexOf("/") + 1), f.key]));
-    return (path, spread) => {
+    return (path) => {
       const k = keyOf.get(path);
-      const holders = k === undefined ? [] : assignment.holdersOf(k);
-      return holders[spread % Math.max(1, holders.length)];
+      return k === undefined ? [] : assignment.holdersOf(k);
     };
   }
 

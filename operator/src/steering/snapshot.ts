@@ -63,9 +63,10 @@ export type LadderEntry = Readonly<{ kind: string; codec: string; rungs: readonl
 export type TitleView = Readonly<{ id: string; ladder: readonly LadderEntry[] }>;
 
 /**
- * Which server of a cluster holds a file under the cluster's ACTIVE placement, or undefined when the
- * active placement does not hold it (a title newer than the placement's catalog is not filled yet).
- * A hot file may have several holders (HCA replicates where one server's throughput is not enough):
- * `spread`, fixed per client, picks holder `spread mod holders`, so clients split evenly over them.
+ * The servers of a cluster that hold a file under the cluster's ACTIVE placement, primary first; empty
+ * when the active placement does not hold it (a title newer than the placement's catalog is not filled
+ * yet). A hot file may have several holders (HCA replicates where one server's throughput is not
+ * enough); the manifest sends each client to one of them that is live (playback.ts `pickHolder`).
+ * Only these servers may be named for the file: any other does not have it.
  */
-export type LocateFile = (path: string, spread: number) => string | undefined;
+export type LocateFile = (path: string) => readonly string[];

@@ -3,7 +3,11 @@ import { buildSteeringIndex, type SteeringIndex } from "./steering-index.js";
 
 /** Everything one request reads; taken once per request so a request never mixes two updates. */
 export type SteeringState = Readonly<{
-  /** Bumped by every change except heartbeats: what a manifest depends on. */
+  /**
+   * Bumped by every change except heartbeats. A manifest depends on the generation, and on which of
+   * its clusters' servers are live at the request's time (liveness.ts `liveSetKey`), not on the
+   * heartbeats' expiries themselves: renewals leave manifests as they were.
+   */
   generation: number;
   index: SteeringIndex;
   /** Per cluster name, its servers' heartbeat expiries; a cluster without an entry has no live server. */
