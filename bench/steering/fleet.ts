@@ -106,7 +106,7 @@ export function buildFleet(
     }));
     const { plan } = planHca({ cluster: c.name, servers, catalog });
     const assignment = assign(plan, catalog, servers);
-    placements.set(c.name, (path) => assignment.holdersOf(path)[0]);
+    placements.set(c.name, (path) => assignment.holdersOf(path));
   }
   const prefixes = [...sample.v4, ...sample.v6];
   const clients = Array.from({ length: 4096 }, (_, k) => {

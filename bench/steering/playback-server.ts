@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readPrefixFile } from "../../operator/src/steering/bgp-file.js";
 import { createSteeringServer } from "../../operator/src/steering/http.js";
+import { clusterHealth } from "../../operator/src/steering/liveness.js";
 import { SteeringStore } from "../../operator/src/steering/store.js";
 import { buildFleet } from "./fleet.js";
 
@@ -20,8 +21,12 @@ for (const [name, locate] of fleet.placements) {
   store.setActivePlacement(name, locate);
   store.setLinkSecret(name, `bench-secret-of-${name}`);
 }
+// Every server live, and each beat a new health object per cluster, as the feed's refreshes make them.
 const beat = () => {
-  for (const c of fleet.clusters) store.recordHeartbeat(c.name, { expiresAtMs: Number.POSITIVE_INFINITY, load: 0.3 });
+  for (const c of fleet.clusters) {
+    const servers = new Map(c.servers.map((s) => [s.name, Number.POSITIVE_INFINITY]));
+    store.recordHeartbeat(c.name, clusterHealth({ servers, load: 0.3 }));
+  }
 };
 beat();
 setInterval(beat, 1000).unref();

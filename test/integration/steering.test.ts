@@ -2,7 +2,7 @@
  * Steering and playback fed from the real API server: the operator fills and activates Placements,
  * heartbeat Leases make clusters healthy, and the service ranks clusters for a client address and
  * hands out manifests whose URLs point at the server the active ring names — never at a title the
- * active Placement does not hold, never at a cluster whose heartbeats stopped.
+ * active Placement does not hold, never at a server or cluster whose heartbeats stopped.
  */
 import type { AddressInfo } from "node:net";
 import pino from "pino";
@@ -37,23 +37,32 @@ describe("steering service on the real control plane", () => {
   let kube: Kube;
   let done: Promise<void>[] = [];
 
-  const beat = (cluster: OCACluster, renewTime: Date, leaseDurationSeconds = 30) =>
-    Promise.all(
-      cluster.spec.servers.map((s) =>
-        kube.apply(
-          Kinds.Lease,
-          heartbeatLease({
-            namespace: ns,
-            cluster: cluster.metadata.name,
-            server: s.name,
-            load: { connections: 1, bytesPerSec: 1e6, diskUsedBytes: 1, diskTotalBytes: 2, ktls: "unavailable" },
-            now: renewTime,
-            leaseDurationSeconds,
-          }),
-          "edgefleet-test",
-        ),
-      ),
+  /** One server's heartbeat: its Lease renewed, as its edge agent does. */
+  const beatServer = (cluster: OCACluster, server: string, renewTime: Date, leaseDurationSeconds = 30) =>
+    kube.apply(
+      Kinds.Lease,
+      heartbeatLease({
+        namespace: ns,
+        cluster: cluster.metadata.name,
+        server,
+        load: { connections: 1, bytesPerSec: 1e6, diskUsedBytes: 1, diskTotalBytes: 2, ktls: "unavailable" },
+        now: renewTime,
+        leaseDurationSeconds,
+      }),
+      "edgefleet-test",
     );
+  const beat = (cluster: OCACluster, renewTime: Date, leaseDurationSeconds = 30) =>
+    Promise.all(cluster.spec.servers.map((s) => beatServer(cluster, s.name, renewTime, leaseDurationSeconds)));
+
+  /** Every host the manifest of the first title names for a client inside ams-polder-1's prefixes. */
+  const hostsInManifest = async (): Promise<Set<string>> => {
+    const r = await fetch(`${base}/v1/playback/${titles[0]?.metadata.name}`, {
+      headers: { "x-forwarded-for": clientInAms },
+    });
+    if (r.status !== 200) return new Set();
+    const m = (await r.json()) as { ladder: { rungs: { urls: string[] }[] }[] };
+    return new Set(m.ladder.flatMap((e) => e.rungs.flatMap((g) => g.urls.map((u) => new URL(u).hostname))));
+  };
 
   beforeAll(async () => {
     kube = await Kube.connect(kubeconfig());
@@ -184,6 +193,50 @@ describe("steering service on the real control plane", () => {
       return res.status === 404 && j.error?.code === "TitleNotAvailable" ? j : undefined;
     }, "TitleNotAvailable for the unfilled title");
     expect(r.error?.code).toBe("TitleNotAvailable");
+  });
+
+  it("stops naming a server whose heartbeat stops within its lease duration, and names it again when it renews", async () => {
+    await beat(ams, new Date()); // every server live for 30 s: the others keep serving throughout
+    const named = await eventually(async () => {
+      const h = await hostsInManifest();
+      return ams.spec.servers.some((s) => h.has(s.ipv4 ?? "")) ? h : undefined;
+    }, "a manifest naming ams-polder-1's servers");
+    const victim = ams.spec.servers.find((s) => named.has(s.ipv4 ?? ""));
+    if (victim?.ipv4 === undefined) throw new Error("no ams-polder-1 server named");
+    const ip = victim.ipv4;
+
+    // Its last renewal, on a short lease: steering must stop naming it once the lease has run out.
+    const lease = 3;
+    const renewed = Date.now();
+    await beatServer(ams, victim.name, new Date(), lease);
+    const without = await eventually(
+      async () => {
+        const h = await hostsInManifest();
+        return h.size > 0 && !h.has(ip) ? h : undefined;
+      },
+      `the manifest to stop naming ${victim.name}`,
+      30_000,
+    );
+    const droppedAfterS = (Date.now() - renewed) / 1000;
+    expect(droppedAfterS).toBeGreaterThanOrEqual(lease); // not before its lease ran out, by steering's clock
+    expect(droppedAfterS).toBeLessThanOrEqual(lease + 3); // the watch, the refresh and a 200 ms poll
+    const others = new Set(ams.spec.servers.filter((s) => s !== victim).map((s) => s.ipv4));
+    expect(
+      [...without].some((h) => others.has(h)),
+      "the other servers still named",
+    ).toBe(true);
+    const listed = (await (await fetch(`${base}/v1/steering?ip=${clientInAms}`)).json()) as {
+      clusters: { name: string; servers: { name: string }[] }[];
+    };
+    const amsListed = listed.clusters.find((c) => c.name === "ams-polder-1")?.servers.map((s) => s.name);
+    expect(amsListed).toEqual(ams.spec.servers.filter((s) => s !== victim).map((s) => s.name));
+
+    await beatServer(ams, victim.name, new Date());
+    await eventually(
+      async () => ((await hostsInManifest()).has(ip) ? true : undefined),
+      `the manifest to name ${victim.name} again`,
+      30_000,
+    );
   });
 
   it("drops a cluster whose heartbeats stopped, its own lease duration after their last renewal", async () => {

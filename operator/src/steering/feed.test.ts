@@ -23,8 +23,11 @@ const settle = () => new Promise((r) => setTimeout(r, 5));
 
 let caches: CacheSet;
 let store: SteeringStore;
+/** The fake clock the caches stamp arrivals with. */
+let clock = 0;
 beforeEach(() => {
-  caches = fakeCaches();
+  clock = 0;
+  caches = fakeCaches(() => clock);
   store = new SteeringStore();
   new SteeringFeed(
     store,
@@ -53,14 +56,45 @@ describe("SteeringFeed", () => {
     expect([...store.state.titles.keys()]).toEqual([(title.spec as { id: string }).id]);
   });
 
-  it("heartbeats make a cluster's health (by when they were seen) and load, summed over its servers", async () => {
+  it("heartbeats make each server's expiry (by when they were seen) and the cluster's load, summed over its servers", async () => {
     caches.of(Kinds.OCACluster).upsert(at(ams, "ns", "1", 1));
     caches.of(Kinds.Lease).upsert(at(beat("s01", 1e9), "ns", "2", 0));
+    clock = 5_000;
     caches.of(Kinds.Lease).upsert(at(beat("s02", 1e9), "ns", "3", 0));
     await settle();
     const h = store.state.health.get("ams-polder-1");
     expect(h?.load).toBeGreaterThan(0);
-    expect(h?.expiresAtMs).toBe(30_000); // seen at 0 by the fake clock, 30 s leases: not the Leases' renewTime
+    // Seen at 0 and 5 s by the fake clock, 30 s leases: not the Leases' renewTime. Servers without a Lease are absent.
+    expect([...(h?.servers ?? [])]).toEqual([
+      ["s01", 30_000],
+      ["s02", 35_000],
+    ]);
+    expect(h?.expiresAtMs).toBe(35_000);
+  });
+
+  it("a renewal moves only its own server's expiry, and keeps the generation (manifest caches stay)", async () => {
+    caches.of(Kinds.OCACluster).upsert(at(ams, "ns", "1", 1));
+    caches.of(Kinds.Lease).upsert(at(beat("s01", 1e9), "ns", "2", 0));
+    caches.of(Kinds.Lease).upsert(at(beat("s02", 1e9), "ns", "3", 0));
+    await settle();
+    const generation = store.state.generation;
+    clock = 10_000;
+    caches.of(Kinds.Lease).upsert(at(beat("s02", 1e9), "ns", "4", 0));
+    await settle();
+    expect(Object.fromEntries(store.state.health.get("ams-polder-1")?.servers ?? [])).toEqual({
+      s01: 30_000,
+      s02: 40_000,
+    });
+    expect(store.state.generation).toBe(generation);
+  });
+
+  it("a Lease of a server that is not in the cluster's spec keeps nothing live", async () => {
+    caches.of(Kinds.OCACluster).upsert(at(ams, "ns", "1", 1));
+    caches.of(Kinds.Lease).upsert(at(beat("gone-7", 1e9), "ns", "2", 0));
+    await settle();
+    const h = store.state.health.get("ams-polder-1");
+    expect(h?.servers.size).toBe(0);
+    expect(h?.expiresAtMs).toBe(Number.NEGATIVE_INFINITY);
   });
 
   it("a burst of changes is one refresh", async () => {

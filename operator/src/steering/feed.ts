@@ -1,8 +1,9 @@
 /**
  * Keeps a SteeringStore in step with the fleet's objects, read from the process's shared caches:
  * OCAClusters give the prefix tables and link secrets, Titles the ladders, each cluster's ACTIVE
- * Placement where its files are, and the servers' heartbeat Leases health and load. Bursts of changes
- * (an initial list, a daily catalog update) coalesce into one refresh.
+ * Placement where its files are, and the servers' heartbeat Leases each server's liveness (its own
+ * expiry) and the cluster's load. Bursts of changes (an initial list, a daily catalog update) coalesce
+ * into one refresh.
  *
  * A cluster's files are located with its active Placement over the catalog snapshot that Placement was
  * computed for. The snapshot of each active Placement is remembered while it is current; a steering
@@ -24,7 +25,8 @@ import { serversOf } from "../catalog/servers.js";
 import { buildLadder } from "../ladder/index.js";
 import { assign } from "../placement/index.js";
 import type { Shared } from "../runtime/caches.js";
-import type { ClusterView, LocateFile } from "./snapshot.js";
+import { clusterHealth } from "./liveness.js";
+import type { ClusterHealth, ClusterView, LocateFile } from "./snapshot.js";
 import type { SteeringStore } from "./store.js";
 
 export type FeedSources = Readonly<{
@@ -154,35 +156,39 @@ export class SteeringFeed {
     const assignment = assign(active.spec, catalog.files, serversOf(c.spec));
     // Paths are unique across titles (the fill agent refuses otherwise): a rung's path names its file.
     const keyOf = new Map(catalog.files.map((f) => [f.key.slice(f.key.indexOf("/") + 1), f.key]));
-    return (path, spread) => {
+    return (path) => {
       const k = keyOf.get(path);
-      const holders = k === undefined ? [] : assignment.holdersOf(k);
-      return holders[spread % Math.max(1, holders.length)];
+      return k === undefined ? [] : assignment.holdersOf(k);
     };
   }
 
+  /**
+   * Each server is live for its own lease duration after this process saw its Lease renewed; only the
+   * servers in their cluster's spec count (a Lease left by a removed server keeps nothing live). Load
+   * sums every heartbeat of the cluster over its servers' throughput.
+   */
   #refreshHealth(): void {
-    const capacity = new Map(
-      this.#src.clusters
-        .list()
-        .map((c) => [c.metadata.name, serversOf(c.spec).reduce((a, s) => a + s.throughputBitsPerSec, 0)]),
-    );
-    const byCluster = new Map<string, { expiresAtMs: number; bitsPerSec: number }>();
-    // Each server is live for its own lease duration after this process saw its Lease renewed.
+    const specs = new Map(this.#src.clusters.list().map((c) => [c.metadata.name, c.spec]));
+    const byCluster = new Map<string, { servers: Map<string, number>; bitsPerSec: number }>();
     for (const { value, observedAt } of this.#src.leases.entries()) {
       const hb = value?.heartbeat;
       if (!hb) continue;
-      const cur = byCluster.get(hb.cluster) ?? { expiresAtMs: 0, bitsPerSec: 0 };
-      byCluster.set(hb.cluster, {
-        expiresAtMs: Math.max(cur.expiresAtMs, heartbeatExpiry(hb, observedAt)),
-        bitsPerSec: cur.bitsPerSec + (hb.load?.bytesPerSec ?? 0) * 8,
-      });
+      const cur = byCluster.get(hb.cluster) ?? { servers: new Map<string, number>(), bitsPerSec: 0 };
+      byCluster.set(hb.cluster, cur);
+      cur.bitsPerSec += (hb.load?.bytesPerSec ?? 0) * 8;
+      const expiry = heartbeatExpiry(hb, observedAt);
+      if (expiry > (cur.servers.get(hb.server) ?? Number.NEGATIVE_INFINITY)) cur.servers.set(hb.server, expiry);
     }
+    const healths = new Map<string, ClusterHealth>();
     for (const [cluster, h] of byCluster) {
-      const cap = capacity.get(cluster);
-      if (cap)
-        this.#store.recordHeartbeat(cluster, { expiresAtMs: h.expiresAtMs, load: Math.min(1, h.bitsPerSec / cap) });
+      const spec = specs.get(cluster);
+      const cap = spec === undefined ? 0 : serversOf(spec).reduce((a, s) => a + s.throughputBitsPerSec, 0);
+      if (spec === undefined || !cap) continue;
+      const inSpec = new Set(spec.servers.map((s) => s.name));
+      const servers = new Map([...h.servers].filter(([name]) => inSpec.has(name)));
+      healths.set(cluster, clusterHealth({ servers, load: Math.min(1, h.bitsPerSec / cap) }));
     }
+    this.#store.recordHeartbeats(healths);
   }
 }
 

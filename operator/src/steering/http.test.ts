@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSteeringServer, SteeringConfigError } from "./http.js";
+import { clusterHealth } from "./liveness.js";
 import type { ClusterView, TitleView } from "./snapshot.js";
 import { SteeringStore } from "./store.js";
 
@@ -72,10 +73,8 @@ describe("steering HTTP service", () => {
     store.setClusters(clusters);
     store.setTitles(titles);
     // The active placements hold only "filled": "unfilled" is in a pending generation.
-    store.setActivePlacement("isp-a", (p) =>
-      p.startsWith("filled/") ? (p.includes("/v/") ? "a-1" : "a-2") : undefined,
-    );
-    store.setActivePlacement("ixp-b", (p) => (p.startsWith("filled/") ? "b-1" : undefined));
+    store.setActivePlacement("isp-a", (p) => (p.startsWith("filled/") ? [p.includes("/v/") ? "a-1" : "a-2"] : []));
+    store.setActivePlacement("ixp-b", (p) => (p.startsWith("filled/") ? ["b-1"] : []));
     store.setLinkSecret("isp-a", SECRET);
     store.setLinkSecret("ixp-b", SECRET);
     server = createSteeringServer(
@@ -90,8 +89,18 @@ describe("steering HTTP service", () => {
 
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const beat = () => {
-    for (const c of clusters) store.recordHeartbeat(c.name, { expiresAtMs: now + LEASE, load: 0.2 });
+  /** Every server's heartbeat seen `now`, except the `silent` ones': theirs stay as last seen (or absent). */
+  const beat = (...silent: string[]) => {
+    for (const c of clusters) {
+      const before = store.state.health.get(c.name)?.servers;
+      const servers = new Map(
+        c.servers.flatMap((s): [string, number][] => {
+          const e = silent.includes(s.name) ? before?.get(s.name) : now + LEASE;
+          return e === undefined ? [] : [[s.name, e]];
+        }),
+      );
+      store.recordHeartbeat(c.name, clusterHealth({ servers, load: 0.2 }));
+    }
   };
 
   async function get(path: string, headers: Record<string, string> = {}) {
@@ -124,12 +133,70 @@ describe("steering HTTP service", () => {
     now = T0;
     beat();
     now = T0 + LEASE / 2;
-    store.recordHeartbeat("ixp-b", { expiresAtMs: now + LEASE, load: 0.2 });
+    beat("a-1", "a-2");
     now = T0 + LEASE + 1;
     const r = await get("/v1/steering?ip=198.51.100.7");
     expect(r.body.clusters.map((c) => c.name)).toEqual(["ixp-b"]);
     now = T0 + LEASE / 2 + LEASE + 1;
     expect((await get("/v1/steering?ip=198.51.100.7")).status).toBe(503);
+  });
+
+  const listed = async () =>
+    (await get("/v1/steering?ip=198.51.100.7")).body.clusters.map((c) => [
+      c.name,
+      c.servers.map((s) => (s as { name: string }).name),
+    ]);
+  /** Per ladder entry, per rung, the hosts of its URLs, for one client (always the same cache class). */
+  const hostsInManifest = async () =>
+    (await get("/v1/playback/filled", { "x-forwarded-for": "198.51.100.7" })).body.ladder.map((e) =>
+      e.rungs.map((r) => r.urls.map((u) => new URL(u).host)),
+    );
+
+  it("/v1/steering lists only live servers: one drops by time alone, and is back when it renews", async () => {
+    now = T0;
+    beat();
+    now = T0 + LEASE / 2;
+    beat("a-2"); // a-2 is silent from here on: live until T0 + LEASE
+    now = T0 + LEASE;
+    expect(await listed()).toEqual([
+      ["isp-a", ["a-1", "a-2"]],
+      ["ixp-b", ["b-1"]],
+    ]);
+    now = T0 + LEASE + 1;
+    expect(await listed()).toEqual([
+      ["isp-a", ["a-1"]],
+      ["ixp-b", ["b-1"]],
+    ]);
+    beat();
+    expect((await listed())[0]).toEqual(["isp-a", ["a-1", "a-2"]]);
+  });
+
+  it("a cached manifest does not outlive a server's liveness, and names it again once it renews", async () => {
+    const [a1, a2, b1] = ["192.0.2.1", "192.0.2.2", "203.0.113.1:8443"];
+    const all = [
+      [
+        [a1, b1],
+        [a1, b1],
+      ],
+      [[a2, b1]],
+    ];
+    now = T0;
+    beat();
+    now = T0 + LEASE / 2;
+    beat("a-2");
+    now = T0 + LEASE;
+    expect(await hostsInManifest()).toEqual(all); // a-2 at its expiry: still live, and now cached
+    // One millisecond on: the same links' expiry minute, so the same cache entry but for a-2's liveness.
+    now = T0 + LEASE + 1;
+    expect(await hostsInManifest()).toEqual([
+      [
+        [a1, b1],
+        [a1, b1],
+      ],
+      [[b1]],
+    ]); // its audio only from ixp-b
+    beat();
+    expect(await hostsInManifest()).toEqual(all);
   });
 
   it("serves the manifest with ranked signed URLs from the active placement", async () => {
@@ -178,9 +245,7 @@ describe("steering HTTP service", () => {
     beat();
     const before = store.state.placements.get("isp-a");
     // The 1080p rung is hot: both of isp-a's servers hold it.
-    store.setActivePlacement("isp-a", (p, spread) =>
-      p === "filled/v/1080.mp4" ? ["a-1", "a-2"][spread % 2] : before?.(p, spread),
-    );
+    store.setActivePlacement("isp-a", (p) => (p === "filled/v/1080.mp4" ? ["a-1", "a-2"] : (before?.(p) ?? [])));
     const host = async (client: string) => {
       const r = await get("/v1/playback/filled", { "x-forwarded-for": client });
       return new URL(r.body.ladder[0]?.rungs[1]?.urls[0] ?? "").hostname;

@@ -1,7 +1,7 @@
 /**
- * The steering HTTP service: `GET /v1/steering?ip=…` (ranked clusters and their endpoints) and
- * `GET /v1/playback/{title}` (the manifest with signed URLs). All decisions live in the pure modules;
- * this file only turns requests into their inputs and results into JSON.
+ * The steering HTTP service: `GET /v1/steering?ip=…` (ranked clusters and their live endpoints) and
+ * `GET /v1/playback/{title}` (the manifest with signed URLs to live servers). All decisions live in the
+ * pure modules; this file only turns requests into their inputs and results into JSON.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { clientAddress, TrustedProxies } from "./client-address.js";
 import { formatIp, InvalidAddressError, type IpAddress, parseIp } from "./ip.js";
+import { isServerLive, liveSetKey } from "./liveness.js";
 import { ManifestCache } from "./manifest-cache.js";
 import { buildManifest } from "./playback.js";
 import { type RankedCluster, rankClusters } from "./rank.js";
@@ -119,22 +120,27 @@ export function createSteeringServer(config: z.input<typeof SteeringServiceConfi
   return server;
 }
 
-function rank(svc: Service, state: SteeringState, address: IpAddress) {
+/** `nowMs` is read once per request: ranking, liveness and link expiry all see the same instant. */
+function rank(svc: Service, state: SteeringState, address: IpAddress, nowMs: number) {
   return rankClusters({
     index: state.index,
     health: state.health,
     policy: { saturationLoad: svc.cfg.saturationLoad },
-    nowMs: svc.deps.now(),
+    nowMs,
     address,
     clientLocation: svc.deps.geo?.(address) ?? svc.cfg.regionDefault,
   });
 }
 
-/** `GET /v1/steering?ip=…`: the clusters for an address (the client's own without `ip`), best first. */
+/**
+ * `GET /v1/steering?ip=…`: the clusters for an address (the client's own without `ip`), best first,
+ * each with its servers that are live now.
+ */
 function steering(svc: Service, state: SteeringState, query: URLSearchParams, client: () => IpAddress): Reply {
   const ipParam = query.get("ip");
   const address = ipParam === null ? client() : parseIp(ipParam, "ip");
-  const ranking = rank(svc, state, address);
+  const nowMs = svc.deps.now();
+  const ranking = rank(svc, state, address, nowMs);
   if (ranking.clusters.length === 0)
     return error(503, "NoClusterAvailable", "no healthy cluster can serve this client");
   return {
@@ -142,12 +148,16 @@ function steering(svc: Service, state: SteeringState, query: URLSearchParams, cl
     body: {
       client: formatIp(address),
       by: ranking.by,
-      clusters: ranking.clusters.slice(0, svc.cfg.maxClusters).map(describe),
+      clusters: ranking.clusters.slice(0, svc.cfg.maxClusters).map((r) => describe(r, state.health, nowMs)),
     },
   };
 }
 
-/** `GET /v1/playback/{title}`: the title's manifest with signed URLs, cached per client class and minute. */
+/**
+ * `GET /v1/playback/{title}`: the title's manifest with signed URLs, cached per client class and minute.
+ * The cache key names the live servers of each top cluster (liveSetKey), so a cached manifest never
+ * outlives a server's liveness, and a server that renews after going stale is named again at once.
+ */
 function playback(svc: Service, state: SteeringState, id: string, client: () => IpAddress): Reply {
   const { cfg, cache } = svc;
   if (!TITLE_ID.test(id)) {
@@ -160,12 +170,15 @@ function playback(svc: Service, state: SteeringState, id: string, client: () => 
   const title = state.titles.get(id);
   if (title === undefined) return error(404, "UnknownTitle", `title "${id}" is not in the catalog`);
   const address = client();
-  const ranking = rank(svc, state, address);
+  const nowMs = svc.deps.now();
+  const ranking = rank(svc, state, address, nowMs);
   if (ranking.clusters.length === 0) {
     return error(503, "NoClusterAvailable", "no healthy cluster can serve this client");
   }
-  const expiresMs = Math.ceil((svc.deps.now() + cfg.urlTtlSeconds * 1000) / EXPIRY_STEP_MS) * EXPIRY_STEP_MS;
-  const top = ranking.clusters.slice(0, cfg.maxClusters).map((r) => r.cluster.name);
+  const expiresMs = Math.ceil((nowMs + cfg.urlTtlSeconds * 1000) / EXPIRY_STEP_MS) * EXPIRY_STEP_MS;
+  const top = ranking.clusters
+    .slice(0, cfg.maxClusters)
+    .map(({ cluster: c }) => c.name + liveSetKey(c, state.health.get(c.name), nowMs));
   const spread = spreadOf(address);
   const key = `${id} ${address.family} ${spread} ${expiresMs} ${top.join(" ")}`;
   const cached = cache.get(state.generation, key);
@@ -176,6 +189,8 @@ function playback(svc: Service, state: SteeringState, id: string, client: () => 
     maxClusters: cfg.maxClusters,
     placements: state.placements,
     linkSecrets: state.linkSecrets,
+    health: state.health,
+    nowMs,
     clientFamily: address.family,
     spread,
     expiresAt: new Date(expiresMs),
@@ -229,13 +244,16 @@ function handle(svc: Service, req: IncomingMessage, res: ServerResponse): void {
   res.end(req.method === "HEAD" ? undefined : body);
 }
 
-function describe(r: RankedCluster) {
+function describe(r: RankedCluster, health: SteeringState["health"], nowMs: number) {
+  const h = health.get(r.cluster.name);
   return {
     name: r.cluster.name,
     region: r.cluster.region,
     ...(r.match ? { match: r.match } : {}),
     ...(r.distanceKm === undefined ? {} : { distanceKm: Math.round(r.distanceKm) }),
     load: r.load,
-    servers: r.cluster.servers.map((s) => ({ name: s.name, ipv4: s.ipv4, ipv6: s.ipv6 })),
+    servers: r.cluster.servers
+      .filter((s) => isServerLive(h, s.name, nowMs))
+      .map((s) => ({ name: s.name, ipv4: s.ipv4, ipv6: s.ipv6 })),
   };
 }

@@ -1,8 +1,10 @@
 /**
- * Serialised manifests, keyed by what they depend on: title, the client's top clusters in order,
- * address family and the expiry minute. Ranking (health, load, client) is in the key, so heartbeats
- * never invalidate it; any change to clusters, titles, placements or secrets (a new `generation`)
- * drops everything. Bounded: when full it starts over rather than tracking recency per hit.
+ * Serialised manifests, keyed by what they depend on: title, the client's top clusters in order with
+ * which of their servers are live (liveness.ts `liveSetKey`), address family, spread class and the
+ * expiry minute. Ranking (health, load, client) and liveness are in the key, so heartbeats never
+ * invalidate it: a renewal leaves the key as it was, a server going stale (or back) makes a new one.
+ * Any change to clusters, titles, placements or secrets (a new `generation`) drops everything.
+ * Bounded: when full it starts over rather than tracking recency per hit.
  */
 export class ManifestCache {
   readonly #max: number;

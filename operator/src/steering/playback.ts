@@ -1,13 +1,14 @@
+import { isServerLive } from "./liveness.js";
 import type { RankedCluster } from "./rank.js";
 import { signUrl } from "./sign-url.js";
-import type { ClusterView, LocateFile, ServerEndpoint, TitleView } from "./snapshot.js";
+import type { ClusterHealth, ClusterView, LocateFile, ServerEndpoint, TitleView } from "./snapshot.js";
 
 export type ManifestRung = Readonly<{
   path: string;
   bitrateKbps: number;
   resolution?: string | undefined;
   vmaf?: number | undefined;
-  /** Best first: one per cluster that holds the file, in the client's cluster ranking. */
+  /** Best first: one per cluster with a live server that holds the file, in the client's cluster ranking. */
   urls: readonly string[];
 }>;
 
@@ -26,8 +27,11 @@ export type ManifestInput = Readonly<{
   placements: ReadonlyMap<string, LocateFile>;
   /** Per cluster name, the secret its edge checks links with. A cluster without one offers nothing. */
   linkSecrets: ReadonlyMap<string, string>;
+  /** Per cluster name, its servers' heartbeats: only servers live at `nowMs` are named. */
+  health: ReadonlyMap<string, ClusterHealth>;
+  nowMs: number;
   clientFamily: 4 | 6;
-  /** Fixed per client: which replica of a replicated file it is sent to (see LocateFile). */
+  /** Fixed per client: which replica of a replicated file it is sent to (see pickHolder). */
   spread: number;
   expiresAt: Date;
 }>;
@@ -53,22 +57,46 @@ function baseUrl(cluster: ClusterView, s: ServerEndpoint, family: 4 | 6): string
 }
 
 /**
- * The playback manifest: the title's ladder, each rung with signed URLs to the server that holds it
- * in each of the client's top clusters. Only the ACTIVE placement is asked, so a file that is not
- * filled yet gets no URL; rungs without any URL, and ladder entries left empty, are dropped.
- * Returns undefined when no rung at all can be offered. Pure: time comes in as `expiresAt`.
+ * Which of a file's holders (LocateFile) a client is sent to: holder `spread mod holders` while it is
+ * live, so clients split evenly over the holders and stay put; when it is not, the live holders share
+ * its clients by `spread mod live holders`. Undefined when no holder is live: never a server that does
+ * not hold the file.
+ */
+export function pickHolder(
+  holders: readonly string[],
+  spread: number,
+  live: (server: string) => boolean,
+): string | undefined {
+  const first = holders[spread % Math.max(1, holders.length)];
+  if (first === undefined || live(first)) return first;
+  let alive = 0;
+  for (const h of holders) if (live(h)) alive++;
+  if (alive === 0) return undefined;
+  let k = spread % alive;
+  for (const h of holders) if (live(h) && k-- === 0) return h;
+  return undefined;
+}
+
+/**
+ * The playback manifest: the title's ladder, each rung with signed URLs, one per client's top cluster,
+ * to a server of that cluster that holds the file and is live at `nowMs`. Only the ACTIVE placement is
+ * asked, so a file that is not filled yet gets no URL; a file whose holders in a cluster are all stale
+ * gets none from that cluster; rungs without any URL, and ladder entries left empty, are dropped.
+ * Returns undefined when no rung at all can be offered. Pure: time comes in as `nowMs` and `expiresAt`.
  */
 export function buildManifest(input: ManifestInput): Manifest | undefined {
   const top = input.ranked.slice(0, input.maxClusters).flatMap(({ cluster }) => {
     const locate = input.placements.get(cluster.name);
     const secret = input.linkSecrets.get(cluster.name);
-    return locate === undefined || secret === undefined ? [] : [{ cluster, locate, secret }];
+    const health = input.health.get(cluster.name);
+    const live = (s: string) => isServerLive(health, s, input.nowMs);
+    return locate === undefined || secret === undefined ? [] : [{ cluster, locate, secret, live }];
   });
   const ladder = input.title.ladder.flatMap(({ kind, codec, rungs }) => {
     const offered = rungs.flatMap((rung) => {
       const urls: string[] = [];
-      for (const { cluster, locate, secret } of top) {
-        const name = locate(rung.path, input.spread);
+      for (const { cluster, locate, secret, live } of top) {
+        const name = pickHolder(locate(rung.path), input.spread, live);
         const s = name === undefined ? undefined : server(cluster, name);
         const base = s === undefined ? undefined : baseUrl(cluster, s, input.clientFamily);
         if (base === undefined) continue;

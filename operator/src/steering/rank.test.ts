@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseIp } from "./ip.js";
+import { clusterHealth } from "./liveness.js";
 import { type HealthPolicy, rankClusters } from "./rank.js";
 import type { Announcement, ClusterHealth, ClusterView, LatLon } from "./snapshot.js";
 import { buildSteeringIndex, SteeringInputError } from "./steering-index.js";
@@ -12,6 +13,10 @@ const T0 = Date.UTC(2026, 10, 1);
 const policy: HealthPolicy = { saturationLoad: 0.9 };
 /** A heartbeat seen at T0 keeps its cluster live until T0 + LEASE (its servers' lease duration). */
 const LEASE = 10_000;
+
+/** A cluster's health: one server whose heartbeat expires at `expiresAtMs`. */
+const hb = (expiresAtMs: number, load: number, saturated?: boolean): ClusterHealth =>
+  clusterHealth({ servers: new Map([["s-1", expiresAtMs]]), load, saturated });
 
 function ann(cidr: string, o: Partial<Announcement> = {}): Announcement {
   return { cidr, asPath: [64500], med: 0, localPref: 100, ...o };
@@ -44,9 +49,7 @@ function rank(
   ip: string,
   o: { load?: Record<string, number>; client?: LatLon | null; now?: number } = {},
 ) {
-  const health = new Map<string, ClusterHealth>(
-    clusters.map((c) => [c.name, { expiresAtMs: T0 + LEASE, load: o.load?.[c.name] ?? 0.1 }]),
-  );
+  const health = new Map<string, ClusterHealth>(clusters.map((c) => [c.name, hb(T0 + LEASE, o.load?.[c.name] ?? 0.1)]));
   return rankClusters({
     index: buildSteeringIndex(clusters),
     health,
@@ -251,25 +254,25 @@ describe("health", () => {
   it("a cluster whose heartbeats stop drops out at its expiry while the other stays", () => {
     const index = buildSteeringIndex(two);
     const health = new Map<string, ClusterHealth>([
-      ["a", { expiresAtMs: T0 + LEASE, load: 0.1 }],
-      ["b", { expiresAtMs: T0 + LEASE, load: 0.1 }],
+      ["a", hb(T0 + LEASE, 0.1)],
+      ["b", hb(T0 + LEASE, 0.1)],
     ]);
     const at = (nowMs: number) =>
       rankClusters({ index, health, policy, nowMs, address: parseIp("10.1.2.3") }).clusters.map((c) => c.cluster.name);
     expect(at(T0 + 5_000)).toEqual(["a", "b"]);
-    health.set("b", { expiresAtMs: T0 + 5_000 + LEASE, load: 0.1 }); // b keeps beating, a went silent at T0
+    health.set("b", hb(T0 + 5_000 + LEASE, 0.1)); // b keeps beating, a went silent at T0
     expect(at(T0 + LEASE + 1)).toEqual(["b"]);
   });
 
   it.each([
-    { name: "saturated flag", health: { expiresAtMs: T0 + LEASE, load: 0.1, saturated: true } },
-    { name: "load at the saturation threshold", health: { expiresAtMs: T0 + LEASE, load: 0.9 } },
+    { name: "saturated flag", health: hb(T0 + LEASE, 0.1, true) },
+    { name: "load at the saturation threshold", health: hb(T0 + LEASE, 0.9) },
   ])("$name: drops out", ({ health }) => {
     const r = rankClusters({
       index: buildSteeringIndex(two),
       health: new Map([
         ["a", health],
-        ["b", { expiresAtMs: T0 + LEASE, load: 0.1 }],
+        ["b", hb(T0 + LEASE, 0.1)],
       ]),
       policy,
       nowMs: T0,
@@ -282,8 +285,8 @@ describe("health", () => {
     const r = rankClusters({
       index: buildSteeringIndex([...two, cluster("c", [ann("10.1.0.0/16", { localPref: 900 })], { servers: [] })]),
       health: new Map([
-        ["b", { expiresAtMs: T0 + LEASE, load: 0.1 }],
-        ["c", { expiresAtMs: T0 + LEASE, load: 0.1 }],
+        ["b", hb(T0 + LEASE, 0.1)],
+        ["c", hb(T0 + LEASE, 0.1)],
       ]),
       policy,
       nowMs: T0,
@@ -292,11 +295,43 @@ describe("health", () => {
     expect(r.clusters.map((c) => c.cluster.name)).toEqual(["b"]);
   });
 
+  it.each([
+    { name: "no server has a heartbeat yet: drops out", servers: [], want: ["b"] },
+    {
+      name: "every server's heartbeat stale: drops out",
+      servers: [
+        ["a-1", T0 - 1],
+        ["a-2", T0 - 1],
+      ],
+      want: ["b"],
+    },
+    {
+      name: "one live server keeps it in",
+      servers: [
+        ["a-1", T0 - 1],
+        ["a-2", T0 + LEASE],
+      ],
+      want: ["a", "b"],
+    },
+  ] as { name: string; servers: [string, number][]; want: string[] }[])("$name", ({ servers, want }) => {
+    const r = rankClusters({
+      index: buildSteeringIndex(two),
+      health: new Map([
+        ["a", clusterHealth({ servers: new Map(servers), load: 0.1 })],
+        ["b", hb(T0 + LEASE, 0.1)],
+      ]),
+      policy,
+      nowMs: T0,
+      address: parseIp("10.1.2.3"),
+    });
+    expect(r.clusters.map((c) => c.cluster.name)).toEqual(want);
+  });
+
   it("when every matching cluster is down, falls back to distance over the rest", () => {
     const clusters = [cluster("a", [ann("10.1.0.0/16")]), cluster("z", [ann("11.0.0.0/8")], { location: LYON })];
     const r = rankClusters({
       index: buildSteeringIndex(clusters),
-      health: new Map([["z", { expiresAtMs: T0 + LEASE, load: 0.1 }]]),
+      health: new Map([["z", hb(T0 + LEASE, 0.1)]]),
       policy,
       nowMs: T0,
       address: parseIp("10.1.2.3"),

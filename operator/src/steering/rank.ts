@@ -35,9 +35,11 @@ export type Ranking = Readonly<{ by: "prefix" | "distance"; clusters: readonly R
 /**
  * Orders the available clusters for one client address (DESIGN.md decision 4):
  * longest match → higher local preference → shorter AS path → lower MED (only between announcements
- * from the same neighbour AS) → shorter great-circle distance → lower load → name. Clusters with a
- * stale heartbeat, saturated ones and ones without servers are left out. When no available cluster
- * announces a prefix that matches, all available clusters are ranked by distance, then load, then name.
+ * from the same neighbour AS) → shorter great-circle distance → lower load → name. Clusters without a
+ * live server (every server's heartbeat stale or missing: ClusterHealth.expiresAtMs passed, or no
+ * health at all), saturated ones and ones without servers are left out. Which servers of a ranked
+ * cluster are live is for the manifest to check (liveness.ts). When no available cluster announces a
+ * prefix that matches, all available clusters are ranked by distance, then load, then name.
  * Pure: time comes in as `nowMs`.
  */
 export function rankClusters(input: RankInput): Ranking {

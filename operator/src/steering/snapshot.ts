@@ -31,12 +31,18 @@ export type ClusterView = Readonly<{
   httpsPort?: number | undefined;
 }>;
 
-/** The heartbeats of a cluster, aggregated over its servers by whoever receives them. */
+/**
+ * The heartbeats of a cluster's servers, as whoever receives them saw them. Build it with
+ * `clusterHealth` (liveness.ts), which derives `expiresAtMs` from `servers`.
+ */
 export type ClusterHealth = Readonly<{
   /**
-   * Until when (epoch ms, the receiver's clock) the cluster has a live server: the latest of its servers'
-   * heartbeat expiries, each its own lease duration after the receiver saw it renewed.
+   * Per server of the cluster (by ServerEndpoint.name) that has a heartbeat: until when (epoch ms, the
+   * receiver's clock) it is live, its own lease duration after the receiver saw its Lease renewed. A
+   * server missing here has no heartbeat (yet) and is not live.
    */
+  servers: ReadonlyMap<string, number>;
+  /** Until when the cluster has a live server: the latest of `servers` (-Infinity without any). */
   expiresAtMs: number;
   /** Fraction of the cluster's serving capacity in use, 0..1. */
   load: number;
@@ -57,9 +63,10 @@ export type LadderEntry = Readonly<{ kind: string; codec: string; rungs: readonl
 export type TitleView = Readonly<{ id: string; ladder: readonly LadderEntry[] }>;
 
 /**
- * Which server of a cluster holds a file under the cluster's ACTIVE placement, or undefined when the
- * active placement does not hold it (a title newer than the placement's catalog is not filled yet).
- * A hot file may have several holders (HCA replicates where one server's throughput is not enough):
- * `spread`, fixed per client, picks holder `spread mod holders`, so clients split evenly over them.
+ * The servers of a cluster that hold a file under the cluster's ACTIVE placement, primary first; empty
+ * when the active placement does not hold it (a title newer than the placement's catalog is not filled
+ * yet). A hot file may have several holders (HCA replicates where one server's throughput is not
+ * enough); the manifest sends each client to one of them that is live (playback.ts `pickHolder`).
+ * Only these servers may be named for the file: any other does not have it.
  */
-export type LocateFile = (path: string, spread: number) => string | undefined;
+export type LocateFile = (path: string) => readonly string[];

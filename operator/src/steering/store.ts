@@ -3,9 +3,14 @@ import { buildSteeringIndex, type SteeringIndex } from "./steering-index.js";
 
 /** Everything one request reads; taken once per request so a request never mixes two updates. */
 export type SteeringState = Readonly<{
-  /** Bumped by every change except heartbeats: what a manifest depends on. */
+  /**
+   * Bumped by every change except heartbeats. A manifest depends on the generation, and on which of
+   * its clusters' servers are live at the request's time (liveness.ts `liveSetKey`), not on the
+   * heartbeats' expiries themselves: renewals leave manifests as they were.
+   */
   generation: number;
   index: SteeringIndex;
+  /** Per cluster name, its servers' heartbeat expiries; a cluster without an entry has no live server. */
   health: ReadonlyMap<string, ClusterHealth>;
   titles: ReadonlyMap<string, TitleView>;
   placements: ReadonlyMap<string, LocateFile>;
@@ -15,7 +20,8 @@ export type SteeringState = Readonly<{
 /**
  * The steering service's view of the fleet, fed by the lead's informers. Every update replaces the
  * state object (copy on write), so a request that took `state` keeps a consistent one. Clusters
- * rebuild the prefix tables; heartbeats only replace the small health map.
+ * rebuild the prefix tables; heartbeats only replace the health map (each cluster's ClusterHealth,
+ * with its servers' expiries, is immutable and replaced whole).
  */
 export class SteeringStore {
   #state: SteeringState;
@@ -41,7 +47,17 @@ export class SteeringStore {
   }
 
   recordHeartbeat(cluster: string, health: ClusterHealth): void {
-    this.#state = { ...this.#state, health: new Map(this.#state.health).set(cluster, health) };
+    this.recordHeartbeats(new Map([[cluster, health]]));
+  }
+
+  /**
+   * Several clusters' heartbeats in one copy (a refresh covers every cluster); clusters not named keep
+   * theirs. Leaves `generation` alone, so manifest caches stay (see SteeringState.generation).
+   */
+  recordHeartbeats(healths: ReadonlyMap<string, ClusterHealth>): void {
+    const health = new Map(this.#state.health);
+    for (const [cluster, h] of healths) health.set(cluster, h);
+    this.#state = { ...this.#state, health };
   }
 
   /** The whole catalog at once: one copy instead of one per title on an informer's initial list. */

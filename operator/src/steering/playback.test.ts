@@ -1,0 +1,157 @@
+import { describe, expect, it } from "vitest";
+import { clusterHealth } from "./liveness.js";
+import { buildManifest, pickHolder } from "./playback.js";
+import type { ClusterHealth, ClusterView, LocateFile, TitleView } from "./snapshot.js";
+
+const T0 = Date.UTC(2026, 10, 1);
+const LEASE = 10_000;
+
+describe("pickHolder", () => {
+  const live =
+    (...names: string[]) =>
+    (s: string) =>
+      names.includes(s);
+  it.each([
+    { name: "one holder, live", holders: ["a"], spread: 5, live: live("a"), want: "a" },
+    {
+      name: "spread picks among live holders",
+      holders: ["a", "b", "c"],
+      spread: 4,
+      live: live("a", "b", "c"),
+      want: "b",
+    },
+    { name: "its holder live: stays on it", holders: ["a", "b", "c"], spread: 4, live: live("b"), want: "b" },
+    {
+      name: "its holder stale: the live ones share",
+      holders: ["a", "b", "c"],
+      spread: 3,
+      live: live("b", "c"),
+      want: "c",
+    },
+    { name: "its holder stale, spread 0", holders: ["a", "b", "c"], spread: 0, live: live("b", "c"), want: "b" },
+    { name: "only holder stale: none", holders: ["a"], spread: 0, live: live("b"), want: undefined },
+    { name: "every holder stale: none", holders: ["a", "b"], spread: 1, live: live(), want: undefined },
+    { name: "no holder: none", holders: [], spread: 1, live: live("a"), want: undefined },
+  ])("$name", ({ holders, spread, live, want }) => expect(pickHolder(holders, spread, live)).toBe(want));
+
+  it("the clients of a stale holder are shared by the live ones; the others stay put", () => {
+    const holders = ["a", "b", "c"];
+    const all = Array.from({ length: 12 }, (_, s) => pickHolder(holders, s, () => true));
+    const without = Array.from({ length: 12 }, (_, s) => pickHolder(holders, s, (h) => h !== "a"));
+    const moved = all.flatMap((h, s) => (h === without[s] ? [] : [without[s]]));
+    expect(all.filter((h, s) => h !== "a" && h !== without[s])).toEqual([]);
+    expect(moved.sort()).toEqual(["b", "b", "c", "c"]);
+  });
+});
+
+function cluster(name: string, servers: readonly string[], ip: number): ClusterView {
+  return {
+    name,
+    region: "eu-west",
+    asn: 64500,
+    location: { lat: 48.86, lon: 2.35 },
+    servers: servers.map((s, i) => ({ name: s, ipv4: `192.0.${ip}.${i + 1}` })),
+    prefixes: [],
+  };
+}
+
+const A = cluster("isp-a", ["a-1", "a-2", "a-3"], 2);
+const B = cluster("ixp-b", ["b-1"], 3);
+const title: TitleView = {
+  id: "t",
+  ladder: [
+    {
+      kind: "video",
+      codec: "av1",
+      rungs: [
+        { path: "t/on-a1.mp4", bitrateKbps: 900 },
+        { path: "t/on-a2.mp4", bitrateKbps: 2400 },
+        { path: "t/on-a1-a2.mp4", bitrateKbps: 4500 },
+      ],
+    },
+  ],
+};
+/** isp-a stores each file on the servers its name says; ixp-b stores everything on b-1. */
+const placements = new Map<string, LocateFile>([
+  ["isp-a", (p) => (p === "t/on-a1.mp4" ? ["a-1"] : p === "t/on-a2.mp4" ? ["a-2"] : ["a-1", "a-2"])],
+  ["ixp-b", () => ["b-1"]],
+]);
+
+/** Every server's heartbeat seen at T0 unless `seen` says when (null: never). */
+function healths(seen: Readonly<Record<string, number | null | undefined>>): Map<string, ClusterHealth> {
+  return new Map(
+    [A, B].map((c) => {
+      const servers = c.servers.flatMap((s): [string, number][] => {
+        const at = seen[s.name] === undefined ? T0 : seen[s.name];
+        return at === null || at === undefined ? [] : [[s.name, at + LEASE]];
+      });
+      return [c.name, clusterHealth({ servers: new Map(servers), load: 0.1 })];
+    }),
+  );
+}
+
+/** The hosts each rung's URLs name, by path, for a client of spread 0 (1080p: holder a-1). */
+function hostsByRung(
+  seen: Readonly<Record<string, number | null | undefined>>,
+  nowMs: number,
+): Record<string, string[]> {
+  const m = buildManifest({
+    title,
+    ranked: [A, B].map((cluster) => ({ cluster, load: 0.1 })),
+    maxClusters: 2,
+    placements,
+    linkSecrets: new Map([
+      ["isp-a", "secret-a-0123456789"],
+      ["ixp-b", "secret-b-0123456789"],
+    ]),
+    health: healths(seen),
+    nowMs,
+    clientFamily: 4,
+    spread: 0,
+    expiresAt: new Date(T0 + 3_600_000),
+  });
+  const rungs = m?.ladder.flatMap((e) => e.rungs) ?? [];
+  return Object.fromEntries(rungs.map((r) => [r.path, r.urls.map((u) => new URL(u).hostname)]));
+}
+
+describe("buildManifest names only live servers", () => {
+  const [a1, a2, b1] = ["192.0.2.1", "192.0.2.2", "192.0.3.1"];
+  it.each([
+    {
+      name: "all live",
+      seen: {},
+      now: T0,
+      want: { "t/on-a1.mp4": [a1, b1], "t/on-a2.mp4": [a2, b1], "t/on-a1-a2.mp4": [a1, b1] },
+    },
+    {
+      name: "a-1 stops renewing, then time alone: its file only from ixp-b, its replica on a-2, a-2's unaffected",
+      seen: { "a-1": T0 - 1 },
+      now: T0 + LEASE,
+      want: { "t/on-a1.mp4": [b1], "t/on-a2.mp4": [a2, b1], "t/on-a1-a2.mp4": [a2, b1] },
+    },
+    {
+      name: "a-1 exactly at its expiry: still named",
+      seen: { "a-1": T0 - 1 },
+      now: T0 + LEASE - 1,
+      want: { "t/on-a1.mp4": [a1, b1], "t/on-a2.mp4": [a2, b1], "t/on-a1-a2.mp4": [a1, b1] },
+    },
+    {
+      name: "a-1 never heard from: not live",
+      seen: { "a-1": null },
+      now: T0,
+      want: { "t/on-a1.mp4": [b1], "t/on-a2.mp4": [a2, b1], "t/on-a1-a2.mp4": [a2, b1] },
+    },
+    {
+      name: "every server's lease passed: nothing offered",
+      seen: {},
+      now: T0 + LEASE + 1,
+      want: {},
+    },
+    {
+      name: "a-1 and b-1 stale: the rung only they hold is dropped",
+      seen: { "a-1": T0 - 1, "b-1": T0 - 1 },
+      now: T0 + LEASE,
+      want: { "t/on-a2.mp4": [a2], "t/on-a1-a2.mp4": [a2] },
+    },
+  ])("$name", ({ seen, now, want }) => expect(hostsByRung(seen, now)).toEqual(want));
+});
