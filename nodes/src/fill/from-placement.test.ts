@@ -9,7 +9,7 @@ import {
 import { loadSamples, sample } from "../../../operator/src/api/testdata/samples.js";
 import { fileKey, regionCatalog } from "../../../operator/src/catalog/catalog.js";
 import { serversOf } from "../../../operator/src/catalog/servers.js";
-import { assign, planHca } from "../../../operator/src/placement/index.js";
+import { assign, planHca, ringNeighbours } from "../../../operator/src/placement/index.js";
 import { assignedFiles, checkPromoted, fillSpecFor, type PlacementInputs, placementServers } from "./from-placement.js";
 
 const all = loadSamples().map((s) => s.object);
@@ -130,10 +130,13 @@ describe("fillSpecFor with the cluster's Active placement", () => {
   /** Where steering locates files now: the Active ring over the current catalog. */
   const now = assign(active.spec, catalog.files, placementServers(active, cluster));
   const next = assign(placement.spec, catalog.files, placementServers(placement, cluster));
-  const holdersBy = (a: typeof now, path: string, self: string) =>
+  const holdersBy = (a: Pick<typeof now, "holdersOf">, path: string, self: string) =>
     a.holdersOf(keyOf.get(path) ?? "").filter((n) => n !== self);
+  /** Where yesterday's ranking may have put the file instead: the first server on each of its rings. */
+  const near = ringNeighbours(active.spec, 1);
+  const neighbours = { holdersOf: (key: string) => near(key) };
 
-  it("asks each file's holders under the Active ring (over the current catalog) first, then the new ones", () => {
+  it("asks each file's holders under the Active ring (over the current catalog) first, then its ring neighbours, then the new ones", () => {
     expect(active.spec.catalogGeneration).not.toBe(placement.spec.catalogGeneration);
     let moved = 0;
     for (const { name: server } of placement.spec.servers) {
@@ -142,7 +145,8 @@ describe("fillSpecFor with the cluster's Active placement", () => {
       for (const f of spec.files) {
         const before = holdersBy(now, f.path, server);
         expect(f.peers.slice(0, before.length), f.path).toEqual(before);
-        expect(new Set(f.peers)).toEqual(new Set([...before, ...holdersBy(next, f.path, server)]));
+        const around = holdersBy(neighbours, f.path, server);
+        expect(new Set(f.peers)).toEqual(new Set([...before, ...around, ...holdersBy(next, f.path, server)]));
         if (before.length > 0 && !holdersBy(next, f.path, server).includes(before[0] ?? "")) moved++;
       }
     }

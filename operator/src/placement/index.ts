@@ -11,6 +11,7 @@ export {
   planHca,
   type ServerExpectation,
 } from "./hca.js";
+export { ringNeighbours } from "./neighbours.js";
 export { Ring } from "./ring.js";
 export { fileTraffic, HCA, type StoredSet, storedSet } from "./stored.js";
 export {
