@@ -138,12 +138,18 @@ describe.skipIf(skipReason !== "")("faults on the fleet", () => {
     expect(other).toBeDefined();
     const deleted = Date.now();
     await kubectl(["-n", names.releaseNamespace, "delete", "pod", leader ?? "", "--wait=false"]);
-    await until(
-      "the other replica to lead",
-      async () => ((await leaderOf()) === other ? true : undefined),
+    // The standby normally wins; the Deployment's replacement pod may, if it starts first. Either is a
+    // live replica other than the one deleted.
+    const next = await until(
+      "another replica to lead",
+      async () => {
+        const now = await leaderOf();
+        return now && now !== leader ? now : undefined;
+      },
       120_000,
       250,
     );
+    figure("operatorFailoverTo", next === other ? "standby" : "replacement");
     figure("operatorFailoverSeconds", seconds(deleted));
 
     const old = await until("the day-1 Placement Active", () => activePlacement("day-1"));
