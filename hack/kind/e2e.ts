@@ -1,8 +1,8 @@
 /**
  * `npm run e2e:kind [-- --json] [--keep] [--cluster NAME] [--workers N] [--if-docker]`: the fleet on real
  * nodes. Starts Docker Engine (installing it from Debian when missing), builds the kind node image and
- * the app images offline, creates a kind cluster (one control-plane node, N edge workers; an existing
- * cluster of that name is used as it is), loads the images, runs the e2e suite (test/e2e, vitest project
+ * the app images offline, creates a fresh kind cluster `edgefleet-e2e` (one control-plane node, N edge
+ * workers; with --cluster, that cluster is used as it is, created if missing), loads the images, runs the e2e suite (test/e2e, vitest project
  * e2e: helm install, the fleet, the lifecycle and the faults), then deletes the cluster and stops the
  * dockerd it started, unless --keep.
  *
@@ -34,13 +34,14 @@ const { values: flags } = parseArgs({
   options: {
     json: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
-    cluster: { type: "string", default: "edgefleet-e2e" },
+    cluster: { type: "string" },
     workers: { type: "string", default: "2" },
     tag: { type: "string", default: "e2e" },
     "if-docker": { type: "boolean", default: false },
     report: { type: "string" },
   },
 });
+const clusterName = flags.cluster ?? "edgefleet-e2e";
 const workers = Number(flags.workers);
 if (!Number.isInteger(workers) || workers < 2 || workers > 8) {
   console.error(
@@ -114,9 +115,12 @@ async function main(): Promise<number> {
     if (!skip) {
       const image = await timed("nodeImage", nodeImage);
       const app = await timed("appImages", () => appImages(flags.tag));
-      if (!(await kindClusterExists(flags.cluster))) started.cluster = flags.cluster;
-      cluster = await timed("cluster", () => createKindCluster({ name: flags.cluster, image, workers }));
-      await timed("loadImages", () => loadImages(flags.cluster, [app.operator, app.edge]));
+      // A named cluster is used as it is; the default one is always fresh (one kept by --keep is replaced).
+      if (!flags.cluster && (await kindClusterExists(clusterName)))
+        await timed("deleteStale", () => deleteKindCluster(clusterName));
+      if (!(await kindClusterExists(clusterName))) started.cluster = clusterName;
+      cluster = await timed("cluster", () => createKindCluster({ name: clusterName, image, workers }));
+      await timed("loadImages", () => loadImages(clusterName, [app.operator, app.edge]));
     }
     const env = cluster
       ? {
