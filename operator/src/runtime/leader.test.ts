@@ -12,14 +12,27 @@ const lease = (holder: string, renewTime: string, seconds = 15): Lease => ({
 const t0 = new Date("2026-11-26T12:00:00.000Z");
 
 describe("canAcquire", () => {
+  const seenAgo = (s: number) => t0.getTime() - s * 1000;
   it.each([
-    { name: "no lease yet", lease: undefined, want: true },
-    { name: "released (empty holder)", lease: lease("", t0.toISOString()), want: true },
-    { name: "mine", lease: lease("me", t0.toISOString()), want: true },
-    { name: "another's, renewed 5 s ago", lease: lease("other", "2026-11-26T11:59:55.000Z"), want: false },
-    { name: "another's, expired 1 s ago", lease: lease("other", "2026-11-26T11:59:44.000Z"), want: true },
-  ])("$name → $want", ({ lease, want }) => {
-    expect(canAcquire(lease, "me", t0)).toBe(want);
+    { name: "no lease yet", lease: undefined, seen: seenAgo(0), want: true },
+    { name: "released (empty holder)", lease: lease("", t0.toISOString()), seen: seenAgo(0), want: true },
+    { name: "mine", lease: lease("me", t0.toISOString()), seen: seenAgo(60), want: true },
+    { name: "another's, seen renewed 5 s ago", lease: lease("other", t0.toISOString()), seen: seenAgo(5), want: false },
+    { name: "another's, unchanged for 16 s", lease: lease("other", t0.toISOString()), seen: seenAgo(16), want: true },
+    {
+      name: "another's, renewTime an hour old but seen renewed 5 s ago (its clock is behind)",
+      lease: lease("other", "2026-11-26T11:00:00.000Z"),
+      seen: seenAgo(5),
+      want: false,
+    },
+    {
+      name: "another's, renewTime in the future but unchanged for 16 s (forged or skewed)",
+      lease: lease("other", "2026-11-26T13:00:00.000Z"),
+      seen: seenAgo(16),
+      want: true,
+    },
+  ])("$name → $want", ({ lease, seen, want }) => {
+    expect(canAcquire(lease, "me", seen, t0.getTime())).toBe(want);
   });
 });
 

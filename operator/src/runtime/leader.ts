@@ -39,19 +39,26 @@ export type LeaderOptions = Readonly<{
 
 const micro = (d: Date) => d.toISOString().replace("Z", "000Z"); // MicroTime: RFC 3339 with microseconds
 
-/** Pure: may `identity` take or keep this Lease at `now`? */
-export function canAcquire(lease: Lease | undefined, identity: string, now: Date): boolean {
+/**
+ * Pure: may `identity` take or keep this Lease at `nowMs`, having last seen it change at `observedAtMs`?
+ * Both times are this candidate's own clock (client-go's observedTime): the holder's renewTime is
+ * written by the holder's clock, and a skewed or forged one must not decide who leads.
+ * ❌ `Date.parse(lease.spec.renewTime) + duration < now`: a holder whose clock runs 20 s behind looks
+ *    expired while it still renews, and two replicas lead.
+ */
+export function canAcquire(lease: Lease | undefined, identity: string, observedAtMs: number, nowMs: number): boolean {
   if (!lease?.spec.holderIdentity) return true;
   if (lease.spec.holderIdentity === identity) return true;
-  const renewed = Date.parse(lease.spec.renewTime ?? lease.spec.acquireTime ?? "");
   const durationMs = (lease.spec.leaseDurationSeconds ?? 15) * 1000;
-  return !(renewed + durationMs > now.getTime());
+  return observedAtMs + durationMs <= nowMs;
 }
 
 export class LeaderElector {
   readonly #kube: Pick<Kube, "get" | "create" | "update">;
   readonly #o: Required<LeaderOptions>;
   readonly #log: Logger;
+  /** The Lease's resourceVersion when this candidate last saw it change, and when (its own clock). */
+  #observed = { version: "", atMs: 0 };
 
   constructor(kube: Pick<Kube, "get" | "create" | "update">, opts: LeaderOptions, log: Logger) {
     this.#kube = kube;
@@ -121,7 +128,9 @@ export class LeaderElector {
     const now = this.#o.now();
     try {
       const lease = await this.#kube.get<Lease>(Kinds.Lease, { namespace, name });
-      if (!canAcquire(lease, identity, now)) return false;
+      const version = lease?.metadata.resourceVersion ?? "";
+      if (version !== this.#observed.version) this.#observed = { version, atMs: now.getTime() };
+      if (!canAcquire(lease, identity, this.#observed.atMs, now.getTime())) return false;
       const mine = lease?.spec.holderIdentity === identity;
       const spec: Lease["spec"] = {
         holderIdentity: identity,
