@@ -1,12 +1,17 @@
 /** The runtime's API client and informer against the real API server. */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml, stringify } from "yaml";
 import { z } from "zod";
 import { parseWith, type TypedKind } from "../../operator/src/api/index.js";
 import { Informer } from "../../operator/src/runtime/informer.js";
-import { ApiError, Kube, type KubeObject } from "../../operator/src/runtime/kube.js";
+import { ApiError, Kube, type KubeObject, withRequestSignal } from "../../operator/src/runtime/kube.js";
 import { LeaderElector } from "../../operator/src/runtime/leader.js";
 import { eventually, kubeconfig, kubectl, kubectlOk } from "./kube.js";
+import { stallProxy } from "./stall-proxy.js";
 
 const ConfigMap: TypedKind<{ data?: Record<string, string> | undefined }> = {
   group: "",
@@ -160,5 +165,82 @@ describe("leader election on a Lease", () => {
     expect(order).toEqual(["a", "b"]);
     stopB.abort();
     await runB;
+  });
+});
+
+/** A copy of the test cluster's kubeconfig whose server is `port` on loopback (the API server's certificate names 127.0.0.1). */
+async function kubeconfigVia(port: number): Promise<{ path: string; target: { host: string; port: number } }> {
+  const cfg = parseYaml(await readFile(kubeconfig(), "utf8")) as { clusters: { cluster: { server: string } }[] };
+  const cluster = cfg.clusters[0]?.cluster;
+  if (!cluster) throw new Error("the test kubeconfig has no cluster");
+  const server = new URL(cluster.server);
+  cluster.server = `https://127.0.0.1:${port}`;
+  const dir = await mkdtemp(join(tmpdir(), "stall-"));
+  const path = join(dir, "kubeconfig");
+  await writeFile(path, stringify(cfg));
+  return { path, target: { host: server.hostname, port: Number(server.port) } };
+}
+
+describe("two leaders never", () => {
+  it("a leader cut off from the API server stops, and its writes stop, before another replica leads", async () => {
+    const direct = await Kube.connect(kubeconfig());
+    const probe = await kubeconfigVia(1);
+    const proxy = await stallProxy(probe.target);
+    const via = await kubeconfigVia(proxy.port);
+    const kubes = { a: await Kube.connect(via.path), b: direct };
+    const name = `le-stall-${Date.now().toString(36)}`;
+    const opts = { namespace: "default", name, leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 200 };
+    const terms: { who: "a" | "b"; start: number; end?: number }[] = [];
+    const writes: { who: "a" | "b"; at: number }[] = [];
+    const lead = (who: "a" | "b") => async (leading: AbortSignal) => {
+      const term: (typeof terms)[number] = { who, start: Date.now() };
+      terms.push(term);
+      while (!leading.aborted) {
+        // What a reconcile does: API writes under the term's signal (the controller loop's withRequestSignal).
+        await withRequestSignal(leading, () =>
+          kubes[who].apply(
+            ConfigMap,
+            { ...cm(name, { owner: who }), metadata: { name, namespace: "default" } },
+            "test",
+          ),
+        )
+          .then(() => writes.push({ who, at: Date.now() }))
+          .catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      term.end = Date.now();
+    };
+    const stop = { a: new AbortController(), b: new AbortController() };
+    const runA = new LeaderElector(kubes.a, { ...opts, identity: "a" }, log).run(stop.a.signal, lead("a"));
+    await eventually(async () => (terms.some((t) => t.who === "a") ? true : undefined), "a to lead");
+    const runB = new LeaderElector(kubes.b, { ...opts, identity: "b" }, log).run(stop.b.signal, lead("b"));
+    await new Promise((r) => setTimeout(r, 500));
+
+    proxy.stall(true);
+    const stalledAt = Date.now();
+    const b = await eventually(async () => terms.find((t) => t.who === "b"), "b to lead once a is cut off", 30_000);
+    const a = terms.find((t) => t.who === "a");
+    console.error(
+      `two leaders never: b led ${b.start - stalledAt} ms after a was cut off; a stopped ${(a?.end ?? 0) - stalledAt} ms after`,
+    );
+    expect(a?.end).toBeDefined();
+    expect(a?.end ?? Infinity).toBeLessThanOrEqual(b.start);
+    expect(writes.filter((w) => w.who === "a" && w.at > (a?.end ?? 0))).toEqual([]);
+    expect(writes.some((w) => w.who === "b")).toBe(true);
+
+    proxy.stall(false); // a can reach the API server again: it finds b leading and stays a candidate
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(terms.filter((t) => t.who === "a")).toHaveLength(1);
+    const lease = await direct.get<KubeObject & { spec: { holderIdentity?: string } }>(
+      { group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases", namespaced: true },
+      { namespace: "default", name },
+    );
+    expect(lease?.spec.holderIdentity).toBe("b");
+    stop.a.abort();
+    stop.b.abort();
+    await Promise.all([runA, runB]);
+    await proxy.close();
+    await rm(join(via.path, ".."), { recursive: true, force: true });
+    await rm(join(probe.path, ".."), { recursive: true, force: true });
   });
 });

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
+import { withRequestSignal } from "./kube.js";
 import type { Metrics } from "./metrics.js";
 import type { Cache, Entry } from "./store.js";
 import type { WorkQueue } from "./workqueue.js";
@@ -72,10 +73,12 @@ export async function runController(opts: ControllerOptions, signal: AbortSignal
       const stopTimer = metrics.reconcileTime.startTimer({ controller: name });
       const timeout = AbortSignal.timeout(opts.timeoutMs ?? 120_000);
       try {
-        const res = await reconciler.reconcile(requestOf(key), {
-          log: rlog,
-          signal: AbortSignal.any([signal, timeout]),
-        });
+        // Every API request of the reconcile carries this signal (withRequestSignal): losing the
+        // leadership or the deadline cancels it for real.
+        const stop = AbortSignal.any([signal, timeout]);
+        const res = await withRequestSignal(stop, () =>
+          reconciler.reconcile(requestOf(key), { log: rlog, signal: stop }),
+        );
         queue.forget(key);
         if (res.requeueAfterMs !== undefined) {
           queue.addAfter(key, res.requeueAfterMs);

@@ -6,6 +6,7 @@
  *
  * Controllers never see HTTP codes: get() maps 404 to undefined and every failure is an ApiError.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -87,6 +88,19 @@ export type KubeClient = Pick<Kube, "get" | "list" | "watch" | "apply" | "create
  * or a lease renewal forever.
  */
 export const defaultRequestTimeoutMs = 30_000;
+
+const requestScope = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * Runs `fn` so that every API request it makes, however deep, is aborted when `signal` aborts: the
+ * controller loop wraps each reconcile in its term's and its timeout's signal, so a reconcile that
+ * outlives its leadership or its deadline stops talking to the API server at once (its requests fail
+ * with ApiError "Aborted") instead of finishing writes another leader may be making.
+ */
+export function withRequestSignal<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  const outer = requestScope.getStore();
+  return requestScope.run(outer ? AbortSignal.any([outer, signal]) : signal, fn);
+}
 
 export class Kube {
   readonly #server: URL;
@@ -244,14 +258,17 @@ export class Kube {
     opts: { signal?: AbortSignal | undefined } = {},
   ): Promise<unknown> {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    const callers = [opts.signal, requestScope.getStore()].filter((x): x is AbortSignal => x !== undefined);
+    const signal = AbortSignal.any([...callers, timeout]);
     try {
       const res = await this.#send(method, path, body, query, signal);
       if (res.statusCode === undefined || res.statusCode >= 300) throw await apiErrorOf(res, `${method} ${path}`);
       const text = await readAll(res);
       return text ? JSON.parse(text) : undefined;
     } catch (err) {
-      if (!timeout.aborted || opts.signal?.aborted) throw err;
+      const aborted = callers.find((c) => c.aborted);
+      if (aborted) throw new ApiError(0, "Aborted", `${method} ${path}: aborted by its caller`, [], { cause: err });
+      if (!timeout.aborted) throw err;
       throw new ApiError(0, "Timeout", `${method} ${path}: no answer within ${this.#timeoutMs / 1000} s`, [], {
         cause: err,
       });
