@@ -90,6 +90,8 @@ export type StackRun = {
   planned: Record<string, string>;
   rejectedAtUp: Rejection & { generationsKept: boolean };
   previewSteps: Step[];
+  /** The preview of a chart value change (steering.replicas 2 → 3), not applied. */
+  chartSteps: Step[];
   changeUpMs: number;
   plannedAfterChange: Record<string, string>;
   exportedAfterChange: ClusterOutput[];
@@ -229,6 +231,9 @@ async function afterUp(d: CycleDeps, h: StackHandle, u: UpDone, stopOperator: ()
   log(`${u.name}: a bad edit rejected by up`);
   const rejectedAtUp = await rejectAtUp(h, kubectl, u.ns, site);
 
+  log(`${u.name}: a chart upgrade, previewed`);
+  const chartSteps = await previewChartUpgrade(h);
+
   log(`${u.name}: ${site} loses a server`);
   await editStackFile(h, (c) => {
     const s = sites(c)[0];
@@ -268,6 +273,7 @@ async function afterUp(d: CycleDeps, h: StackHandle, u: UpDone, stopOperator: ()
     planned: u.planned,
     rejectedAtUp,
     previewSteps: preview.steps,
+    chartSteps,
     changeUpMs: change.ms,
     plannedAfterChange,
     exportedAfterChange,
@@ -298,6 +304,17 @@ async function driftAfterRefresh(h: StackHandle) {
   const steps = [...refreshed.filter((s) => s.op !== "refresh" || s.diffs.length > 0), ...preview.steps];
   const drift = steps.filter((s, i) => steps.findIndex((t) => t.urn === s.urn) === i);
   return { ms: refresh.ms, changes, drift };
+}
+
+/** A chart value changed (steering.replicas: 3) and previewed, then the stack file restored: its steps. */
+async function previewChartUpgrade(h: StackHandle): Promise<Step[]> {
+  const original = await readFile(h.stackFile, "utf8");
+  await editStackFile(h, (c) => {
+    c.chartValues = { steering: { replicas: 3 } };
+  });
+  const preview = await withSteps((onEvent) => h.stack.preview({ color: "never", onEvent }));
+  await writeFile(h.stackFile, original);
+  return preview.steps;
 }
 
 /** An unknown server class in the first site, at `up`: it must fail before touching anything. */
@@ -382,6 +399,11 @@ export function problemsOf(r: StackRun): string[] {
   want(
     r.previewSteps.length === 1 && only?.op === "update" && only.urn.endsWith(`ocacluster-${site}`),
     `preview of the servers change: ${JSON.stringify(r.previewSteps)}`,
+  );
+  const chart = r.chartSteps.filter((s) => s.type !== "kubernetes:helm.sh/v4:Chart");
+  want(
+    chart.length === 1 && chart[0]?.op === "update" && (chart[0]?.urn.endsWith("-steering") ?? false),
+    `preview of steering.replicas 2 → 3: ${JSON.stringify(r.chartSteps)}`,
   );
   const after = r.exportedAfterChange.find((c) => c.name === site)?.placement;
   want(

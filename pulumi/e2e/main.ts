@@ -37,6 +37,7 @@ function summary(runs: readonly StackRun[], problems: readonly string[], seconds
       resources: r.resources,
       upMs: r.upMs,
       previewChanges: r.previewSteps.length,
+      chartUpgradePreview: r.chartSteps.map((s) => `${s.op} ${s.urn.split("::").at(-1)}`),
       changeUpMs: r.changeUpMs,
       refreshMs: r.refreshMs,
       destroyMs: r.destroyMs,

@@ -66,8 +66,11 @@ describe("pulumi: the eu-west stack on a real cluster", () => {
     for (const c of run?.exported.clusters ?? []) expect(run?.planned[c.name]).toBe(c.placement);
   });
 
-  it("a bad site at up changes nothing; a servers change previews as that one update", () => {
+  it("a bad site at up changes nothing; a chart value and a site's servers each preview as their one update", () => {
     expect(run?.rejectedAtUp).toMatchObject({ failed: true, generationsKept: true });
+    expect(run?.chartSteps.map((s) => [s.op, s.urn.split("::").at(-1)])).toEqual([
+      ["update", `edgefleet-${id}:pulumi-${id}/edgefleet-${id}-steering`],
+    ]);
     expect(run?.previewSteps.map((s) => [s.op, s.urn.split("::").at(-1)])).toEqual([
       ["update", "ocacluster-ams-polder-1"],
     ]);
