@@ -18,7 +18,9 @@ const id = Date.now().toString(36);
 let dir = "";
 let run: StackRun | undefined;
 
-describe("pulumi: the eu-west stack on a real cluster", () => {
+// The chart's pods become Ready only on kwok's fake nodes: on a cluster of one's own
+// (EDGEFLEET_USE_KUBECONFIG=1) they would pull an image no registry has, and `up` would wait for them.
+describe.skipIf(process.env.EDGEFLEET_USE_KUBECONFIG === "1")("pulumi: the eu-west stack on a real cluster", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "edgefleet-pulumi-"));
     const install = await installPulumi(dir, randomBytes(16).toString("hex"));
