@@ -9,7 +9,7 @@ import type { CacheSet } from "../runtime/caches.js";
 import { at, fakeCaches, wiring } from "../runtime/testing.js";
 import { edgeController } from "./edge.js";
 import { fillController } from "./fill.js";
-import { placementLabel } from "./fill-plan.js";
+import { placementLabel } from "./fill-job.js";
 import { controllers } from "./index.js";
 import { ocaclusterController } from "./ocacluster.js";
 import { popularityController } from "./popularity.js";
