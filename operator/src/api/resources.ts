@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { group, ObjectMeta, version } from "./common.js";
-import { heartbeatOf } from "./heartbeat.js";
+import { clusterLabel, heartbeatOf } from "./heartbeat.js";
 import { type KindName, kinds } from "./kinds.js";
 import { type Objects, type ParseResult, parseObject, parseWith } from "./validate.js";
 
@@ -18,8 +18,11 @@ export type Kind = Readonly<{
   namespaced: boolean;
 }>;
 
-/** A Kind whose objects validate to `T`. */
-export type TypedKind<T> = Kind & Readonly<{ parse(obj: unknown): ParseResult<T> }>;
+/**
+ * A Kind whose objects validate to `T`. With `labelSelector`, a cache of it lists and watches only the
+ * objects that match: the operator's own Jobs, the edge heartbeat Leases, not every one of the cluster.
+ */
+export type TypedKind<T> = Kind & Readonly<{ parse(obj: unknown): ParseResult<T>; labelSelector?: string }>;
 
 /** The Placement a fill or evict Job works for, and which of the two it is (fill|evict). */
 export const placementLabel = `${group}/placement`;
@@ -120,3 +123,13 @@ export const Kinds = {
   DaemonSet: theirs("apps/v1", "DaemonSet", "daemonsets", Written),
   Node: theirs("v1", "Node", "nodes", Written),
 } as const;
+
+/**
+ * What the operator caches, filtered by label: only the edge servers' heartbeat Leases (not leader
+ * election's, nor any other component's), only the fill and evict Jobs it made. Writes go through
+ * Kinds.Lease and Kinds.Job; these are for caches and watches.
+ */
+export const Cached = {
+  HeartbeatLease: { ...Kinds.Lease, labelSelector: clusterLabel },
+  FillJob: { ...Kinds.Job, labelSelector: jobLabel },
+} as const satisfies Record<string, TypedKind<unknown>>;

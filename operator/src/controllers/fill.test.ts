@@ -5,7 +5,7 @@
  */
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { formatAgentReport, jobLabel, type Kind, Kinds, placementLabel, serverLabel } from "../api/index.js";
+import { Cached, formatAgentReport, jobLabel, type Kind, Kinds, placementLabel, serverLabel } from "../api/index.js";
 import { sample } from "../api/testdata/samples.js";
 import type { KubeObject } from "../runtime/kube.js";
 import { at, fakeCaches } from "../runtime/testing.js";
@@ -64,14 +64,14 @@ function setup(message: string, siblings: KubeObject[] = []) {
   caches.of(Kinds.Placement).upsert(at(placement, "ns", "2", 1, { status: { phase: "Filling" } }));
   for (const s of siblings) caches.of(Kinds.Placement).upsert(s);
   const [first = "", ...rest] = servers;
-  caches.of(Kinds.Job).upsert(at(job(first, "Failed"), "ns", "3", 1));
-  for (const [i, s] of rest.entries()) caches.of(Kinds.Job).upsert(at(job(s, "Complete"), "ns", `${4 + i}`, 1));
+  caches.of(Cached.FillJob).upsert(at(job(first, "Failed"), "ns", "3", 1));
+  for (const [i, s] of rest.entries()) caches.of(Cached.FillJob).upsert(at(job(s, "Complete"), "ns", `${4 + i}`, 1));
   const { kube, calls } = fakeKube(message);
   const r = makeFillReconciler({
     kube,
     placements: caches.of(Kinds.Placement),
     clusters: caches.of(Kinds.OCACluster),
-    jobs: caches.of(Kinds.Job),
+    jobs: caches.of(Cached.FillJob),
     now: () => now,
     agentServiceAccount: "agent",
     signingSecret: "signing",

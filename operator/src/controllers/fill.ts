@@ -6,6 +6,7 @@
  */
 import {
   type AgentReport,
+  Cached,
   type Job,
   Kinds,
   type OCACluster,
@@ -146,8 +147,9 @@ export const fillController = {
   name: "fill",
   for: watch(Kinds.Placement, self),
   watches: [
-    // Owns: a Job's change wakes the Placement it fills (as its label names it).
-    watch(Kinds.Job, (key, job) => {
+    // Owns: a Job's change wakes the Placement it fills (as its label names it). Only the Jobs this
+    // controller made (labelled with their mode) are cached, not every Job of the cluster.
+    watch(Cached.FillJob, (key, job) => {
       const p = job.object.metadata.labels?.[placementLabel];
       return p ? [`${namespaceOf(key)}/${p}`] : [];
     }),
@@ -171,7 +173,7 @@ export const fillController = {
       kube: d.kube,
       placements: d.caches.of(Kinds.Placement),
       clusters: d.caches.of(Kinds.OCACluster),
-      jobs: d.caches.of(Kinds.Job),
+      jobs: d.caches.of(Cached.FillJob),
       now: d.now,
       ...d.options,
     }),
