@@ -93,6 +93,9 @@ describe("helm lint and template", () => {
       "--health-port=8081",
       "--agent-service-account=edgefleet-agent",
       "--url-signing-secret=edgefleet-url-signing",
+      "--url-ttl-seconds=21600",
+      "--keep-superseded=3",
+      "--job-ttl-seconds=86400",
       "--log-level=info",
     ]);
     expect(c?.securityContext).toEqual({
@@ -140,7 +143,20 @@ describe("helm lint and template", () => {
     expect(JSON.stringify(steering)).toContain('"--trusted-proxy=10.0.0.0/8","--trusted-proxy=2001:db8::/32"');
   });
 
+  it("passes operator.evictDelaySeconds as --evict-delay-seconds only when set, beside the URL lifetime", async () => {
+    const args = async (...sets: string[]) => {
+      const objs = docs(ok(await helm("template", release, chart, "-n", ns, ...sets), "helm template"));
+      const op = objs.find((o) => o.metadata.name === `${release}-edgefleet-operator` && o.kind === "Deployment");
+      const spec = op?.spec as { template: { spec: { containers: { args: string[] }[] } } } | undefined;
+      return spec?.template.spec.containers[0]?.args ?? [];
+    };
+    const set = ["--set", "operator.evictDelaySeconds=5", "--set", "steering.urlTtlSeconds=600"];
+    expect(await args(...set)).toEqual(expect.arrayContaining(["--url-ttl-seconds=600", "--evict-delay-seconds=5"]));
+    expect((await args()).some((a) => a.startsWith("--evict-delay-seconds"))).toBe(false);
+  });
+
   it.each([
+    { set: "operator.evictDelaySeconds=-1", field: "/operator/evictDelaySeconds" },
     { set: "operator.replicas=two", field: "/operator/replicas" },
     { set: "steering.trustedProxies={not-a-cidr}", field: "/steering/trustedProxies/0" },
     { set: "logLevel=loud", field: "/logLevel" },
@@ -283,6 +299,9 @@ describe("helm install and uninstall", () => {
       { who: "operator", verb: "patch", res: "ocaclusters.cdn.edgefleet.dev", sub: "status", want: "yes" },
       { who: "operator", verb: "patch", res: "placements.cdn.edgefleet.dev", sub: "status", want: "yes" },
       { who: "operator", verb: "create", res: "placements.cdn.edgefleet.dev", want: "yes" },
+      { who: "operator", verb: "delete", res: "placements.cdn.edgefleet.dev", want: "yes" },
+      { who: "operator", verb: "list", res: "pods", want: "yes" },
+      { who: "operator", verb: "delete", res: "pods", want: "no" },
       { who: "operator", verb: "create", res: "leases.coordination.k8s.io", want: "yes" },
       { who: "operator", verb: "update", res: "leases.coordination.k8s.io/edgefleet-operator", want: "yes" },
       { who: "operator", verb: "update", res: "leases.coordination.k8s.io/someone-else", want: "no" },
@@ -297,6 +316,8 @@ describe("helm install and uninstall", () => {
       { who: "agent", verb: "patch", res: "leases.coordination.k8s.io", want: "yes" },
       { who: "agent", verb: "patch", res: "nodes", cluster: true, want: "yes" },
       { who: "agent", verb: "get", res: "placements.cdn.edgefleet.dev", want: "yes" },
+      { who: "agent", verb: "list", res: "placements.cdn.edgefleet.dev", want: "yes" },
+      { who: "agent", verb: "list", res: "ocaclusters.cdn.edgefleet.dev", want: "no" },
       { who: "agent", verb: "list", res: "titles.cdn.edgefleet.dev", want: "yes" },
       { who: "agent", verb: "create", res: "placements.cdn.edgefleet.dev", want: "no" },
       { who: "agent", verb: "create", res: "jobs.batch", want: "no" },

@@ -318,6 +318,13 @@ describe("fill mode", () => {
   const apply = (obj: unknown) =>
     kubectlOk(["apply", "--server-side", "--field-manager=edge-test", "-f", "-"], JSON.stringify(obj));
 
+  /** The 6 MiB video: long enough at 16 Mbps to catch a fill mid-file. */
+  function bigFile() {
+    const big = titles.find((t) => t.spec.id === "big")?.spec.files.find((f) => f.kind === "video");
+    if (!big) throw new Error("no big file");
+    return big;
+  }
+
   /** Files on disk, each checked against the origin's bytes by sha256. */
   async function onDisk(content: string): Promise<string[]> {
     const paths = [...(await scanContent(content)).keys()].sort();
@@ -382,8 +389,7 @@ describe("fill mode", () => {
     const c = cluster("edge-slow", 1, "16Mbps", await freePort());
     await apply(c);
     const p = await placeAndApply(c);
-    const big = titles.find((t) => t.spec.id === "big")?.spec.files.find((f) => f.kind === "video");
-    if (!big) throw new Error("no big file");
+    const big = bigFile();
     expect(p.filesOf("s01")).toContain(big.path);
     const content = join(dir, "fill-slow");
     const part = partialPath(content, big);
@@ -450,6 +456,77 @@ describe("fill mode", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).evicted).toEqual({ files: 1, bytes: "from a superseded placement".length });
     expect(await onDisk(content)).toEqual(p.filesOf("s02").sort());
+  });
+
+  it("fill and evict on one disk: the evict finds it locked by the fill (exit 3, the fill named), the fill's partial download survives and the fill completes", async () => {
+    const c = cluster("edge-race", 1, "16Mbps", await freePort());
+    await apply(c);
+    const p = await placeAndApply(c);
+    const big = bigFile();
+    const content = join(dir, "fill-race");
+    const part = partialPath(content, big);
+    const filling = agent(["fill", "--placement", p.ref, "--server", "s01", "--content", content]);
+    await eventually(
+      async () => (((await stat(part).catch(() => undefined))?.size ?? 0) > 0 ? true : undefined),
+      "the fill's partial download",
+    );
+    // Paused mid-file, the fill still holds the directory however long the evict takes to start.
+    filling.child.kill("SIGSTOP");
+    await setStatus(ns, "Placement", p.name, { phase: "Active" });
+    const report = join(dir, "race-report.json");
+    const evict = ["evict", "--placement", p.ref, "--server", "s01", "--content", content];
+    const busy = await agent([...evict, "--lock-wait-seconds", "0", "--report-file", report]).done;
+    const cut = (await stat(part)).size; // the evict never touched it
+    filling.child.kill("SIGCONT");
+    expect(busy.code, busy.stderr).toBe(3);
+    expect(busy.stderr).toContain(`content directory ${content} is locked by fill of ${p.ref} for s01`);
+    expect(JSON.parse(await readFile(report, "utf8"))).toMatchObject({ mode: "evict", server: "s01" });
+    expect(cut).toBeGreaterThan(0);
+
+    const filled = await filling.done;
+    expect(filled.code, filled.stderr).toBe(0);
+    expect(await onDisk(content)).toEqual(p.filesOf("s01").sort());
+    const after = await agent(evict).done;
+    expect(after.code, after.stderr).toBe(0);
+    expect(JSON.parse(after.stdout).evicted).toEqual({ files: 0, bytes: 0 });
+  });
+
+  it.each([
+    {
+      name: "evict refuses a directory the agent never filled (no .edgefleet/content-root): exit 2, the path named, nothing removed",
+      mode: "evict",
+      want: "has no .edgefleet/content-root",
+    },
+    {
+      name: "fill refuses a directory holding files of its own and no marker: exit 2, the path named, nothing written",
+      mode: "fill",
+      want: "holds files (host-data.db, …) but no .edgefleet/content-root",
+    },
+  ])("$name", async ({ mode, want }) => {
+    const host = join(dir, `host-dir-${mode}`);
+    await mkdir(host, { recursive: true });
+    await writeFile(join(host, "host-data.db"), "someone else's data");
+    const report = join(dir, `refused-${mode}.json`);
+    const r = await agent([
+      mode,
+      "--placement",
+      placementA.ref,
+      "--server",
+      "s01",
+      "--content",
+      host,
+      "--report-file",
+      report,
+    ]).done;
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${host} ${want}`);
+    expect(JSON.parse(await readFile(report, "utf8"))).toMatchObject({
+      mode,
+      server: "s01",
+      error: expect.stringContaining(want),
+    });
+    expect(await readFile(join(host, "host-data.db"), "utf8")).toBe("someone else's data");
+    await expect(stat(join(host, ".edgefleet"))).rejects.toThrow(/ENOENT/);
   });
 
   it("after a Popularity change, a file that moves from server A to B is filled from A, its holder under the Active placement", async () => {
@@ -534,20 +611,16 @@ describe("fill mode", () => {
     expect(moved.filter((m) => askedOrigin.has(m.path))).toEqual([]);
   });
 
+  /** Writes status fields of one of our objects, as the operator would. */
+  async function setStatus(namespace: string, kind: "Placement" | "OCACluster", name: string, status: object) {
+    const obj = { apiVersion: "cdn.edgefleet.dev/v1alpha1", kind, metadata: { name, namespace }, status };
+    await kube.apply(Kinds[kind], obj, "edge-test", { subresource: "status" });
+  }
+
   /** What the operator does once a Placement's fill is done: the Placement Active, named by its cluster's status. */
   async function promote(namespace: string, clusterName: string, placement: string) {
-    const status = (kind: string, name: string, s: object) => ({
-      apiVersion: "cdn.edgefleet.dev/v1alpha1",
-      kind,
-      metadata: { name, namespace },
-      status: s,
-    });
-    await kube.apply(Kinds.Placement, status("Placement", placement, { phase: "Active" }), "edge-test", {
-      subresource: "status",
-    });
-    await kube.apply(Kinds.OCACluster, status("OCACluster", clusterName, { activePlacement: placement }), "edge-test", {
-      subresource: "status",
-    });
+    await setStatus(namespace, "Placement", placement, { phase: "Active" });
+    await setStatus(namespace, "OCACluster", clusterName, { activePlacement: placement });
   }
 
   it.each([

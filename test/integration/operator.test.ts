@@ -16,7 +16,13 @@ const clusters = fleet.clusters;
 const nodeNames = fleetNodes(fleet);
 
 const json = async (args: string[]) => JSON.parse(await kubectlOk([...args, "-n", ns, "-o", "json"]));
-type Listed = { items: { metadata: { name: string }; spec: { cluster: string }; status?: { phase?: string } }[] };
+type Listed = {
+  items: {
+    metadata: { name: string };
+    spec: { cluster: string };
+    status?: { phase?: string; promotedAt?: string; supersededAt?: string; evictedServers?: string[] };
+  }[];
+};
 
 describe("operator", () => {
   const stop = new AbortController();
@@ -51,6 +57,8 @@ describe("operator", () => {
         leaseNamespace: ns,
         healthPort: 0,
         healthHost: "127.0.0.1",
+        // Evict waits the signed-URL lifetime after promotion: seconds here, not six hours.
+        fill: { evictDelaySeconds: 2 },
       },
       stop.signal,
     );
@@ -114,12 +122,26 @@ describe("operator", () => {
     expect(new Set(active.map((p) => p.spec.cluster))).toEqual(new Set(clusters.map((c) => c.metadata.name)));
     const fills = await json(["get", "jobs", "-l", "cdn.edgefleet.dev/job=fill"]);
     expect(fills.items.length).toBe(nodeNames.length);
-    for (const j of fills.items) expect(j.status.succeeded).toBe(1);
-    // Only once a Placement is Active do its servers evict what it does not name: one Job per server.
+    for (const j of fills.items) {
+      expect(j.status.succeeded).toBe(1);
+      expect(j.spec.ttlSecondsAfterFinished).toBe(86400);
+    }
+    // Only once a Placement is Active, and the signed-URL lifetime (2 s here) after, do its servers
+    // evict what it does not name: one Job per server.
     const evicts = await eventually(async () => {
       const e = await json(["get", "jobs", "-l", "cdn.edgefleet.dev/job=evict"]);
       return e.items.length === nodeNames.length ? e : undefined;
     }, "one evict Job per server");
+    const promotedAt = new Map(active.map((p) => [p.metadata.name, Date.parse(p.status?.promotedAt ?? "")]));
+    for (const e of evicts.items as { metadata: { creationTimestamp: string; labels: Record<string, string> } }[]) {
+      const promoted = promotedAt.get(e.metadata.labels["cdn.edgefleet.dev/placement"] ?? "") ?? Number.NaN;
+      expect(Date.parse(e.metadata.creationTimestamp)).toBeGreaterThanOrEqual(promoted + 2000);
+    }
+    await eventually(async () => {
+      const l = (await json(["get", "placements"])) as Listed;
+      const done = l.items.filter((p) => p.status?.evictedServers?.length && p.status.phase === "Active");
+      return done.length === clusters.length ? true : undefined;
+    }, "every Active placement's servers evicted, in its status");
     expect(
       evicts.items.every(
         (j: { spec: { template: { spec: { containers: { args: string[] }[] } } } }) =>
@@ -160,6 +182,8 @@ describe("operator", () => {
     );
     const old = await json(["get", "placement", before]);
     expect(old.status.phase).toBe("Superseded");
+    const next0 = await json(["get", "placement", after]);
+    expect(old.status.supersededAt).toBe(next0.status.promotedAt);
     const next = await json(["get", "placement", after]);
     expect(next.spec.catalogGeneration.startsWith("day-2.")).toBe(true);
     expect(next.status.churn.previous).toBe(before);

@@ -1,4 +1,5 @@
 /** cdn.edgefleet.dev/v1alpha1: schemas, types, validation and CRD rendering. */
+export * from "./agent-report.js";
 export * from "./common.js";
 export * from "./crd.js";
 export * from "./heartbeat.js";

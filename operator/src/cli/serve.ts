@@ -47,6 +47,12 @@ export async function runOperator(argv: readonly string[]): Promise<number> {
       "health-port": { type: "string", default: "8081" },
       "agent-service-account": { type: "string", default: "edgefleet-agent" },
       "url-signing-secret": { type: "string", default: "edgefleet-url-signing" },
+      /** Steering's --url-ttl-seconds (the chart passes the same value to both). */
+      "url-ttl-seconds": { type: "string", default: "21600" },
+      /** Evict this long after promotion; defaults to --url-ttl-seconds. Lower only in tests. */
+      "evict-delay-seconds": { type: "string" },
+      "keep-superseded": { type: "string", default: "3" },
+      "job-ttl-seconds": { type: "string", default: "86400" },
       "log-level": { type: "string", default: "info" },
       kubeconfig: { type: "string" },
     },
@@ -55,6 +61,13 @@ export async function runOperator(argv: readonly string[]): Promise<number> {
     level: check(level, values["log-level"], "--log-level"),
     base: { component: "edgefleet-operator" },
   });
+  const fill = fillFlags(values);
+  if (fill.evictDelaySeconds < fill.urlTtlSeconds) {
+    log.warn(
+      { evictDelaySeconds: fill.evictDelaySeconds, urlTtlSeconds: fill.urlTtlSeconds },
+      "--evict-delay-seconds is shorter than the signed-URL lifetime: clients holding older URLs may find their files evicted",
+    );
+  }
   const signal = stopSignal();
   const op = await startOperator(
     {
@@ -67,12 +80,38 @@ export async function runOperator(argv: readonly string[]): Promise<number> {
       healthPort: check(port("--health-port"), values["health-port"], "--health-port"),
       agentServiceAccount: values["agent-service-account"],
       signingSecret: values["url-signing-secret"],
+      fill,
     },
     signal,
   );
   log.info({ healthPort: values["health-port"] }, "operator started");
   await op.done;
   return 0;
+}
+
+/**
+ * The fill lifecycle's flags. Evict waits the signed-URL lifetime after a promotion unless
+ * --evict-delay-seconds says otherwise (an e2e run that cannot wait six hours).
+ */
+function fillFlags(values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>) {
+  const seconds = (flag: string, min: number) =>
+    check(
+      z.coerce
+        .number()
+        .int()
+        .min(min)
+        .max(30 * 86400),
+      values[flag.slice(2)],
+      flag,
+    );
+  const urlTtlSeconds = seconds("--url-ttl-seconds", 60);
+  return {
+    urlTtlSeconds,
+    evictDelaySeconds:
+      values["evict-delay-seconds"] === undefined ? urlTtlSeconds : seconds("--evict-delay-seconds", 0),
+    keepSuperseded: check(z.coerce.number().int().min(0).max(100), values["keep-superseded"], "--keep-superseded"),
+    jobTtlSeconds: seconds("--job-ttl-seconds", 0),
+  };
 }
 
 export async function runSteering(argv: readonly string[]): Promise<number> {

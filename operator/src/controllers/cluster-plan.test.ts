@@ -58,6 +58,34 @@ describe("decide (OCACluster)", () => {
     expect(cond(d, "Filled")).toMatchObject({ status: "True" });
   });
 
+  it("repeats the pending Placement's fill trouble in its own Filled condition", () => {
+    const first = decide(observe(), planHca);
+    const pending = placementFrom(first, "Pending", "2026-11-25T00:00:00Z");
+    const message = "5/6 servers filled; s03: needs 5Gi, 1Gi free on its disk";
+    const stuck = {
+      ...pending,
+      status: {
+        ...pending.status,
+        phase: "Filling" as const,
+        conditions: [
+          {
+            type: "Filled",
+            status: "False" as const,
+            reason: "InsufficientSpace",
+            message,
+            lastTransitionTime: "2026-11-26T03:00:00Z",
+          },
+        ],
+      },
+    };
+    const d = decide(observe({ placements: [stuck] }), planHca);
+    expect(cond(d, "Filled")).toMatchObject({
+      status: "False",
+      reason: "FillPending",
+      message: `placement ${pending.metadata.name} waits for its fill: ${message}`,
+    });
+  });
+
   it("plans again when a server is added, and reports the churn against the active Placement", () => {
     const first = decide(observe(), planHca);
     const s = ams.spec.servers[0];

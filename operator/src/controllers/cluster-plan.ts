@@ -103,7 +103,7 @@ export function decide(o: ClusterObservation, plan: (i: PlanInput) => PlanResult
   const observedGeneration = o.cluster.metadata.generation;
   const conditions: NewCondition[] = [
     { type: "Placed", ...placed.verdict, observedGeneration },
-    { type: "Filled", ...filledCheck(s.active, pending), observedGeneration },
+    { type: "Filled", ...filledCheck(s.active, pending, placements), observedGeneration },
     { type: "Degraded", ...degradedCheck(health), observedGeneration },
     { type: "Ready", ...readyCheck(s.active, health), observedGeneration },
   ];
@@ -164,12 +164,22 @@ function planPlacement(s: Situation, plan: (i: PlanInput) => PlanResult): { verd
   return { verdict: yes("Planned", `new placement ${create.name} (cutoff ${pspec.cutoff})`), create };
 }
 
-/** Filled: the active Placement serves, and no newer one waits for its fill. */
-function filledCheck(active: Placement | undefined, pending: string | undefined): Verdict {
+/**
+ * Filled: the active Placement serves, and no newer one waits for its fill. While one waits, its own
+ * Filled condition (the fill controller's: which server lacks how many files, or how much space) is
+ * repeated here, so `kubectl describe oca` says what holds the fill up.
+ */
+function filledCheck(
+  active: Placement | undefined,
+  pending: string | undefined,
+  placements: readonly Placement[],
+): Verdict {
   if (active && !pending) return yes("Active", `placement ${active.metadata.name} is filled and active`);
-  return pending
-    ? no("FillPending", `placement ${pending} waits for its fill`)
-    : no("NoPlacement", "nothing placed yet");
+  if (!pending) return no("NoPlacement", "nothing placed yet");
+  const why = placements
+    .find((p) => p.metadata.name === pending)
+    ?.status?.conditions?.find((c) => c.type === "Filled" && c.status === "False")?.message;
+  return no("FillPending", `placement ${pending} waits for its fill${why ? `: ${why}` : ""}`);
 }
 
 /** Degraded: some server's heartbeat went stale. */

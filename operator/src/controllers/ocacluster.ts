@@ -6,6 +6,7 @@
  */
 import {
   apiVersion,
+  Cached,
   clusterLabel,
   formatFieldErrors,
   Kinds,
@@ -124,8 +125,9 @@ export const ocaclusterController = {
     watch(Kinds.Popularity, clustersOfNamespace, { on: "spec" }),
     // Owns: a Placement's phase and expectations show in the cluster's status.
     watch(Kinds.Placement, clusterOfPlacement),
-    // Heartbeats: a server's health shows in the cluster's status.
-    watch(Kinds.Lease, clusterOfLease),
+    // Heartbeats: a server's health shows in the cluster's status. Only Leases labelled with a cluster
+    // are cached: leader election's and other components' are none of ours.
+    watch(Cached.HeartbeatLease, clusterOfLease),
   ],
   make: (d: Deps) => {
     const titles = d.caches.of(Kinds.Title);
@@ -139,7 +141,7 @@ export const ocaclusterController = {
       kube: d.kube,
       clusters: d.caches.of(Kinds.OCACluster),
       placements: d.caches.of(Kinds.Placement),
-      leases: d.caches.of(Kinds.Lease),
+      leases: d.caches.of(Cached.HeartbeatLease),
       catalogs,
       plan: d.plan,
       now: d.now,

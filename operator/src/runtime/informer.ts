@@ -64,7 +64,11 @@ export class Informer<T> extends Store<T> {
         }
         await this.#kube.watch(
           this.kind,
-          { namespace: this.#namespace, resourceVersion: this.#resourceVersion },
+          {
+            namespace: this.#namespace,
+            resourceVersion: this.#resourceVersion,
+            labelSelector: this.kind.labelSelector,
+          },
           (ev) => {
             failures = 0;
             this.#resourceVersion = ev.object.metadata.resourceVersion ?? this.#resourceVersion;
@@ -90,7 +94,11 @@ export class Informer<T> extends Store<T> {
   }
 
   async #relist(signal: AbortSignal): Promise<void> {
-    const { items, resourceVersion } = await this.#kube.list(this.kind, { namespace: this.#namespace, signal });
+    const { items, resourceVersion } = await this.#kube.list(this.kind, {
+      namespace: this.#namespace,
+      labelSelector: this.kind.labelSelector,
+      signal,
+    });
     this.replace(items, resourceVersion);
     this.#resourceVersion = resourceVersion;
     this.#hasSynced = true;

@@ -149,7 +149,7 @@ export class Kube {
 
   async list<T extends KubeObject>(
     kind: Kind,
-    opts: { namespace?: string | undefined; labelSelector?: string; signal?: AbortSignal } = {},
+    opts: { namespace?: string | undefined; labelSelector?: string | undefined; signal?: AbortSignal } = {},
   ): Promise<{ items: T[]; resourceVersion: string }> {
     const items: T[] = [];
     let resourceVersion = "";
@@ -207,7 +207,12 @@ export class Kube {
    */
   async watch<T extends KubeObject>(
     kind: Kind,
-    opts: { namespace?: string | undefined; resourceVersion: string; timeoutSeconds?: number },
+    opts: {
+      namespace?: string | undefined;
+      resourceVersion: string;
+      timeoutSeconds?: number;
+      labelSelector?: string | undefined;
+    },
     onEvent: (e: WatchEvent<T>) => void,
     signal: AbortSignal,
   ): Promise<void> {
@@ -220,6 +225,7 @@ export class Kube {
         allowWatchBookmarks: true,
         resourceVersion: opts.resourceVersion,
         timeoutSeconds: opts.timeoutSeconds ?? 300,
+        labelSelector: opts.labelSelector,
       },
       signal,
     );
