@@ -242,7 +242,9 @@ export const onControlPlane: PodPlacement = {
 export function chartValues(o: { imageTag: string; trustedProxies: readonly string[] }) {
   return {
     image: { repository: "edgefleet", tag: o.imageTag, pullPolicy: "IfNotPresent" },
-    operator: { replicas: 2, ...onControlPlane },
+    // Old files leave the disks 5 s after a promotion instead of the signed-URL lifetime (6 h), so the
+    // suite sees the evicted disk; steering.urlTtlSeconds stays as it is.
+    operator: { replicas: 2, evictDelaySeconds: 5, ...onControlPlane },
     steering: {
       replicas: 2,
       service: { type: "NodePort", port: 80 },
