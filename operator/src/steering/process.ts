@@ -54,7 +54,7 @@ export async function startSteering(o: SteeringOptions, signal: AbortSignal): Pr
   );
   const metrics = makeMetrics();
   const health = await startHealthServer(o.healthPort, host, {
-    ready: () => informers.hasSynced(),
+    ready: () => informers.readiness(Date.now(), Number.POSITIVE_INFINITY),
     registry: metrics.registry,
   });
   const server = createSteeringServer(o.config, { state: () => store.state, now: Date.now, log });
