@@ -392,7 +392,7 @@ describe("steering HTTP service", () => {
     expect(() => createSteeringServer({ manifestCacheBytes: -1 }, deps)).toThrow(/manifestCacheBytes/);
     expect(() => createSteeringServer({ maxConnections: 0 }, deps)).toThrow(/maxConnections/);
     expect(() => createSteeringServer({ headersTimeoutSeconds: 20, requestTimeoutSeconds: 10 }, deps)).toThrow(
-      /must be at least headersTimeoutSeconds[\s\S]*requestTimeoutSeconds/,
+      /must be at least the headers timeout[\s\S]*requestTimeoutSeconds/,
     );
   });
 });

@@ -74,7 +74,7 @@ export const SteeringServiceConfig = z
   })
   .refine((c) => c.requestTimeoutSeconds >= c.headersTimeoutSeconds, {
     path: ["requestTimeoutSeconds"],
-    message: "must be at least headersTimeoutSeconds",
+    message: "must be at least the headers timeout",
   });
 export type SteeringServiceConfig = z.infer<typeof SteeringServiceConfig>;
 
