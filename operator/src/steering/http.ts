@@ -12,7 +12,8 @@
  * headers must arrive within `headersTimeoutSeconds` and the whole request within
  * `requestTimeoutSeconds` (checked every quarter of the headers timeout, not Node's default 30 s, so
  * a slow socket is gone when its timeout says); an idle keep-alive connection closes after
- * `keepAliveTimeoutSeconds`; an optional per-client rate limit answers 429.
+ * `keepAliveTimeoutSeconds`, and a socket without traffic either way (a client that stops reading)
+ * after `requestTimeoutSeconds`; an optional per-client rate limit answers 429.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
@@ -174,6 +175,9 @@ export function createSteeringServer(
     (req, res) => handle(svc, req, res),
   );
   server.maxConnections = cfg.maxConnections;
+  // A socket with no traffic either way for this long is destroyed: a client that stops reading its
+  // answers blocks our writes (Node then stops reading its requests), and would otherwise hold on.
+  server.timeout = cfg.requestTimeoutSeconds * 1000;
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => clientError(cfg, err, socket));
   return Object.assign(server, { manifestCache: cache });
 }
@@ -193,8 +197,11 @@ function clientError(cfg: SteeringServiceConfig, err: NodeJS.ErrnoException, soc
         ? [408, "Request Timeout", "RequestTimeout", "the request did not arrive in time"]
         : [400, "Bad Request", "BadRequest", "malformed HTTP request"];
   const body = JSON.stringify({ error: { code, message } });
+  // Destroyed once written, not merely ended: the server keeps half-open sockets, and a client that
+  // never reads would never close its side (so never free the server's).
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
   );
 }
 
