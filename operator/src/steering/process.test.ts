@@ -155,6 +155,9 @@ describe("steering process", () => {
     }
     const r = await answer(url(st, "/v1/steering?ip=192.0.2.1"));
     expect(r.stale).toMatch(/^\d+$/);
+    const metrics = await answer(url(st, "/metrics", true));
+    expect(metrics.text).toMatch(/^edgefleet_steering_stale_seconds \d/m);
+    expect(metrics.text).toMatch(/^edgefleet_steering_manifest_cache_bytes 0$/m);
     const t0 = performance.now();
     stop.abort();
     await st.done;

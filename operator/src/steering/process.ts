@@ -12,6 +12,7 @@
  */
 import type { Server } from "node:http";
 import type { Logger } from "pino";
+import { Gauge, type Registry } from "prom-client";
 import type { z } from "zod";
 import { Kinds } from "../api/index.js";
 import { Informers } from "../runtime/caches.js";
@@ -73,6 +74,7 @@ export async function startSteering(o: SteeringOptions, signal: AbortSignal): Pr
     registry: metrics.registry,
   });
   const server = createSteeringServer(config, { state: () => store.state, now: Date.now, view, log });
+  steeringGauges(metrics.registry, view, server);
   await listen(server, o.port, host).catch(async (err: unknown) => {
     await new Promise((r) => health.close(r));
     throw err;
@@ -91,6 +93,27 @@ export async function startSteering(o: SteeringOptions, signal: AbortSignal): Pr
     log.info({ synced: filled }, "steering stopped");
   })();
   return { server, health, done };
+}
+
+/** What an operator alerts on: how stale the view is, and what the manifest cache holds. */
+function steeringGauges(registry: Registry, view: () => FleetView, server: SteeringServer): void {
+  new Gauge({
+    name: "edgefleet_steering_stale_seconds",
+    help: "Seconds since steering's heartbeat watch broke (0 while it runs): answers come from its last view",
+    registers: [registry],
+    collect() {
+      const since = view().leasesDownSinceMs;
+      this.set(since === undefined ? 0 : (Date.now() - since) / 1000);
+    },
+  });
+  new Gauge({
+    name: "edgefleet_steering_manifest_cache_bytes",
+    help: "Bytes the manifest cache holds, as it charges them (body, key, per-entry overhead)",
+    registers: [registry],
+    collect() {
+      this.set(server.manifestCache.bytes);
+    },
+  });
 }
 
 /** What the HTTP service knows of its view: filled yet, and since when the heartbeat watch is down. */
