@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { ensureBinaries } from "../../hack/local-cluster.js";
 import { repoRoot } from "../../operator/src/api/testdata/samples.js";
+import { steeringServiceConfig } from "../../operator/src/cli/serve.js";
 import { startOperator } from "../../operator/src/operator.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
 import { type ExecResult, eventually, exec, kubeconfig, kubectl, kubectlOk } from "./kube.js";
@@ -104,6 +105,21 @@ describe("helm lint and template", () => {
       privileged: false,
       capabilities: { drop: ["ALL"] },
     });
+    // The steering flags the chart renders are the CLI's, and its defaults are the service's.
+    const st = objs.find((o) => o.metadata.name === `${release}-edgefleet-steering` && o.kind === "Deployment");
+    const args = (st?.spec as Pod | undefined)?.template.spec.containers[0]?.args ?? [];
+    const flags = Object.fromEntries(args.slice(1).map((a) => a.replace(/^--/, "").split("=", 2) as [string, string]));
+    expect(flags).toMatchObject({
+      "stale-while-error-seconds": "600",
+      "manifest-cache-size": "256Mi",
+      "max-connections": "8192",
+      "headers-timeout-seconds": "5",
+      "request-timeout-seconds": "10",
+      "keep-alive-timeout-seconds": "5",
+      "rate-limit-per-second": "0",
+      "rate-limit-burst": "20",
+    });
+    expect(steeringServiceConfig(flags)).toEqual(steeringServiceConfig({}));
   });
 
   it("watching one namespace renders Roles there instead of ClusterRoles, and a PDB with >1 operator", async () => {
@@ -163,6 +179,10 @@ describe("helm lint and template", () => {
     { set: "urlSigning.secretName=Not_A_Name", field: "/urlSigning/secretName" },
     { set: "operator.replicaz=2", field: "replicaz" },
     { set: "steering.healthPort=8080", field: "steering.healthPort" },
+    { set: "steering.manifestCacheSize=lots", field: "/steering/manifestCacheSize" },
+    { set: "steering.maxConnections=0", field: "/steering/maxConnections" },
+    { set: "steering.staleWhileErrorSeconds=-1", field: "/steering/staleWhileErrorSeconds" },
+    { set: "steering.requestTimeoutSeconds=2", field: "steering.requestTimeoutSeconds" },
     { set: "agent.namespaces={a,b},watchNamespace=a", field: "agent.namespaces" },
   ])("rejects $set naming $field", async ({ set, field }) => {
     const r = await helm("template", release, chart, "--set", set);

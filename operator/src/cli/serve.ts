@@ -8,8 +8,10 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { z } from "zod";
+import { parseBytes } from "../api/index.js";
 import { startOperator } from "../operator.js";
 import { Kube } from "../runtime/kube.js";
+import { parseSteeringConfig, SteeringConfigError, type SteeringServiceConfig } from "../steering/http.js";
 import { startSteering } from "../steering/process.js";
 
 export class FlagError extends Error {
@@ -114,6 +116,55 @@ function fillFlags(values: Readonly<Record<string, string | boolean | (string | 
   };
 }
 
+/**
+ * The steering flags that set one numeric setting each (steering/http.ts SteeringServiceConfig): the
+ * setting's own schema checks the value and its default applies when the flag is absent, so the chart,
+ * the CLI and the service cannot disagree on either.
+ */
+const serviceFlags = {
+  "max-clusters": "maxClusters",
+  "url-ttl-seconds": "urlTtlSeconds",
+  "stale-while-error-seconds": "staleWhileErrorSeconds",
+  "max-connections": "maxConnections",
+  "headers-timeout-seconds": "headersTimeoutSeconds",
+  "request-timeout-seconds": "requestTimeoutSeconds",
+  "keep-alive-timeout-seconds": "keepAliveTimeoutSeconds",
+  "rate-limit-per-second": "rateLimitPerSecond",
+  "rate-limit-burst": "rateLimitBurst",
+} as const satisfies Record<string, keyof SteeringServiceConfig>;
+type ServiceFlag = keyof typeof serviceFlags;
+
+const flagOf = (setting: unknown): string =>
+  setting === "manifestCacheBytes"
+    ? "--manifest-cache-size"
+    : `--${Object.entries(serviceFlags).find(([, k]) => k === setting)?.[0] ?? String(setting)}`;
+
+/** The service's settings from the flags; a bad value is a FlagError naming the flag. */
+export function steeringServiceConfig(
+  values: Partial<Record<ServiceFlag | "manifest-cache-size", string>> & { "trusted-proxy"?: string[] },
+): SteeringServiceConfig {
+  const config: Record<string, unknown> = { trustedProxies: values["trusted-proxy"] ?? [] };
+  for (const [flag, setting] of Object.entries(serviceFlags)) {
+    const v = values[flag as ServiceFlag];
+    if (v !== undefined) config[setting] = check(z.coerce.number(), v, `--${flag}`);
+  }
+  const size = values["manifest-cache-size"];
+  if (size !== undefined) {
+    try {
+      config.manifestCacheBytes = size === "0" ? 0 : parseBytes(size);
+    } catch (err) {
+      throw new FlagError(`--manifest-cache-size: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+  try {
+    return parseSteeringConfig(config);
+  } catch (err) {
+    if (!(err instanceof SteeringConfigError && err.cause instanceof z.ZodError)) throw err;
+    const issues = err.cause.issues.map((i) => `${flagOf(i.path[0])}: ${i.message}`);
+    throw new FlagError(issues.join("; "), { cause: err });
+  }
+}
+
 export async function runSteering(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...argv],
@@ -123,8 +174,8 @@ export async function runSteering(argv: readonly string[]): Promise<number> {
       "health-port": { type: "string", default: "8081" },
       host: { type: "string", default: "0.0.0.0" },
       "trusted-proxy": { type: "string", multiple: true, default: [] },
-      "max-clusters": { type: "string", default: "3" },
-      "url-ttl-seconds": { type: "string", default: "21600" },
+      ...Object.fromEntries(Object.keys(serviceFlags).map((f) => [f, { type: "string" } as const])),
+      "manifest-cache-size": { type: "string" },
       "url-signing-key-file": { type: "string" },
       "log-level": { type: "string", default: "info" },
       kubeconfig: { type: "string" },
@@ -134,6 +185,7 @@ export async function runSteering(argv: readonly string[]): Promise<number> {
     level: check(level, values["log-level"], "--log-level"),
     base: { component: "edgefleet-steering" },
   });
+  const config = steeringServiceConfig(values as Parameters<typeof steeringServiceConfig>[0]);
   const keyFile = values["url-signing-key-file"];
   if (!keyFile) throw new FlagError("--url-signing-key-file: required (the key edge nginx checks signed URLs with)");
   const signingKey = (
@@ -152,11 +204,7 @@ export async function runSteering(argv: readonly string[]): Promise<number> {
       healthPort: check(port("--health-port"), values["health-port"], "--health-port"),
       host: values.host,
       signingKey,
-      config: {
-        trustedProxies: values["trusted-proxy"],
-        maxClusters: check(z.coerce.number().int().min(1).max(16), values["max-clusters"], "--max-clusters"),
-        urlTtlSeconds: check(z.coerce.number().int().min(60), values["url-ttl-seconds"], "--url-ttl-seconds"),
-      },
+      config,
     },
     signal,
   );
