@@ -96,7 +96,6 @@ async function main(argv: string[]): Promise<number> {
       const cfg = await loadServeConfig(need(values.config, "--config"));
       const agent = await startAgent(cfg, {
         server: serverFor(cfg, node, values.server),
-        nodeName: node,
         writer: kubeHeartbeatWriter(await Kube.connect()),
         probeKtls: () => probeKtls(),
         now: () => new Date(),
