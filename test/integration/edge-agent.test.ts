@@ -603,6 +603,51 @@ describe("fill mode", () => {
     expect(moved.filter((m) => askedOrigin.has(m.path))).toEqual([]);
   });
 
+  it("a Title created later that names another's file path is left out, and the region's fill goes on without it", async () => {
+    const ns3 = `${ns}-dup`;
+    await kubectlOk(["create", "namespace", ns3]);
+    onTestFinished(() => kubectl(["delete", "namespace", ns3, "--wait=false"]).then(() => undefined));
+    const inNs3 = <T extends { metadata: object }>(o: T): T => ({ ...o, metadata: { ...o.metadata, namespace: ns3 } });
+    for (const t of titles) await apply(inNs3(t));
+    await apply(inNs3(popularity));
+    // Created after alpha, naming alpha's first video file as its own (alpha's bytes, alpha's checksum).
+    const alphaFile = titles.find((t) => t.spec.id === "alpha")?.spec.files[0];
+    if (!alphaFile) throw new Error("no alpha file");
+    const copycat = title("copycat", [20_000]);
+    await apply(inNs3({ ...copycat, spec: { ...copycat.spec, files: [...copycat.spec.files, alphaFile] } }));
+    const c = cluster("edge-dup", 1, "10Gbps", await freePort(), ns3);
+    await apply(c);
+    // The API server's Titles, with their creation times, as the operator and the agent read them.
+    const listed = JSON.parse(await kubectlOk(["get", "titles", "-n", ns3, "-o", "json"])) as { items: unknown[] };
+    const served = listed.items.map((o) => mustParse("Title", o));
+    const catalog = regionCatalog(region, served, popularity);
+    expect(catalog.files.some((f) => f.key.startsWith("copycat/"))).toBe(false);
+    expect(catalog.files.some((f) => f.key === fileKey("alpha", alphaFile.path))).toBe(true);
+    const { plan } = planHca({
+      cluster: c.metadata.name,
+      catalogGeneration: catalog.generation,
+      servers: serversOf(c.spec),
+      catalog: catalog.files,
+    });
+    await apply({
+      apiVersion: "cdn.edgefleet.dev/v1alpha1",
+      kind: "Placement",
+      metadata: { name: "edge-dup-p", namespace: ns3 },
+      spec: {
+        cluster: plan.cluster,
+        catalogGeneration: plan.catalogGeneration,
+        cutoff: plan.cutoff,
+        servers: plan.servers,
+      },
+    });
+    const content = join(dir, "fill-dup");
+    const r = await fill(`${ns3}/edge-dup-p`, "s01", content);
+    expect(r.code, r.stderr).toBe(0);
+    const paths = await onDisk(content);
+    expect(paths).toContain(alphaFile.path);
+    expect(paths.filter((p) => p.startsWith("copycat/"))).toEqual([]);
+  });
+
   /** Writes status fields of one of our objects, as the operator would. */
   async function setStatus(namespace: string, kind: "Placement" | "OCACluster", name: string, status: object) {
     const obj = { apiVersion: "cdn.edgefleet.dev/v1alpha1", kind, metadata: { name, namespace }, status };
