@@ -272,9 +272,9 @@ describe("fill mode", () => {
   }
 
   /** What the operator does: HCA over the region's catalog, written as a Placement in the cluster's namespace. */
-  async function placeAndApply(c: OCACluster, pop: Popularity = popularity) {
+  async function placeAndApply(c: OCACluster, pop: Popularity = popularity, ts: readonly Title[] = titles) {
     const namespace = c.metadata.namespace ?? ns;
-    const catalog = regionCatalog(region, titles, pop);
+    const catalog = regionCatalog(region, ts, pop);
     const servers = serversOf(c.spec);
     const { plan } = planHca({
       cluster: c.metadata.name,
@@ -301,6 +301,17 @@ describe("fill mode", () => {
     const pathOf = new Map(titles.flatMap((t) => t.spec.files.map((f) => [fileKey(t.spec.id, f.path), f.path])));
     const filesOf = (server: string) => assignment.filesOf(server).map((k) => pathOf.get(k) ?? `?${k}`);
     return { ref: `${namespace}/${name}`, name, filesOf, stored: assignment.stored, plan, catalog };
+  }
+
+  /** A namespace of this test's own holding the Titles and the Popularity; `inNs` moves an object into it. */
+  async function ownNamespace(suffix: string) {
+    const name = `${ns}-${suffix}`;
+    await kubectlOk(["create", "namespace", name]);
+    onTestFinished(() => kubectl(["delete", "namespace", name, "--wait=false"]).then(() => undefined));
+    const inNs = <T extends { metadata: object }>(o: T): T => ({ ...o, metadata: { ...o.metadata, namespace: name } });
+    for (const t of titles) await apply(inNs(t));
+    await apply(inNs(popularity));
+    return { name, inNs };
   }
 
   /** `fill` of one server into `content`, signing peer fetches with the link secret. */
@@ -523,12 +534,7 @@ describe("fill mode", () => {
 
   it("after a Popularity change, a file that moves from server A to B is filled from A, its holder under the Active placement", async () => {
     // A namespace of its own: the Popularity changes here, and the other tests' Placements must stay current.
-    const ns2 = `${ns}-mv`;
-    await kubectlOk(["create", "namespace", ns2]);
-    onTestFinished(() => kubectl(["delete", "namespace", ns2, "--wait=false"]).then(() => undefined));
-    const inNs2 = <T extends { metadata: object }>(o: T): T => ({ ...o, metadata: { ...o.metadata, namespace: ns2 } });
-    for (const t of titles) await apply(inNs2(t));
-    await apply(inNs2(popularity));
+    const { name: ns2, inNs: inNs2 } = await ownNamespace("mv");
     const c = cluster("edge-mv", 2, "10Gbps", await freePort(), ns2);
     await apply(c);
     const content = (server: string) => join(dir, `mv-${server}`);
@@ -604,12 +610,7 @@ describe("fill mode", () => {
   });
 
   it("a Title created later that names another's file path is left out, and the region's fill goes on without it", async () => {
-    const ns3 = `${ns}-dup`;
-    await kubectlOk(["create", "namespace", ns3]);
-    onTestFinished(() => kubectl(["delete", "namespace", ns3, "--wait=false"]).then(() => undefined));
-    const inNs3 = <T extends { metadata: object }>(o: T): T => ({ ...o, metadata: { ...o.metadata, namespace: ns3 } });
-    for (const t of titles) await apply(inNs3(t));
-    await apply(inNs3(popularity));
+    const { name: ns3, inNs: inNs3 } = await ownNamespace("dup");
     // Created after alpha, naming alpha's first video file as its own (alpha's bytes, alpha's checksum).
     const alphaFile = titles.find((t) => t.spec.id === "alpha")?.spec.files[0];
     if (!alphaFile) throw new Error("no alpha file");
@@ -619,29 +620,15 @@ describe("fill mode", () => {
     await apply(c);
     // The API server's Titles, with their creation times, as the operator and the agent read them.
     const listed = JSON.parse(await kubectlOk(["get", "titles", "-n", ns3, "-o", "json"])) as { items: unknown[] };
-    const served = listed.items.map((o) => mustParse("Title", o));
-    const catalog = regionCatalog(region, served, popularity);
-    expect(catalog.files.some((f) => f.key.startsWith("copycat/"))).toBe(false);
-    expect(catalog.files.some((f) => f.key === fileKey("alpha", alphaFile.path))).toBe(true);
-    const { plan } = planHca({
-      cluster: c.metadata.name,
-      catalogGeneration: catalog.generation,
-      servers: serversOf(c.spec),
-      catalog: catalog.files,
-    });
-    await apply({
-      apiVersion: "cdn.edgefleet.dev/v1alpha1",
-      kind: "Placement",
-      metadata: { name: "edge-dup-p", namespace: ns3 },
-      spec: {
-        cluster: plan.cluster,
-        catalogGeneration: plan.catalogGeneration,
-        cutoff: plan.cutoff,
-        servers: plan.servers,
-      },
-    });
+    const placed = await placeAndApply(
+      c,
+      popularity,
+      listed.items.map((o) => mustParse("Title", o)),
+    );
+    expect(placed.catalog.files.some((f) => f.key.startsWith("copycat/"))).toBe(false);
+    expect(placed.catalog.files.some((f) => f.key === fileKey("alpha", alphaFile.path))).toBe(true);
     const content = join(dir, "fill-dup");
-    const r = await fill(`${ns3}/edge-dup-p`, "s01", content);
+    const r = await fill(placed.ref, "s01", content);
     expect(r.code, r.stderr).toBe(0);
     const paths = await onDisk(content);
     expect(paths).toContain(alphaFile.path);
