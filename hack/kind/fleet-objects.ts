@@ -205,7 +205,7 @@ http {
             {
               name: "nginx",
               image: o.image,
-              command: ["nginx", "-c", "/origin/nginx.conf", "-g", "daemon off;"],
+              command: ["nginx", "-e", "stderr", "-c", "/origin/nginx.conf", "-g", "daemon off;"],
               ports: [{ name: "http", containerPort: 8080 }],
               readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 2 },
               volumeMounts: mounts,
@@ -252,5 +252,7 @@ export function chartValues(o: { imageTag: string; trustedProxies: readonly stri
       ...onControlPlane,
     },
     agent: { namespaces: [fleetNames.namespace] },
+    // The locally built edge image; the chart's default allows only the project's published one.
+    edge: { allowedImages: ["edgefleet-edge"] },
   };
 }

@@ -3,7 +3,7 @@
 //   edgefleet-agent init  --settings edge.yaml --secret <file> --out <dir>
 //                                  render nginx.conf and the secret include (init container)
 //   edgefleet-agent serve --config serve.yaml --node <node name> [--server <name>]
-//                                  heartbeat Lease, node annotation, /metrics, /readyz
+//                                  heartbeat Lease (with the kTLS state), /metrics, /readyz
 //   edgefleet-agent fill  --placement <ns>/<name> --server <name> [--content <dir>] [--secret <file>]
 //                         [--grace-seconds <s>] [--lock-wait-seconds <s>] [--report-file <file>]
 //                                  remove what no kept placement names, then fetch this server's files
@@ -11,6 +11,8 @@
 //                                  after promotion (+ grace): remove files no kept placement names
 // Exit codes (operator/src/api/agent-report.ts): 0 done, 1 files failed, 2 refused, 3 directory busy,
 // 4 not enough free space.
+//   edgefleet-agent own-content --content <dir>
+//                                  as root with CAP_CHOWN alone: hand the content dir to the edge user
 // The API server comes from KUBECONFIG, or the pod's service account in the cluster.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,9 +21,11 @@ import { type Logger, pino } from "pino";
 import { parse as parseYaml } from "yaml";
 import { agentExit, formatAgentReport } from "../../operator/src/api/index.js";
 import { parseEdgeSettings, renderNginxConf, renderSecretInclude } from "../../operator/src/edge/nginx-config.js";
+import { edgeUser } from "../../operator/src/edge/user.js";
 import { sleep } from "../../operator/src/runtime/informer.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
 import { writeFileAtomic } from "./atomic-write.js";
+import { ownContent } from "./content-owner.js";
 import { evictCommand, fillCommand } from "./fill/command.js";
 import { ContentBusyError } from "./fill/lock.js";
 import { parsePlacementRef, readPlacementInputs } from "./fill/read-placement.js";
@@ -31,7 +35,7 @@ import { kubeHeartbeatWriter } from "./serve/kube.js";
 import { startAgent } from "./serve/serve.js";
 
 const USAGE =
-  "usage: edgefleet-agent init --settings <edge.yaml> --secret <file> --out <dir> | serve --config <serve.yaml> --node <name> [--server <name>] | fill|evict --placement <ns>/<name> --server <name> [--content <dir>] [--secret <file>] [--grace-seconds <s>] [--lock-wait-seconds <s>] [--report-file <file>]";
+  "usage: edgefleet-agent init --settings <edge.yaml> --secret <file> --out <dir> | serve --config <serve.yaml> --node <name> [--server <name>] | fill|evict --placement <ns>/<name> --server <name> [--content <dir>] [--secret <file>] [--grace-seconds <s>] [--lock-wait-seconds <s>] [--report-file <file>] | own-content --content <dir>";
 
 function need(v: string | undefined, flag: string): string {
   if (v === undefined) throw new Error(`${flag} is required. ${USAGE}`);
@@ -81,12 +85,17 @@ async function main(argv: string[]): Promise<number> {
       log.info({ out }, "nginx configuration written");
       return 0;
     }
+    case "own-content": {
+      const content = need(values.content, "--content");
+      const changed = await ownContent(content, edgeUser);
+      log.info({ content, owner: edgeUser, changed }, "content directory owned by the edge user");
+      return 0;
+    }
     case "serve": {
       const node = need(values.node, "--node");
       const cfg = await loadServeConfig(need(values.config, "--config"));
       const agent = await startAgent(cfg, {
         server: serverFor(cfg, node, values.server),
-        nodeName: node,
         writer: kubeHeartbeatWriter(await Kube.connect()),
         probeKtls: () => probeKtls(),
         now: () => new Date(),

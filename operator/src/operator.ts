@@ -4,6 +4,7 @@
  * (SIGTERM in cli/).
  */
 import type { Logger } from "pino";
+import { defaultEdgePolicy, type EdgePolicy } from "./controllers/edge-policy.js";
 import { type FillPolicy, fillPolicy } from "./controllers/fill-job.js";
 import { controllers } from "./controllers/index.js";
 import { planHca } from "./placement/index.js";
@@ -25,6 +26,8 @@ export type OperatorOptions = Readonly<{
   signingSecret?: string | undefined;
   /** Fill lifecycle timing and tidying (defaultFillPolicy for what is not given). */
   fill?: { [K in keyof FillPolicy]?: number | undefined } | undefined;
+  /** Edge images and content paths clusters may use (controllers/edge-policy.ts); the project's image and /var/lib/edgefleet by default. */
+  edgePolicy?: EdgePolicy | undefined;
   workers?: number | undefined;
   now?: (() => Date) | undefined;
 }>;
@@ -36,6 +39,7 @@ export function startOperator(o: OperatorOptions, signal: AbortSignal): Promise<
     agentServiceAccount: o.agentServiceAccount ?? "edgefleet-agent",
     signingSecret: o.signingSecret ?? "edgefleet-url-signing",
     ...fillPolicy(o.fill),
+    policy: o.edgePolicy ?? defaultEdgePolicy,
   };
   return startManager(
     {

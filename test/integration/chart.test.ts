@@ -79,8 +79,12 @@ describe("helm lint and template", () => {
         `ClusterRole/${release}-edgefleet-operator`,
         `Role/${release}-edgefleet-operator-leader-election`,
         `PodDisruptionBudget/${release}-edgefleet-steering`,
+        `ValidatingAdmissionPolicy/${release}-edgefleet-agent-leases`,
+        `ValidatingAdmissionPolicyBinding/${release}-edgefleet-agent-leases`,
       ]),
     );
+    // The agent has no rule on Nodes: its kTLS state travels in its Lease.
+    expect(names).not.toContain(`ClusterRole/${release}-edgefleet-agent-nodes`);
     // One operator replica by default: no PDB that would block every drain.
     expect(names).not.toContain(`PodDisruptionBudget/${release}-edgefleet-operator`);
     type Pod = { template: { spec: { containers: { args: string[]; securityContext: object }[] } } };
@@ -97,6 +101,8 @@ describe("helm lint and template", () => {
       "--url-ttl-seconds=21600",
       "--keep-superseded=3",
       "--job-ttl-seconds=86400",
+      "--content-root=/var/lib/edgefleet",
+      "--allowed-edge-image=ghcr.io/edgefleet/edgefleet-edge",
       "--log-level=info",
     ]);
     expect(c?.securityContext).toEqual({
@@ -184,6 +190,9 @@ describe("helm lint and template", () => {
     { set: "steering.staleWhileErrorSeconds=-1", field: "/steering/staleWhileErrorSeconds" },
     { set: "steering.requestTimeoutSeconds=2", field: "steering.requestTimeoutSeconds" },
     { set: "agent.namespaces={a,b},watchNamespace=a", field: "agent.namespaces" },
+    { set: "edge.contentRoot=/etc", field: "/edge/contentRoot" },
+    { set: "edge.allowedImages=null", field: "/edge" },
+    { set: "edge.allowedImages={}", field: "/edge/allowedImages" },
   ])("rejects $set naming $field", async ({ set, field }) => {
     const r = await helm("template", release, chart, "--set", set);
     expect(r.code).not.toBe(0);
@@ -250,6 +259,14 @@ describe("kubeconform, offline, against schemas made from our CRDs", () => {
 describe("on the real API server", () => {
   beforeAll(async () => {
     await kubectlOk(["create", "namespace", dryNs]);
+    // Pod Security admission enforces and warns at the restricted level: the chart's pods pass it whole.
+    await kubectlOk([
+      "label",
+      "namespace",
+      dryNs,
+      "pod-security.kubernetes.io/enforce=restricted",
+      "pod-security.kubernetes.io/warn=restricted",
+    ]);
     await kubectlOk(["create", "namespace", `fleet-${id}`]);
   });
   afterAll(async () => {
@@ -259,18 +276,21 @@ describe("on the real API server", () => {
   it.each([
     { name: "defaults", sets: [] as string[] },
     { name: "one watched namespace, 3 operators", sets: ["watchNamespace=fleet-ID", "operator.replicas=3"] },
-  ])("accepts every rendered object in a server-side dry run ($name)", async ({ sets }) => {
-    const args = ["template", release, chart, "-n", dryNs, "--include-crds"];
-    for (const s of sets) args.push("--set", s.replace("ID", id));
-    const rendered = ok(await helm(...args), "helm template");
-    const r = await kubectl(["apply", "--server-side", "--dry-run=server", "-f", "-"], rendered);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    const applied = r.stdout.trim().split("\n");
-    expect(applied).toHaveLength(docs(rendered).length);
-    for (const line of applied)
-      expect(line).toMatch(/ (created|configured|unchanged|serverside-applied) \(server dry run\)$/);
-  });
+  ])(
+    "accepts every rendered object in a server-side dry run, without a Pod Security warning at the restricted level ($name)",
+    async ({ sets }) => {
+      const args = ["template", release, chart, "-n", dryNs, "--include-crds"];
+      for (const s of sets) args.push("--set", s.replace("ID", id));
+      const rendered = ok(await helm(...args), "helm template");
+      const r = await kubectl(["apply", "--server-side", "--dry-run=server", "-f", "-"], rendered);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const applied = r.stdout.trim().split("\n");
+      expect(applied).toHaveLength(docs(rendered).length);
+      for (const line of applied)
+        expect(line).toMatch(/ (created|configured|unchanged|serverside-applied) \(server dry run\)$/);
+    },
+  );
 });
 
 describe("helm install and uninstall", () => {
@@ -333,8 +353,12 @@ describe("helm install and uninstall", () => {
       { who: "steering", verb: "watch", res: "leases.coordination.k8s.io", want: "yes" },
       { who: "steering", verb: "create", res: "jobs.batch", want: "no" },
       { who: "steering", verb: "patch", res: "ocaclusters.cdn.edgefleet.dev", sub: "status", want: "no" },
+      // RBAC cannot name what a create makes: patch covers every Lease; the admission policy limits names (below).
       { who: "agent", verb: "patch", res: "leases.coordination.k8s.io", want: "yes" },
-      { who: "agent", verb: "patch", res: "nodes", cluster: true, want: "yes" },
+      { who: "agent", verb: "update", res: "leases.coordination.k8s.io/edgefleet-operator", want: "no" },
+      { who: "agent", verb: "delete", res: "leases.coordination.k8s.io", want: "no" },
+      { who: "agent", verb: "patch", res: "nodes", cluster: true, want: "no" },
+      { who: "agent", verb: "get", res: "nodes", cluster: true, want: "no" },
       { who: "agent", verb: "get", res: "placements.cdn.edgefleet.dev", want: "yes" },
       { who: "agent", verb: "list", res: "placements.cdn.edgefleet.dev", want: "yes" },
       { who: "agent", verb: "list", res: "ocaclusters.cdn.edgefleet.dev", want: "no" },
@@ -347,6 +371,118 @@ describe("helm install and uninstall", () => {
     const account = who === "agent" ? "edgefleet-agent" : `${release}-edgefleet-${who}`;
     const extra = sub ? [`--subresource=${sub}`] : [];
     expect(await can(sa(account), verb, res, cluster ? undefined : ns, ...extra)).toBe(want);
+  });
+
+  describe("the agent's Leases, as the agent's ServiceAccount (real requests, the chart's admission policy)", () => {
+    const as = `--as=${sa("edgefleet-agent")}`;
+    const lease = (name: string, labels: Record<string, string>, spec: Record<string, unknown> = {}) => ({
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name, namespace: ns, labels },
+      spec: { holderIdentity: labels["cdn.edgefleet.dev/server"], leaseDurationSeconds: 30, ...spec },
+    });
+    const heartbeat = (cluster: string, server: string, spec: Record<string, unknown> = {}) =>
+      lease(
+        `edge-${cluster}-${server}`,
+        { "cdn.edgefleet.dev/cluster": cluster, "cdn.edgefleet.dev/server": server },
+        spec,
+      );
+    const applyAsAgent = (obj: object) =>
+      kubectl(["apply", "--server-side", "--field-manager=edgefleet-agent", as, "-f", "-"], JSON.stringify(obj));
+
+    // An admission policy takes effect a moment after it is created.
+    beforeAll(() =>
+      eventually(async () => {
+        const r = await applyAsAgent(lease("policy-probe", {}));
+        return r.stderr.includes("only heartbeat Leases") ? true : undefined;
+      }, "the agent-leases policy to be in force"),
+    );
+
+    it("creates and renews its own heartbeat Lease", async () => {
+      for (const renewTime of ["2026-12-02T10:00:00.000000Z", "2026-12-02T10:00:10.000000Z"]) {
+        const r = await applyAsAgent(heartbeat("c1", "s01", { renewTime }));
+        expect(r.stderr).toBe("");
+        expect(r.stdout).toContain("serverside-applied");
+      }
+    });
+
+    it.each([
+      {
+        name: "another name than its labels give",
+        obj: () => ({
+          ...heartbeat("c1", "s01"),
+          metadata: { ...heartbeat("c1", "s01").metadata, name: "edge-c1-s02" },
+        }),
+        why: "edge-c1-s01, not edge-c1-s02",
+      },
+      { name: "a Lease without heartbeat labels", obj: () => lease("edge-x-y", {}), why: "only heartbeat Leases" },
+      {
+        name: "held by another server",
+        obj: () => heartbeat("c1", "s03", { holderIdentity: "s01" }),
+        why: "held by its server",
+      },
+      {
+        name: "a lease of a year",
+        obj: () => heartbeat("c1", "s01", { leaseDurationSeconds: 31_536_000 }),
+        why: "at most 300",
+      },
+      {
+        name: "its own Lease relabelled",
+        obj: () => ({
+          ...heartbeat("c1", "s01"),
+          metadata: {
+            ...heartbeat("c1", "s01").metadata,
+            labels: { "cdn.edgefleet.dev/cluster": "c1", "cdn.edgefleet.dev/server": "s01", extra: "x" },
+          },
+        }),
+        why: "labels never change",
+      },
+    ])("is refused $name", async ({ obj, why }) => {
+      const r = await applyAsAgent(obj());
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(why);
+    });
+
+    it("cannot take the operator's leader Lease, nor give it a renewTime in the future", async () => {
+      const leader = {
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: { name: "edgefleet-operator", namespace: ns },
+        spec: { holderIdentity: "operator-0", leaseDurationSeconds: 15 },
+      };
+      await kubectlOk(["apply", "--server-side", "--field-manager=chart-test", "-f", "-"], JSON.stringify(leader));
+      const patch = await kubectl([
+        "patch",
+        "lease",
+        "edgefleet-operator",
+        "-n",
+        ns,
+        as,
+        "--type=merge",
+        "-p",
+        JSON.stringify({ spec: { holderIdentity: "agent", renewTime: "2099-01-01T00:00:00.000000Z" } }),
+      ]);
+      expect(patch.code).not.toBe(0);
+      expect(patch.stderr).toContain("only heartbeat Leases");
+      const update = await kubectl(
+        ["replace", "-n", ns, as, "-f", "-"],
+        JSON.stringify({ ...leader, spec: { holderIdentity: "agent" } }),
+      );
+      expect(update.code).not.toBe(0);
+      expect(update.stderr).toMatch(/forbidden/i);
+      expect(
+        (
+          await kubectlOk(["get", "lease", "edgefleet-operator", "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"])
+        ).trim(),
+      ).toBe("operator-0");
+      await kubectlOk(["delete", "lease", "edgefleet-operator", "-n", ns]);
+    });
+
+    it("cannot annotate a Node", async () => {
+      const r = await kubectl(["annotate", "node", "--all", "cdn.edgefleet.dev/ktls=active", as]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/forbidden/i);
+    });
   });
 
   it("is enough for the real operator: run as the operator's ServiceAccount it leads and reconciles, never denied", async () => {
@@ -461,12 +597,13 @@ describe("helm install and uninstall", () => {
       const left = r.stdout.split("\n").filter((l) => l.includes(release) || l.includes("edgefleet-agent"));
       return left.length === 0 ? true : undefined;
     }, "namespaced objects removed");
-    for (const name of [
-      `${release}-edgefleet-operator`,
-      `${release}-edgefleet-steering`,
-      `${release}-edgefleet-agent-nodes`,
+    for (const [kind, name] of [
+      ["clusterrole", `${release}-edgefleet-operator`],
+      ["clusterrole", `${release}-edgefleet-steering`],
+      ["validatingadmissionpolicy", `${release}-edgefleet-agent-leases`],
+      ["validatingadmissionpolicybinding", `${release}-edgefleet-agent-leases`],
     ]) {
-      const r = await kubectl(["get", "clusterrole", name]);
+      const r = await kubectl(["get", kind ?? "", name ?? ""]);
       expect(r.code, name).not.toBe(0);
       expect(r.stderr).toContain("NotFound");
     }

@@ -77,18 +77,26 @@ describe("fillSpecFor", () => {
     expect(() => fillSpecFor(i, { ...target, server })).toThrow(want);
   });
 
-  it("refuses two titles with the same file path: they would overwrite each other on disk", () => {
+  it("leaves out the later-created of two titles naming one file path, as the operator's catalog does", () => {
     const [t0, t1] = titles.filter((t) => t.spec.regions.includes("eu-west"));
     if (!t0 || !t1) throw new Error("need two eu-west sample titles");
-    const clash = { ...t1, spec: { ...t1.spec, files: [...t1.spec.files, ...t0.spec.files.slice(0, 1)] } };
-    const ts = titles.map((t) => (t === t1 ? clash : t));
-    const p = {
-      ...placement,
-      spec: { ...placement.spec, catalogGeneration: regionCatalog("eu-west", ts, popularity).generation },
-    };
-    expect(() => assignedFiles({ ...inputs, titles: ts, placement: p }, "s01")).toThrow(
-      /paths must be unique across titles/,
+    // A file of t0 that the catalog places (it is on t0's ladder), named by t1 too.
+    const key = regionCatalog("eu-west", titles, popularity).files.find((f) => f.key.startsWith(`${t0.spec.id}/`))?.key;
+    const shared = t0.spec.files.find((f) => fileKey(t0.spec.id, f.path) === key);
+    if (!shared) throw new Error("no placed file of t0");
+    const at = (t: typeof t0, ts: string) => ({ ...t, metadata: { ...t.metadata, creationTimestamp: ts } });
+    const older = at(t0, "2026-01-01T00:00:00Z");
+    const clash = at({ ...t1, spec: { ...t1.spec, files: [...t1.spec.files, shared] } }, "2026-02-01T00:00:00Z");
+    const ts = titles.map((t) => (t === t1 ? clash : t === t0 ? older : t));
+    const catalog = regionCatalog("eu-west", ts, popularity);
+    expect(catalog.files.map((f) => f.key)).toContain(key);
+    expect(catalog.files.filter((f) => f.key.startsWith(`${t1.spec.id}/`))).toEqual([]);
+    const p = { ...placement, spec: { ...placement.spec, catalogGeneration: catalog.generation } };
+    const filled = placement.spec.servers.flatMap((s) =>
+      assignedFiles({ ...inputs, titles: ts, placement: p }, s.name).files.map((f) => f.path),
     );
+    expect(filled).toContain(shared.path);
+    expect(filled.filter((f) => f !== shared.path && t1.spec.files.some((x) => x.path === f))).toEqual([]);
   });
 });
 

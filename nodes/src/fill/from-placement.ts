@@ -8,6 +8,7 @@ import type { OCACluster, Placement, Popularity, Title, TitleFile } from "../../
 import { parseBitsPerSecond, phaseOf } from "../../../operator/src/api/index.js";
 import { fileKey, type RegionCatalog, regionCatalog } from "../../../operator/src/catalog/catalog.js";
 import { serversOf } from "../../../operator/src/catalog/servers.js";
+import { regionTitles } from "../../../operator/src/catalog/titles.js";
 import {
   assign,
   type CatalogFile,
@@ -185,26 +186,11 @@ export function fillSpecFor(inputs: PlacementInputs, target: FillTarget): { spec
 }
 
 /**
- * Catalog key → its Title file, for the region's titles. Files live on disk at their path, so two
- * titles naming the same path would overwrite each other: that is refused.
+ * Catalog key → its Title file, for the Titles the region's catalog takes (catalog/titles.ts: of two
+ * naming the same path, the later-created is left out, as the operator leaves it out).
  */
 function titleFiles(titles: readonly Title[], region: string): Map<string, TitleFile> {
-  const byKey = new Map<string, TitleFile>();
-  const owner = new Map<string, string>();
-  for (const t of titles) {
-    if (!t.spec.regions.includes(region)) continue;
-    for (const f of t.spec.files) {
-      const other = owner.get(f.path);
-      if (other !== undefined && other !== t.metadata.name) {
-        throw new PlacementMismatchError(
-          `Title ${t.metadata.name} spec.files path "${f.path}" is also a file of Title ${other}: paths must be unique across titles`,
-        );
-      }
-      owner.set(f.path, t.metadata.name);
-      byKey.set(fileKey(t.spec.id, f.path), f);
-    }
-  }
-  return byKey;
+  return new Map(regionTitles(region, titles).flatMap((t) => t.spec.files.map((f) => [fileKey(t.spec.id, f.path), f])));
 }
 
 /**

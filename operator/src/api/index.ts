@@ -6,6 +6,7 @@ export * from "./heartbeat.js";
 export * from "./ip.js";
 export * from "./kinds.js";
 export * from "./ocacluster.js";
+export * from "./paths.js";
 export * from "./placement.js";
 export * from "./popularity.js";
 export * from "./quantity.js";

@@ -98,11 +98,6 @@ export type Placement = z.infer<typeof Placement>;
 export const phaseOf = (p: Placement): NonNullable<NonNullable<Placement["status"]>["phase"]> =>
   p.status?.phase ?? "Pending";
 
-/** Oldest first: by creation time, then by name, so two Placements created in one second still order. */
-export const byAge = (a: Placement, b: Placement): number =>
-  String(a.metadata.creationTimestamp ?? "").localeCompare(String(b.metadata.creationTimestamp ?? "")) ||
-  a.metadata.name.localeCompare(b.metadata.name);
-
 /**
  * When the Placement became Active: its promotedAt, or (promoted before that field existed) when its
  * Filled condition turned True; undefined for one never promoted.

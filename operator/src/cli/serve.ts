@@ -8,7 +8,8 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { z } from "zod";
-import { parseBytes } from "../api/index.js";
+import { defaultContentRoot, parseBytes } from "../api/index.js";
+import { contentRootProblem, defaultAllowedEdgeImages, type EdgePolicy } from "../controllers/edge-policy.js";
 import { startOperator } from "../operator.js";
 import { Kube } from "../runtime/kube.js";
 import { parseSteeringConfig, SteeringConfigError, type SteeringServiceConfig } from "../steering/http.js";
@@ -55,6 +56,8 @@ export async function runOperator(argv: readonly string[]): Promise<number> {
       "evict-delay-seconds": { type: "string" },
       "keep-superseded": { type: "string", default: "3" },
       "job-ttl-seconds": { type: "string", default: "86400" },
+      "content-root": { type: "string", default: defaultContentRoot },
+      "allowed-edge-image": { type: "string", multiple: true, default: [] },
       "log-level": { type: "string", default: "info" },
       kubeconfig: { type: "string" },
     },
@@ -70,6 +73,7 @@ export async function runOperator(argv: readonly string[]): Promise<number> {
       "--evict-delay-seconds is shorter than the signed-URL lifetime: clients holding older URLs may find their files evicted",
     );
   }
+  const edgePolicy = edgePolicyFlags(values["content-root"], values["allowed-edge-image"]);
   const signal = stopSignal();
   const op = await startOperator(
     {
@@ -83,10 +87,11 @@ export async function runOperator(argv: readonly string[]): Promise<number> {
       agentServiceAccount: values["agent-service-account"],
       signingSecret: values["url-signing-secret"],
       fill,
+      edgePolicy,
     },
     signal,
   );
-  log.info({ healthPort: values["health-port"] }, "operator started");
+  log.info({ healthPort: values["health-port"], edgePolicy }, "operator started");
   await op.done;
   return 0;
 }
@@ -163,6 +168,18 @@ export function steeringServiceConfig(
     const issues = err.cause.issues.map((i) => `${flagOf(i.path[0])}: ${i.message}`);
     throw new FlagError(issues.join("; "), { cause: err });
   }
+}
+
+/**
+ * --content-root (one; every cluster's contentPath must be inside it) and --allowed-edge-image (one per
+ * repository prefix; none given: the project's edge image only).
+ */
+export function edgePolicyFlags(contentRoot: string, images: readonly string[]): EdgePolicy {
+  const problem = contentRootProblem(contentRoot);
+  if (problem) throw new FlagError(`--content-root: ${problem}`);
+  const bad = images.find((i) => !/^[^\s@]+$/.test(i));
+  if (bad !== undefined) throw new FlagError(`--allowed-edge-image: ${JSON.stringify(bad)} is not an image repository`);
+  return { contentRoot, allowedImages: images.length > 0 ? images : defaultAllowedEdgeImages };
 }
 
 export async function runSteering(argv: readonly string[]): Promise<number> {

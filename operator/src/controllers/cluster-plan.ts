@@ -43,6 +43,8 @@ export type ClusterObservation = Readonly<{
   catalog: RegionCatalog;
   /** This cluster's Placements (spec.cluster = its name), parsed. */
   placements: readonly Placement[];
+  /** The name of every Placement of the namespace, invalid ones included: a new one takes none of them. */
+  placementNames?: ReadonlySet<string>;
   /** By server name. */
   heartbeats: ReadonlyMap<string, ServerHeartbeat>;
   now: Date;
@@ -62,10 +64,23 @@ const live = (p: Placement) => phaseOf(p) !== "Superseded";
 const sameServers = (p: PlacementSpec, servers: readonly Server[]) =>
   p.servers.length === servers.length && servers.every((s) => p.servers.some((t) => t.name === s.name));
 
-/** A name that is the same for the same ring, so a retried create finds what the first attempt made. */
-export function placementName(cluster: string, spec: PlacementSpec): string {
-  const h = createHash("sha256").update(JSON.stringify(spec)).digest("hex").slice(0, 10);
-  return `${cluster}-${h}`;
+/**
+ * The name of a new Placement of `cluster` for the ring `spec`: "<cluster>-<10 hex digits>", a hash of
+ * the ring (its catalog generation, cutoff and tokens) and of the first count n ≥ 0 for which no
+ * Placement in `taken` has the name. The same ring and the same Placements give the same name, so a
+ * retried create finds what the first attempt made; a ring planned again that equals an older
+ * (Superseded) one, as after a popularity rollback, gets a name of its own instead of colliding with it.
+ * Names of different clusters never meet: each ends in "-" and ten hex digits after its cluster's name.
+ */
+export function placementName(cluster: string, spec: PlacementSpec, taken: ReadonlySet<string> = new Set()): string {
+  const ring = JSON.stringify(spec);
+  for (let n = 0; ; n++) {
+    const h = createHash("sha256")
+      .update(n === 0 ? ring : `${ring}\0${n}`)
+      .digest("hex")
+      .slice(0, 10);
+    if (!taken.has(`${cluster}-${h}`)) return `${cluster}-${h}`;
+  }
 }
 
 /** What every check reads: the observation, and what is derived from it once. */
@@ -150,7 +165,11 @@ function planPlacement(s: Situation, plan: (i: PlanInput) => PlanResult): { verd
     servers: r.plan.servers.map((x) => ({ name: x.name, headTokens: x.headTokens, tailTokens: x.tailTokens })),
   };
   const create: NewPlacement = {
-    name: placementName(cluster.metadata.name, pspec),
+    name: placementName(
+      cluster.metadata.name,
+      pspec,
+      s.o.placementNames ?? new Set(s.o.placements.map((p) => p.metadata.name)),
+    ),
     spec: pspec,
     status: {
       servers: r.expectations.servers.map((x) => ({

@@ -94,7 +94,10 @@ describe("fillJobManifest", () => {
     const pod = j.spec.template.spec;
     expect(pod).toMatchObject({ nodeName: "n1", serviceAccountName: "agent" });
     expect(pod.containers[0]).toMatchObject({ image: "edge:1", args });
-    expect(pod.volumes.map((v) => v.hostPath?.path ?? v.secret?.secretName)).toEqual(["/srv/content", "signing"]);
+    expect(pod.volumes.flatMap((v) => v.hostPath?.path ?? v.secret?.secretName ?? [])).toEqual([
+      "/srv/content",
+      "signing",
+    ]);
   });
 
   it("finished Jobs leave after their TTL; a refusal or a full disk fails the Job without retries", () => {

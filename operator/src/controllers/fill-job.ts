@@ -12,6 +12,13 @@ import {
   serverLabel,
 } from "../api/index.js";
 import type { KubeObject, ObjectMeta } from "../runtime/kube.js";
+import {
+  apiAccessMount,
+  apiAccessVolume,
+  contentOwnerContainer,
+  edgePodSecurity,
+  restrictedContainer,
+} from "./pod-security.js";
 
 export { jobLabel as jobModeLabel, placementLabel } from "../api/index.js";
 
@@ -71,7 +78,9 @@ export const reportPath = "/dev/termination-log";
 
 /**
  * The Job that runs one server's fill or evict: pinned to the server's node, the content disk mounted
- * at the same path as nginx serves it, the agent image of the cluster's edge. A refusal or a disk too
+ * at the same path as nginx serves it, the agent image of the cluster's edge, as the edge user with a
+ * restricted security context once an init container has handed it the content directory
+ * (pod-security.ts); only the agent's container holds the API token. A refusal or a disk too
  * small fails the Job at once (podFailurePolicy): its retries could not help, and the Placement's
  * condition says why from the agent's report.
  */
@@ -95,6 +104,7 @@ export function fillJobManifest(
   const signing = j.mode === "fill" ? ["--secret", "/etc/edgefleet/signing/key"] : [];
   const args = [j.mode, "--placement", ref, "--server", j.server, "--grace-seconds", String(o.evictDelaySeconds)];
   const { edge } = cluster.spec;
+  const content = { name: "content", mountPath: edge.contentPath };
   return {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -119,6 +129,9 @@ export function fillJobManifest(
           nodeName: j.node,
           restartPolicy: "Never",
           serviceAccountName: o.agentServiceAccount,
+          securityContext: edgePodSecurity,
+          automountServiceAccountToken: false,
+          initContainers: [contentOwnerContainer(edge.image, edge.contentPath, content)],
           containers: [
             {
               name: j.mode,
@@ -126,13 +139,16 @@ export function fillJobManifest(
               args: [...args, "--report-file", reportPath, ...signing],
               terminationMessagePath: reportPath,
               terminationMessagePolicy: "FallbackToLogsOnError",
+              securityContext: restrictedContainer,
               volumeMounts: [
-                { name: "content", mountPath: edge.contentPath },
+                content,
                 { name: "signing", mountPath: "/etc/edgefleet/signing", readOnly: true },
+                apiAccessMount,
               ],
             },
           ],
           volumes: [
+            apiAccessVolume,
             { name: "content", hostPath: { path: edge.contentPath, type: "DirectoryOrCreate" } },
             { name: "signing", secret: { secretName: o.signingSecret } },
           ],

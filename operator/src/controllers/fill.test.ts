@@ -9,6 +9,7 @@ import { Cached, formatAgentReport, jobLabel, type Kind, Kinds, placementLabel, 
 import { sample } from "../api/testdata/samples.js";
 import type { KubeObject } from "../runtime/kube.js";
 import { at, fakeCaches } from "../runtime/testing.js";
+import { defaultEdgePolicy } from "./edge-policy.js";
 import { makeFillReconciler } from "./fill.js";
 import { defaultFillPolicy, fillJobName } from "./fill-job.js";
 
@@ -73,6 +74,7 @@ function setup(message: string, siblings: KubeObject[] = []) {
     clusters: caches.of(Kinds.OCACluster),
     jobs: caches.of(Cached.FillJob),
     now: () => now,
+    policy: defaultEdgePolicy,
     agentServiceAccount: "agent",
     signingSecret: "signing",
     ...defaultFillPolicy,

@@ -20,6 +20,7 @@ import { ApiError, type Kube } from "../runtime/kube.js";
 import { type ControllerSpec, self, watch } from "../runtime/manager.js";
 import type { Cache } from "../runtime/store.js";
 import { type ControllerDeps, namespaceOf } from "./deps.js";
+import { type EdgePolicy, edgePolicyViolation, refusedFillStatus } from "./edge-policy.js";
 import { type FillJobOptions, type FillPolicy, fillJobManifest, jobModeLabel, placementLabel } from "./fill-job.js";
 import { decideFill, type FillJob, type FillStatus, type JobState } from "./fill-plan.js";
 import { controllerRef } from "./resources.js";
@@ -34,6 +35,8 @@ export type FillDeps = Readonly<{
   clusters: Pick<Cache<OCACluster>, "get">;
   jobs: Pick<Cache<Job>, "list">;
   now: () => Date;
+  /** A cluster whose edge breaks it gets no Job (edge-policy.ts). */
+  policy: EdgePolicy;
 }> &
   FillJobOptions &
   FillPolicy;
@@ -111,6 +114,13 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
     if (!placement) return {}; // the API server validated it; a stale cache entry will be replaced
     const c = d.clusters.get(`${req.namespace}/${placement.spec.cluster}`)?.value;
     if (!c) return {}; // the OCACluster controller reports a missing or invalid cluster
+    const refused = edgePolicyViolation(c.spec.edge, d.policy);
+    if (refused) {
+      // No Job runs this cluster's image or mounts its content path; the edge controller names the field.
+      const status = refusedFillStatus(placement, refused, d.now());
+      if (status) await writeStatus(placement, status);
+      return {};
+    }
     const siblings = d.placements
       .list(req.namespace)
       .filter((p) => p.metadata.name !== req.name && p.spec.cluster === placement.spec.cluster);

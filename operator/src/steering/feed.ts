@@ -182,7 +182,7 @@ export class SteeringFeed {
       );
     }
     const assignment = assign(active.spec, catalog.files, serversOf(c.spec));
-    // Paths are unique across titles (the fill agent refuses otherwise): a rung's path names its file.
+    // Paths are unique within a region's catalog (catalog/titles.ts leaves the later of two Titles out).
     const keyOf = new Map(catalog.files.map((f) => [f.key.slice(f.key.indexOf("/") + 1), f.key]));
     return (path) => {
       const k = keyOf.get(path);
