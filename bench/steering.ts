@@ -2,19 +2,63 @@
  * Steering benchmark: the prefix tables on the real BGP table (build time, memory, lookups/s) and
  * the playback API under load on loopback. Prints figures; never passes or fails on time.
  *
- *   npm run bench:steering -- [--json] [--skip-http]
+ *   npm run bench:steering -- [--json] [--skip-http] [--abuse | --only abuse]
+ *
+ * `--abuse` adds normal clients' latency quiet and under abuse (2,000 slow clients, a flood of requests
+ * for distinct manifests); `--only abuse` prints only that (abuse.ts).
  */
 import { loadavg } from "node:os";
 import { readPrefixFile } from "../operator/src/steering/bgp-file.js";
+import { type AbuseFigures, benchAbuse } from "./steering/abuse.js";
 import { benchIndexBuild, syntheticClusters } from "./steering/index-build.js";
 import { benchLpm } from "./steering/lpm.js";
 import { benchPlayback, type PlaybackFigures } from "./steering/playback.js";
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
 const json = args.has("--json");
+const onlyAbuse = argv.includes("--only") && argv[argv.indexOf("--only") + 1] === "abuse";
 const log = (s: string) => {
   if (!json) console.log(s);
 };
+
+/** Normal clients' p50/p99 quiet and under abuse, and what the server held meanwhile. */
+async function abuseSection(): Promise<AbuseFigures> {
+  const a = await benchAbuse({ rate: 500, durationSec: 10, slowClients: 2000, floodPerSec: 2000 });
+  const row = (name: string, l: AbuseFigures["quiet"]) =>
+    `  ${name.padEnd(7)} p50 ${l.p50Ms.toFixed(1).padStart(6)} ms   p99 ${l.p99Ms.toFixed(1).padStart(7)} ms   ${l.reqPerSec.toFixed(0)} req/s   non-2xx ${l.non2xx}   errors ${l.errors}`;
+  log(
+    `\nnormal clients under abuse (autocannon -c16 at ${a.rate} req/s for ${a.durationSec} s, a random filled title for a random client; slow: ${a.slowClients} slow clients kept connected; abused: those and ${a.floodPerSec} req/s for random distinct manifests; both from another process):`,
+  );
+  log(row("quiet", a.quiet));
+  log(row("slow", a.slow));
+  log(row("abused", a.abuse));
+  log(
+    `  server at the peak of the abused run: ${a.peakConnections} connections, manifest cache ${(a.peakCacheBytes / 2 ** 20).toFixed(1)} MiB of 256 MiB (${a.cacheEntries} entries at the end); abuser: ${JSON.stringify(a.abuser)}`,
+  );
+  return a;
+}
+
+if (onlyAbuse) {
+  log(`load average at start: ${loadavg()[0]?.toFixed(1) ?? "?"} (2 cores shared with other work)`);
+  const a = await abuseSection();
+  const figures = {
+    quietP50Ms: a.quiet.p50Ms,
+    quietP99Ms: a.quiet.p99Ms,
+    slowOnlyP99Ms: a.slow.p99Ms,
+    abusedP50Ms: a.abuse.p50Ms,
+    abusedP99Ms: a.abuse.p99Ms,
+    abusedNon2xx: a.abuse.non2xx,
+    peakConnections: a.peakConnections,
+    peakCacheBytes: a.peakCacheBytes,
+  };
+  console.log(
+    json
+      ? JSON.stringify(figures)
+      : `\nload average at end: ${loadavg()[0]?.toFixed(1) ?? "?"}\n${JSON.stringify(figures, null, 2)}`,
+  );
+  process.exit(0);
+}
 const fmtRate = (r: number) => `${(r / 1e6).toFixed(1)}M/s`;
 
 const load = () => loadavg()[0]?.toFixed(1) ?? "?";
@@ -56,6 +100,8 @@ if (!args.has("--skip-http")) {
   );
 }
 
+const abused = args.has("--abuse") ? await abuseSection() : undefined;
+
 const figures = {
   ipv4LookupsPerSec: Math.round(lpm.chosen.ipv4.randomLookupsPerSec),
   ipv6LookupsPerSec: Math.round(lpm.chosen.ipv6.randomLookupsPerSec),
@@ -71,6 +117,13 @@ const figures = {
         playbackReqPerSec: Math.round(playback.playbackReqPerSec),
         playbackP50Ms: playback.playbackP50Ms,
         playbackP99Ms: playback.playbackP99Ms,
+      }),
+  ...(abused === undefined
+    ? {}
+    : {
+        quietP99Ms: abused.quiet.p99Ms,
+        abusedP99Ms: abused.abuse.p99Ms,
+        abusedPeakCacheBytes: abused.peakCacheBytes,
       }),
 };
 if (json) console.log(JSON.stringify(figures));

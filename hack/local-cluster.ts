@@ -143,6 +143,15 @@ export async function clusterUp(name = "edgefleet", workdir = defaultWorkdir()):
   return cluster;
 }
 
+/**
+ * Stops the cluster's components (kube-apiserver, etcd and the rest) and keeps its data: `clusterUp`
+ * starts them again where they were. For tests of what an API server outage does to its clients.
+ */
+export async function clusterStop(name = "edgefleet", workdir = defaultWorkdir()): Promise<void> {
+  const bins = await ensureBinaries(["kwokctl"]);
+  await kwokctl(bins, workdir, ["stop", "cluster", "--name", name]);
+}
+
 /** Stops and deletes the cluster: no process stays behind. Deleting a cluster that does not exist is fine. */
 export async function clusterDown(name = "edgefleet", workdir = defaultWorkdir()): Promise<void> {
   const bins = await ensureBinaries(["kwokctl"]);

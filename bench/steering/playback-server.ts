@@ -42,6 +42,15 @@ server.listen(0, "127.0.0.1", () => {
   const port = typeof addr === "object" && addr !== null ? addr.port : 0;
   console.log(`listening ${port} ${clientsFile} ${fleet.clusters.length} ${fleet.titles.length}`);
 });
+// With STEERING_BENCH_STATS=1, what the abuse benchmark reads: the manifest cache's bytes (as it
+// charges them) and entries, and the connections held, twice a second.
+if (process.env.STEERING_BENCH_STATS === "1") {
+  setInterval(() => {
+    server.getConnections((_err, n) => {
+      console.log(`stats ${server.manifestCache.bytes} ${server.manifestCache.entries} ${n}`);
+    });
+  }, 500).unref();
+}
 process.on("SIGTERM", () => {
   server.closeAllConnections();
   server.close(() => process.exit(0));

@@ -56,15 +56,22 @@ function parseWrk(out: string) {
   return { rps: Number(rps), p50: pct("50"), p99: pct("99"), non2xx };
 }
 
-async function startServer(): Promise<{
+export type PlaybackServer = Readonly<{
   child: ChildProcess;
   port: number;
+  /** A file of client addresses inside announced prefixes, one a line. */
   clients: string;
   clusters: number;
   titles: number;
-}> {
+}>;
+
+/** The steering service of playback-server.ts in a child process, once it listens. */
+export async function startPlaybackServer(env: NodeJS.ProcessEnv = {}): Promise<PlaybackServer> {
   const file = fileURLToPath(new URL("./playback-server.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", file], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", file], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ...env },
+  });
   const lines = createInterface({ input: child.stdout ?? process.stdin });
   for await (const line of lines) {
     const m = /^listening (\d+) (\S+) (\d+) (\d+)$/.exec(line);
@@ -76,7 +83,7 @@ async function startServer(): Promise<{
 }
 
 export async function benchPlayback(o: { connections: number; durationSec: number }): Promise<PlaybackFigures> {
-  const server = await startServer();
+  const server = await startPlaybackServer();
   const script = join(tmpdir(), `steering-bench-${process.pid}.lua`);
   writeFileSync(script, SCRIPT);
   const env = { ...process.env, STEERING_CLIENTS: server.clients, STEERING_TITLES: String(server.titles - 50) };

@@ -205,7 +205,7 @@ http {
             {
               name: "nginx",
               image: o.image,
-              command: ["nginx", "-c", "/origin/nginx.conf", "-g", "daemon off;"],
+              command: ["nginx", "-e", "stderr", "-c", "/origin/nginx.conf", "-g", "daemon off;"],
               ports: [{ name: "http", containerPort: 8080 }],
               readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 2 },
               volumeMounts: mounts,
@@ -242,7 +242,9 @@ export const onControlPlane: PodPlacement = {
 export function chartValues(o: { imageTag: string; trustedProxies: readonly string[] }) {
   return {
     image: { repository: "edgefleet", tag: o.imageTag, pullPolicy: "IfNotPresent" },
-    operator: { replicas: 2, ...onControlPlane },
+    // Old files leave the disks 5 s after a promotion instead of the signed-URL lifetime (6 h), so the
+    // suite sees the evicted disk; steering.urlTtlSeconds stays as it is.
+    operator: { replicas: 2, evictDelaySeconds: 5, ...onControlPlane },
     steering: {
       replicas: 2,
       service: { type: "NodePort", port: 80 },
@@ -250,5 +252,7 @@ export function chartValues(o: { imageTag: string; trustedProxies: readonly stri
       ...onControlPlane,
     },
     agent: { namespaces: [fleetNames.namespace] },
+    // The locally built edge image; the chart's default allows only the project's published one.
+    edge: { allowedImages: ["edgefleet-edge"] },
   };
 }

@@ -3,30 +3,39 @@
 //   edgefleet-agent init  --settings edge.yaml --secret <file> --out <dir>
 //                                  render nginx.conf and the secret include (init container)
 //   edgefleet-agent serve --config serve.yaml --node <node name> [--server <name>]
-//                                  heartbeat Lease, node annotation, /metrics, /readyz
+//                                  heartbeat Lease (with the kTLS state), /metrics, /readyz
 //   edgefleet-agent fill  --placement <ns>/<name> --server <name> [--content <dir>] [--secret <file>]
-//                                  fetch this server's files for a new placement
-//   edgefleet-agent evict --placement <ns>/<name> --server <name> [--content <dir>]
-//                                  after promotion: remove files the active placement does not name
+//                         [--grace-seconds <s>] [--lock-wait-seconds <s>] [--report-file <file>]
+//                                  remove what no kept placement names, then fetch this server's files
+//   edgefleet-agent evict --placement <ns>/<name> --server <name> [--content <dir>] [--grace-seconds <s>] …
+//                                  after promotion (+ grace): remove files no kept placement names
+// Exit codes (operator/src/api/agent-report.ts): 0 done, 1 files failed, 2 refused, 3 directory busy,
+// 4 not enough free space.
+//   edgefleet-agent own-content --content <dir>
+//                                  as root with CAP_CHOWN alone: hand the content dir to the edge user
 // The API server comes from KUBECONFIG, or the pod's service account in the cluster.
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { parse as parseYaml } from "yaml";
+import { agentExit, formatAgentReport } from "../../operator/src/api/index.js";
 import { parseEdgeSettings, renderNginxConf, renderSecretInclude } from "../../operator/src/edge/nginx-config.js";
+import { edgeUser } from "../../operator/src/edge/user.js";
+import { sleep } from "../../operator/src/runtime/informer.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
 import { writeFileAtomic } from "./atomic-write.js";
-import { assignedFiles, checkPromoted, fillSpecFor } from "./fill/from-placement.js";
+import { ownContent } from "./content-owner.js";
+import { evictCommand, fillCommand } from "./fill/command.js";
+import { ContentBusyError } from "./fill/lock.js";
 import { parsePlacementRef, readPlacementInputs } from "./fill/read-placement.js";
-import { runEvict, runFill } from "./fill/run.js";
 import { probeKtls } from "./ktls.js";
 import { loadServeConfig, serverFor } from "./serve/config.js";
 import { kubeHeartbeatWriter } from "./serve/kube.js";
 import { startAgent } from "./serve/serve.js";
 
 const USAGE =
-  "usage: edgefleet-agent init --settings <edge.yaml> --secret <file> --out <dir> | serve --config <serve.yaml> --node <name> [--server <name>] | fill|evict --placement <ns>/<name> --server <name> [--content <dir>] [--secret <file>]";
+  "usage: edgefleet-agent init --settings <edge.yaml> --secret <file> --out <dir> | serve --config <serve.yaml> --node <name> [--server <name>] | fill|evict --placement <ns>/<name> --server <name> [--content <dir>] [--secret <file>] [--grace-seconds <s>] [--lock-wait-seconds <s>] [--report-file <file>] | own-content --content <dir>";
 
 function need(v: string | undefined, flag: string): string {
   if (v === undefined) throw new Error(`${flag} is required. ${USAGE}`);
@@ -49,6 +58,12 @@ async function main(argv: string[]): Promise<number> {
       placement: { type: "string" },
       /** The content disk as mounted in the fill Job; defaults to the OCACluster's spec.edge.contentPath. */
       content: { type: "string" },
+      /** Files of a Placement superseded this recently stay; evict starts this long after promotion. */
+      "grace-seconds": { type: "string" },
+      /** How long to wait for another fill or evict of the same content directory. */
+      "lock-wait-seconds": { type: "string" },
+      /** Where to leave the short report (the Job's termination message). */
+      "report-file": { type: "string" },
     },
   });
   const mode = positionals[0];
@@ -70,12 +85,17 @@ async function main(argv: string[]): Promise<number> {
       log.info({ out }, "nginx configuration written");
       return 0;
     }
+    case "own-content": {
+      const content = need(values.content, "--content");
+      const changed = await ownContent(content, edgeUser);
+      log.info({ content, owner: edgeUser, changed }, "content directory owned by the edge user");
+      return 0;
+    }
     case "serve": {
       const node = need(values.node, "--node");
       const cfg = await loadServeConfig(need(values.config, "--config"));
       const agent = await startAgent(cfg, {
         server: serverFor(cfg, node, values.server),
-        nodeName: node,
         writer: kubeHeartbeatWriter(await Kube.connect()),
         probeKtls: () => probeKtls(),
         now: () => new Date(),
@@ -87,48 +107,78 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "fill":
-    case "evict": {
-      const ref = parsePlacementRef(need(values.placement, "--placement"));
-      const server = need(values.server, "--server");
-      const { inputs, invalid } = await readPlacementInputs(await Kube.connect(), ref, log);
-      for (const why of invalid) log.warn({ why }, "left out of the catalog, as the operator leaves it out");
-      const contentPath = values.content ?? inputs.cluster.spec.edge.contentPath;
-      if (mode === "evict") {
-        checkPromoted(inputs.placement);
-        const report = await runEvict({ server, contentPath, files: assignedFiles(inputs, server).files });
-        process.stdout.write(`${JSON.stringify(report)}\n`);
-        return 0;
-      }
-      if (values.secret === undefined) log.warn("no --secret to sign peer fetches: filling from the origin only");
-      const { spec, active } = fillSpecFor(inputs, { server, contentPath, secretPath: values.secret });
-      // Peers are asked in order: the file's holders under the Active placement, then under this one.
-      const peersFirst = active.placement ?? `none (${active.why})`;
-      log.info(
-        { placement: `${ref.namespace}/${ref.name}`, server, files: spec.files.length, peersFirst },
-        "fill starting",
-      );
-      const report = await runFill(spec, {
-        now: () => new Date(),
-        signal: ac.signal,
-        onFile: (r) => log.info({ ...r }, r.status === "filled" ? "file filled" : "file failed"),
-      });
-      process.stdout.write(`${JSON.stringify(report)}\n`);
-      return report.failed.files > 0 ? 1 : 0;
-    }
+    case "evict":
+      return fillOrEvict(mode, values, log, ac.signal);
     default:
       throw new Error(`unknown mode ${JSON.stringify(mode)}. ${USAGE}`);
   }
 }
 
-main(process.argv.slice(2)).then(
+type Flags = Readonly<Record<string, string | undefined>>;
+
+/** fill or evict (fill/command.ts): stdout gets the full report, --report-file the short one. */
+async function fillOrEvict(mode: "fill" | "evict", values: Flags, log: Logger, signal: AbortSignal): Promise<number> {
+  const ref = parsePlacementRef(need(values.placement, "--placement"));
+  const kube = await Kube.connect();
+  const o = {
+    ref,
+    server: need(values.server, "--server"),
+    content: values.content,
+    secretPath: values.secret,
+    graceSeconds: seconds(values["grace-seconds"] ?? "21600", "--grace-seconds"),
+    lockWaitMs: seconds(values["lock-wait-seconds"] ?? "300", "--lock-wait-seconds") * 1000,
+  };
+  const d = { read: () => readPlacementInputs(kube, ref, log), log, now: () => new Date(), signal, sleep };
+  if (mode === "fill" && values.secret === undefined) {
+    log.warn("no --secret to sign peer fetches: filling from the origin only");
+  }
+  const r = await (mode === "fill" ? fillCommand(o, d) : evictCommand(o, d));
+  process.stdout.write(`${JSON.stringify(r.stdout)}\n`);
+  const reportFile = values["report-file"];
+  // Best effort: the report explains an outcome, it must not change it.
+  if (reportFile) {
+    await writeFile(reportFile, formatAgentReport(r.report)).catch((err: unknown) =>
+      log.warn({ err, reportFile }, "could not write the report file"),
+    );
+  }
+  return r.code;
+}
+
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => {
     process.exitCode = code;
   },
-  (err: unknown) => {
+  async (err: unknown) => {
     process.stderr.write(`edgefleet-agent: ${describe(err)}\n`);
-    process.exitCode = 2;
+    // A busy directory is retried by the Job; anything else is a refusal its retries cannot change.
+    process.exitCode = err instanceof ContentBusyError ? agentExit.contentBusy : agentExit.refused;
+    await writeFailureReport(argv, describe(err)).catch(() => {});
   },
 );
+
+/** The fill or evict Job's termination message for a run that ended in an error. */
+async function writeFailureReport(args: string[], error: string): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: false,
+    options: { "report-file": { type: "string" }, server: { type: "string" } },
+  });
+  const file = values["report-file"];
+  const mode = positionals[0];
+  if (typeof file !== "string" || (mode !== "fill" && mode !== "evict")) return;
+  const server = typeof values.server === "string" ? values.server : "";
+  await writeFile(file, formatAgentReport({ mode, server, error }));
+}
+
+/** A whole number of seconds from a flag. */
+function seconds(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new Error(`${flag}: ${JSON.stringify(v)} is not a whole number of seconds`);
+  return n;
+}
 
 /** The message and its causes, so "applying Lease …: connect ECONNREFUSED" reads as one line. */
 function describe(err: unknown): string {

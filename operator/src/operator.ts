@@ -4,6 +4,8 @@
  * (SIGTERM in cli/).
  */
 import type { Logger } from "pino";
+import { defaultEdgePolicy, type EdgePolicy } from "./controllers/edge-policy.js";
+import { type FillPolicy, fillPolicy } from "./controllers/fill-job.js";
 import { controllers } from "./controllers/index.js";
 import { planHca } from "./placement/index.js";
 import type { KubeClient } from "./runtime/kube.js";
@@ -22,6 +24,10 @@ export type OperatorOptions = Readonly<{
   agentServiceAccount?: string | undefined;
   /** The Secret (in each cluster's namespace) holding the URL-signing key edge nginx checks. */
   signingSecret?: string | undefined;
+  /** Fill lifecycle timing and tidying (defaultFillPolicy for what is not given). */
+  fill?: { [K in keyof FillPolicy]?: number | undefined } | undefined;
+  /** Edge images and content paths clusters may use (controllers/edge-policy.ts); the project's image and /var/lib/edgefleet by default. */
+  edgePolicy?: EdgePolicy | undefined;
   workers?: number | undefined;
   now?: (() => Date) | undefined;
 }>;
@@ -32,6 +38,8 @@ export function startOperator(o: OperatorOptions, signal: AbortSignal): Promise<
   const options = {
     agentServiceAccount: o.agentServiceAccount ?? "edgefleet-agent",
     signingSecret: o.signingSecret ?? "edgefleet-url-signing",
+    ...fillPolicy(o.fill),
+    policy: o.edgePolicy ?? defaultEdgePolicy,
   };
   return startManager(
     {

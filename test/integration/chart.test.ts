@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { ensureBinaries } from "../../hack/local-cluster.js";
 import { repoRoot } from "../../operator/src/api/testdata/samples.js";
+import { steeringServiceConfig } from "../../operator/src/cli/serve.js";
 import { startOperator } from "../../operator/src/operator.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
 import { type ExecResult, eventually, exec, kubeconfig, kubectl, kubectlOk } from "./kube.js";
@@ -78,8 +79,12 @@ describe("helm lint and template", () => {
         `ClusterRole/${release}-edgefleet-operator`,
         `Role/${release}-edgefleet-operator-leader-election`,
         `PodDisruptionBudget/${release}-edgefleet-steering`,
+        `ValidatingAdmissionPolicy/${release}-edgefleet-agent-leases`,
+        `ValidatingAdmissionPolicyBinding/${release}-edgefleet-agent-leases`,
       ]),
     );
+    // The agent has no rule on Nodes: its kTLS state travels in its Lease.
+    expect(names).not.toContain(`ClusterRole/${release}-edgefleet-agent-nodes`);
     // One operator replica by default: no PDB that would block every drain.
     expect(names).not.toContain(`PodDisruptionBudget/${release}-edgefleet-operator`);
     type Pod = { template: { spec: { containers: { args: string[]; securityContext: object }[] } } };
@@ -93,6 +98,11 @@ describe("helm lint and template", () => {
       "--health-port=8081",
       "--agent-service-account=edgefleet-agent",
       "--url-signing-secret=edgefleet-url-signing",
+      "--url-ttl-seconds=21600",
+      "--keep-superseded=3",
+      "--job-ttl-seconds=86400",
+      "--content-root=/var/lib/edgefleet",
+      "--allowed-edge-image=ghcr.io/edgefleet/edgefleet-edge",
       "--log-level=info",
     ]);
     expect(c?.securityContext).toEqual({
@@ -101,6 +111,21 @@ describe("helm lint and template", () => {
       privileged: false,
       capabilities: { drop: ["ALL"] },
     });
+    // The steering flags the chart renders are the CLI's, and its defaults are the service's.
+    const st = objs.find((o) => o.metadata.name === `${release}-edgefleet-steering` && o.kind === "Deployment");
+    const args = (st?.spec as Pod | undefined)?.template.spec.containers[0]?.args ?? [];
+    const flags = Object.fromEntries(args.slice(1).map((a) => a.replace(/^--/, "").split("=", 2) as [string, string]));
+    expect(flags).toMatchObject({
+      "stale-while-error-seconds": "600",
+      "manifest-cache-size": "256Mi",
+      "max-connections": "8192",
+      "headers-timeout-seconds": "5",
+      "request-timeout-seconds": "10",
+      "keep-alive-timeout-seconds": "5",
+      "rate-limit-per-second": "0",
+      "rate-limit-burst": "20",
+    });
+    expect(steeringServiceConfig(flags)).toEqual(steeringServiceConfig({}));
   });
 
   it("watching one namespace renders Roles there instead of ClusterRoles, and a PDB with >1 operator", async () => {
@@ -140,14 +165,34 @@ describe("helm lint and template", () => {
     expect(JSON.stringify(steering)).toContain('"--trusted-proxy=10.0.0.0/8","--trusted-proxy=2001:db8::/32"');
   });
 
+  it("passes operator.evictDelaySeconds as --evict-delay-seconds only when set, beside the URL lifetime", async () => {
+    const args = async (...sets: string[]) => {
+      const objs = docs(ok(await helm("template", release, chart, "-n", ns, ...sets), "helm template"));
+      const op = objs.find((o) => o.metadata.name === `${release}-edgefleet-operator` && o.kind === "Deployment");
+      const spec = op?.spec as { template: { spec: { containers: { args: string[] }[] } } } | undefined;
+      return spec?.template.spec.containers[0]?.args ?? [];
+    };
+    const set = ["--set", "operator.evictDelaySeconds=5", "--set", "steering.urlTtlSeconds=600"];
+    expect(await args(...set)).toEqual(expect.arrayContaining(["--url-ttl-seconds=600", "--evict-delay-seconds=5"]));
+    expect((await args()).some((a) => a.startsWith("--evict-delay-seconds"))).toBe(false);
+  });
+
   it.each([
+    { set: "operator.evictDelaySeconds=-1", field: "/operator/evictDelaySeconds" },
     { set: "operator.replicas=two", field: "/operator/replicas" },
     { set: "steering.trustedProxies={not-a-cidr}", field: "/steering/trustedProxies/0" },
     { set: "logLevel=loud", field: "/logLevel" },
     { set: "urlSigning.secretName=Not_A_Name", field: "/urlSigning/secretName" },
     { set: "operator.replicaz=2", field: "replicaz" },
     { set: "steering.healthPort=8080", field: "steering.healthPort" },
+    { set: "steering.manifestCacheSize=lots", field: "/steering/manifestCacheSize" },
+    { set: "steering.maxConnections=0", field: "/steering/maxConnections" },
+    { set: "steering.staleWhileErrorSeconds=-1", field: "/steering/staleWhileErrorSeconds" },
+    { set: "steering.requestTimeoutSeconds=2", field: "steering.requestTimeoutSeconds" },
     { set: "agent.namespaces={a,b},watchNamespace=a", field: "agent.namespaces" },
+    { set: "edge.contentRoot=/etc", field: "/edge/contentRoot" },
+    { set: "edge.allowedImages=null", field: "/edge" },
+    { set: "edge.allowedImages={}", field: "/edge/allowedImages" },
   ])("rejects $set naming $field", async ({ set, field }) => {
     const r = await helm("template", release, chart, "--set", set);
     expect(r.code).not.toBe(0);
@@ -214,6 +259,14 @@ describe("kubeconform, offline, against schemas made from our CRDs", () => {
 describe("on the real API server", () => {
   beforeAll(async () => {
     await kubectlOk(["create", "namespace", dryNs]);
+    // Pod Security admission enforces and warns at the restricted level: the chart's pods pass it whole.
+    await kubectlOk([
+      "label",
+      "namespace",
+      dryNs,
+      "pod-security.kubernetes.io/enforce=restricted",
+      "pod-security.kubernetes.io/warn=restricted",
+    ]);
     await kubectlOk(["create", "namespace", `fleet-${id}`]);
   });
   afterAll(async () => {
@@ -223,18 +276,21 @@ describe("on the real API server", () => {
   it.each([
     { name: "defaults", sets: [] as string[] },
     { name: "one watched namespace, 3 operators", sets: ["watchNamespace=fleet-ID", "operator.replicas=3"] },
-  ])("accepts every rendered object in a server-side dry run ($name)", async ({ sets }) => {
-    const args = ["template", release, chart, "-n", dryNs, "--include-crds"];
-    for (const s of sets) args.push("--set", s.replace("ID", id));
-    const rendered = ok(await helm(...args), "helm template");
-    const r = await kubectl(["apply", "--server-side", "--dry-run=server", "-f", "-"], rendered);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    const applied = r.stdout.trim().split("\n");
-    expect(applied).toHaveLength(docs(rendered).length);
-    for (const line of applied)
-      expect(line).toMatch(/ (created|configured|unchanged|serverside-applied) \(server dry run\)$/);
-  });
+  ])(
+    "accepts every rendered object in a server-side dry run, without a Pod Security warning at the restricted level ($name)",
+    async ({ sets }) => {
+      const args = ["template", release, chart, "-n", dryNs, "--include-crds"];
+      for (const s of sets) args.push("--set", s.replace("ID", id));
+      const rendered = ok(await helm(...args), "helm template");
+      const r = await kubectl(["apply", "--server-side", "--dry-run=server", "-f", "-"], rendered);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const applied = r.stdout.trim().split("\n");
+      expect(applied).toHaveLength(docs(rendered).length);
+      for (const line of applied)
+        expect(line).toMatch(/ (created|configured|unchanged|serverside-applied) \(server dry run\)$/);
+    },
+  );
 });
 
 describe("helm install and uninstall", () => {
@@ -283,6 +339,9 @@ describe("helm install and uninstall", () => {
       { who: "operator", verb: "patch", res: "ocaclusters.cdn.edgefleet.dev", sub: "status", want: "yes" },
       { who: "operator", verb: "patch", res: "placements.cdn.edgefleet.dev", sub: "status", want: "yes" },
       { who: "operator", verb: "create", res: "placements.cdn.edgefleet.dev", want: "yes" },
+      { who: "operator", verb: "delete", res: "placements.cdn.edgefleet.dev", want: "yes" },
+      { who: "operator", verb: "list", res: "pods", want: "yes" },
+      { who: "operator", verb: "delete", res: "pods", want: "no" },
       { who: "operator", verb: "create", res: "leases.coordination.k8s.io", want: "yes" },
       { who: "operator", verb: "update", res: "leases.coordination.k8s.io/edgefleet-operator", want: "yes" },
       { who: "operator", verb: "update", res: "leases.coordination.k8s.io/someone-else", want: "no" },
@@ -294,9 +353,15 @@ describe("helm install and uninstall", () => {
       { who: "steering", verb: "watch", res: "leases.coordination.k8s.io", want: "yes" },
       { who: "steering", verb: "create", res: "jobs.batch", want: "no" },
       { who: "steering", verb: "patch", res: "ocaclusters.cdn.edgefleet.dev", sub: "status", want: "no" },
+      // RBAC cannot name what a create makes: patch covers every Lease; the admission policy limits names (below).
       { who: "agent", verb: "patch", res: "leases.coordination.k8s.io", want: "yes" },
-      { who: "agent", verb: "patch", res: "nodes", cluster: true, want: "yes" },
+      { who: "agent", verb: "update", res: "leases.coordination.k8s.io/edgefleet-operator", want: "no" },
+      { who: "agent", verb: "delete", res: "leases.coordination.k8s.io", want: "no" },
+      { who: "agent", verb: "patch", res: "nodes", cluster: true, want: "no" },
+      { who: "agent", verb: "get", res: "nodes", cluster: true, want: "no" },
       { who: "agent", verb: "get", res: "placements.cdn.edgefleet.dev", want: "yes" },
+      { who: "agent", verb: "list", res: "placements.cdn.edgefleet.dev", want: "yes" },
+      { who: "agent", verb: "list", res: "ocaclusters.cdn.edgefleet.dev", want: "no" },
       { who: "agent", verb: "list", res: "titles.cdn.edgefleet.dev", want: "yes" },
       { who: "agent", verb: "create", res: "placements.cdn.edgefleet.dev", want: "no" },
       { who: "agent", verb: "create", res: "jobs.batch", want: "no" },
@@ -306,6 +371,118 @@ describe("helm install and uninstall", () => {
     const account = who === "agent" ? "edgefleet-agent" : `${release}-edgefleet-${who}`;
     const extra = sub ? [`--subresource=${sub}`] : [];
     expect(await can(sa(account), verb, res, cluster ? undefined : ns, ...extra)).toBe(want);
+  });
+
+  describe("the agent's Leases, as the agent's ServiceAccount (real requests, the chart's admission policy)", () => {
+    const as = `--as=${sa("edgefleet-agent")}`;
+    const lease = (name: string, labels: Record<string, string>, spec: Record<string, unknown> = {}) => ({
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name, namespace: ns, labels },
+      spec: { holderIdentity: labels["cdn.edgefleet.dev/server"], leaseDurationSeconds: 30, ...spec },
+    });
+    const heartbeat = (cluster: string, server: string, spec: Record<string, unknown> = {}) =>
+      lease(
+        `edge-${cluster}-${server}`,
+        { "cdn.edgefleet.dev/cluster": cluster, "cdn.edgefleet.dev/server": server },
+        spec,
+      );
+    const applyAsAgent = (obj: object) =>
+      kubectl(["apply", "--server-side", "--field-manager=edgefleet-agent", as, "-f", "-"], JSON.stringify(obj));
+
+    // An admission policy takes effect a moment after it is created.
+    beforeAll(() =>
+      eventually(async () => {
+        const r = await applyAsAgent(lease("policy-probe", {}));
+        return r.stderr.includes("only heartbeat Leases") ? true : undefined;
+      }, "the agent-leases policy to be in force"),
+    );
+
+    it("creates and renews its own heartbeat Lease", async () => {
+      for (const renewTime of ["2026-12-02T10:00:00.000000Z", "2026-12-02T10:00:10.000000Z"]) {
+        const r = await applyAsAgent(heartbeat("c1", "s01", { renewTime }));
+        expect(r.stderr).toBe("");
+        expect(r.stdout).toContain("serverside-applied");
+      }
+    });
+
+    it.each([
+      {
+        name: "another name than its labels give",
+        obj: () => ({
+          ...heartbeat("c1", "s01"),
+          metadata: { ...heartbeat("c1", "s01").metadata, name: "edge-c1-s02" },
+        }),
+        why: "edge-c1-s01, not edge-c1-s02",
+      },
+      { name: "a Lease without heartbeat labels", obj: () => lease("edge-x-y", {}), why: "only heartbeat Leases" },
+      {
+        name: "held by another server",
+        obj: () => heartbeat("c1", "s03", { holderIdentity: "s01" }),
+        why: "held by its server",
+      },
+      {
+        name: "a lease of a year",
+        obj: () => heartbeat("c1", "s01", { leaseDurationSeconds: 31_536_000 }),
+        why: "at most 300",
+      },
+      {
+        name: "its own Lease relabelled",
+        obj: () => ({
+          ...heartbeat("c1", "s01"),
+          metadata: {
+            ...heartbeat("c1", "s01").metadata,
+            labels: { "cdn.edgefleet.dev/cluster": "c1", "cdn.edgefleet.dev/server": "s01", extra: "x" },
+          },
+        }),
+        why: "labels never change",
+      },
+    ])("is refused $name", async ({ obj, why }) => {
+      const r = await applyAsAgent(obj());
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(why);
+    });
+
+    it("cannot take the operator's leader Lease, nor give it a renewTime in the future", async () => {
+      const leader = {
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: { name: "edgefleet-operator", namespace: ns },
+        spec: { holderIdentity: "operator-0", leaseDurationSeconds: 15 },
+      };
+      await kubectlOk(["apply", "--server-side", "--field-manager=chart-test", "-f", "-"], JSON.stringify(leader));
+      const patch = await kubectl([
+        "patch",
+        "lease",
+        "edgefleet-operator",
+        "-n",
+        ns,
+        as,
+        "--type=merge",
+        "-p",
+        JSON.stringify({ spec: { holderIdentity: "agent", renewTime: "2099-01-01T00:00:00.000000Z" } }),
+      ]);
+      expect(patch.code).not.toBe(0);
+      expect(patch.stderr).toContain("only heartbeat Leases");
+      const update = await kubectl(
+        ["replace", "-n", ns, as, "-f", "-"],
+        JSON.stringify({ ...leader, spec: { holderIdentity: "agent" } }),
+      );
+      expect(update.code).not.toBe(0);
+      expect(update.stderr).toMatch(/forbidden/i);
+      expect(
+        (
+          await kubectlOk(["get", "lease", "edgefleet-operator", "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"])
+        ).trim(),
+      ).toBe("operator-0");
+      await kubectlOk(["delete", "lease", "edgefleet-operator", "-n", ns]);
+    });
+
+    it("cannot annotate a Node", async () => {
+      const r = await kubectl(["annotate", "node", "--all", "cdn.edgefleet.dev/ktls=active", as]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/forbidden/i);
+    });
   });
 
   it("is enough for the real operator: run as the operator's ServiceAccount it leads and reconciles, never denied", async () => {
@@ -420,12 +597,13 @@ describe("helm install and uninstall", () => {
       const left = r.stdout.split("\n").filter((l) => l.includes(release) || l.includes("edgefleet-agent"));
       return left.length === 0 ? true : undefined;
     }, "namespaced objects removed");
-    for (const name of [
-      `${release}-edgefleet-operator`,
-      `${release}-edgefleet-steering`,
-      `${release}-edgefleet-agent-nodes`,
+    for (const [kind, name] of [
+      ["clusterrole", `${release}-edgefleet-operator`],
+      ["clusterrole", `${release}-edgefleet-steering`],
+      ["validatingadmissionpolicy", `${release}-edgefleet-agent-leases`],
+      ["validatingadmissionpolicybinding", `${release}-edgefleet-agent-leases`],
     ]) {
-      const r = await kubectl(["get", "clusterrole", name]);
+      const r = await kubectl(["get", kind ?? "", name ?? ""]);
       expect(r.code, name).not.toBe(0);
       expect(r.stderr).toContain("NotFound");
     }

@@ -1,6 +1,6 @@
 /**
  * The edge agent against the real API server: serve mode beside the real nginx heartbeats its Lease
- * and annotates its Node; fill mode reads a Placement, its OCACluster, the Titles and the region's
+ * (its kTLS state in it; its Node untouched); fill mode reads a Placement, its OCACluster, the Titles and the region's
  * Popularity, and fills a temp dir from a real origin on loopback with exactly the files assign()
  * gives the server; a fill killed with SIGKILL resumes; evict waits for promotion; after a Popularity
  * change, the files that move between servers come from the peer (a real nginx per server) that holds
@@ -16,7 +16,7 @@ import { stringify } from "yaml";
 import { partialPath, scanContent } from "../../nodes/src/fill/disk.js";
 import { kernelHasKtls, ktlsState, probeKtls } from "../../nodes/src/ktls.js";
 import { parseServeConfig } from "../../nodes/src/serve/config.js";
-import { kubeHeartbeatWriter, NodeNotFoundError } from "../../nodes/src/serve/kube.js";
+import { kubeHeartbeatWriter } from "../../nodes/src/serve/kube.js";
 import { startAgent } from "../../nodes/src/serve/serve.js";
 import {
   freePort,
@@ -122,7 +122,7 @@ describe("serve mode", () => {
   });
   afterAll(() => nginx?.stop());
 
-  it("heartbeats its Lease (holder, advancing renewTime, load, kTLS state), annotates its Node, counts nginx's bytes", async () => {
+  it("heartbeats its Lease (holder, advancing renewTime, load, kTLS state), leaves its Node alone, counts nginx's bytes", async () => {
     const cfg = await serveConfig(nginx.settings.accessLogUdpPort ?? 0);
     await writeFile(join(dir, "serve.yaml"), stringify(cfg));
     const probe = await probeKtls();
@@ -156,12 +156,11 @@ describe("serve mode", () => {
         return Date.parse(l?.spec.renewTime ?? "") > Date.parse(first.spec.renewTime ?? "") ? l : undefined;
       }, "the Lease renewed");
 
-      const node = await eventually(async () => {
-        const n = await kube.get(Kinds.Node, { name: nodeName });
-        return n?.metadata.annotations?.[ktlsAnnotation] === want ? n : undefined;
-      }, "the Node annotated");
-      const managers = (node.metadata as { managedFields?: { manager: string; operation: string }[] }).managedFields;
-      expect(managers?.map((m) => [m.manager, m.operation])).toContainEqual(["edgefleet-agent", "Apply"]);
+      // The kTLS state travels in the Lease only: the agent has no RBAC on Nodes.
+      const node = await kube.get(Kinds.Node, { name: nodeName });
+      expect(node?.metadata.annotations?.[ktlsAnnotation]).toBeUndefined();
+      const managers = ((node?.metadata ?? {}) as { managedFields?: { manager: string }[] }).managedFields ?? [];
+      expect(managers.map((m) => m.manager)).not.toContain("edgefleet-agent");
 
       const signed = signedPath("/v.mp4", new Date(Date.now() + 60_000));
       expect((await get(`${nginx.http}${signed}`)).status).toBe(200);
@@ -180,12 +179,6 @@ describe("serve mode", () => {
     expect(r.code, r.stderr).toBe(0);
   });
 
-  it("never creates a Node: annotating a missing one fails and leaves none behind", async () => {
-    const writer = kubeHeartbeatWriter(kube);
-    await expect(writer.annotateNode(`missing-${suffix}`, "unavailable")).rejects.toBeInstanceOf(NodeNotFoundError);
-    expect(await kube.get(Kinds.Node, { name: `missing-${suffix}` })).toBeUndefined();
-  });
-
   it.each([
     { name: "required without the tls module → not ready", ktls: "required", ulps: ["mptcp"], status: 503 },
     { name: "auto without the tls module → ready (userspace TLS)", ktls: "auto", ulps: ["mptcp"], status: 200 },
@@ -193,12 +186,11 @@ describe("serve mode", () => {
   ] as const)("$name", async ({ ktls, ulps, status }) => {
     const cfg = parseServeConfig({
       ...(await serveConfig(await freePort(), ktls)),
-      heartbeatSeconds: 300,
-      leaseDurationSeconds: 900,
+      heartbeatSeconds: 100,
+      leaseDurationSeconds: 300,
     });
     const a = await startAgent(cfg, {
       server: `r-${ktls}-${ulps[0]}`,
-      nodeName,
       writer: kubeHeartbeatWriter(kube),
       probeKtls: async () => ({ ulps, tlsStat: undefined }),
       now: () => new Date(),
@@ -280,9 +272,9 @@ describe("fill mode", () => {
   }
 
   /** What the operator does: HCA over the region's catalog, written as a Placement in the cluster's namespace. */
-  async function placeAndApply(c: OCACluster, pop: Popularity = popularity) {
+  async function placeAndApply(c: OCACluster, pop: Popularity = popularity, ts: readonly Title[] = titles) {
     const namespace = c.metadata.namespace ?? ns;
-    const catalog = regionCatalog(region, titles, pop);
+    const catalog = regionCatalog(region, ts, pop);
     const servers = serversOf(c.spec);
     const { plan } = planHca({
       cluster: c.metadata.name,
@@ -311,12 +303,30 @@ describe("fill mode", () => {
     return { ref: `${namespace}/${name}`, name, filesOf, stored: assignment.stored, plan, catalog };
   }
 
+  /** A namespace of this test's own holding the Titles and the Popularity; `inNs` moves an object into it. */
+  async function ownNamespace(suffix: string) {
+    const name = `${ns}-${suffix}`;
+    await kubectlOk(["create", "namespace", name]);
+    onTestFinished(() => kubectl(["delete", "namespace", name, "--wait=false"]).then(() => undefined));
+    const inNs = <T extends { metadata: object }>(o: T): T => ({ ...o, metadata: { ...o.metadata, namespace: name } });
+    for (const t of titles) await apply(inNs(t));
+    await apply(inNs(popularity));
+    return { name, inNs };
+  }
+
   /** `fill` of one server into `content`, signing peer fetches with the link secret. */
   const fill = (ref: string, server: string, content: string) =>
     agent(["fill", "--placement", ref, "--server", server, "--content", content, "--secret", secretPath()]).done;
 
   const apply = (obj: unknown) =>
     kubectlOk(["apply", "--server-side", "--field-manager=edge-test", "-f", "-"], JSON.stringify(obj));
+
+  /** The 6 MiB video: long enough at 16 Mbps to catch a fill mid-file. */
+  function bigFile() {
+    const big = titles.find((t) => t.spec.id === "big")?.spec.files.find((f) => f.kind === "video");
+    if (!big) throw new Error("no big file");
+    return big;
+  }
 
   /** Files on disk, each checked against the origin's bytes by sha256. */
   async function onDisk(content: string): Promise<string[]> {
@@ -382,8 +392,7 @@ describe("fill mode", () => {
     const c = cluster("edge-slow", 1, "16Mbps", await freePort());
     await apply(c);
     const p = await placeAndApply(c);
-    const big = titles.find((t) => t.spec.id === "big")?.spec.files.find((f) => f.kind === "video");
-    if (!big) throw new Error("no big file");
+    const big = bigFile();
     expect(p.filesOf("s01")).toContain(big.path);
     const content = join(dir, "fill-slow");
     const part = partialPath(content, big);
@@ -452,14 +461,80 @@ describe("fill mode", () => {
     expect(await onDisk(content)).toEqual(p.filesOf("s02").sort());
   });
 
+  it("fill and evict on one disk: the evict finds it locked by the fill (exit 3, the fill named), the fill's partial download survives and the fill completes", async () => {
+    const c = cluster("edge-race", 1, "16Mbps", await freePort());
+    await apply(c);
+    const p = await placeAndApply(c);
+    const big = bigFile();
+    const content = join(dir, "fill-race");
+    const part = partialPath(content, big);
+    const filling = agent(["fill", "--placement", p.ref, "--server", "s01", "--content", content]);
+    await eventually(
+      async () => (((await stat(part).catch(() => undefined))?.size ?? 0) > 0 ? true : undefined),
+      "the fill's partial download",
+    );
+    // Paused mid-file, the fill still holds the directory however long the evict takes to start.
+    filling.child.kill("SIGSTOP");
+    await setStatus(ns, "Placement", p.name, { phase: "Active" });
+    const report = join(dir, "race-report.json");
+    const evict = ["evict", "--placement", p.ref, "--server", "s01", "--content", content];
+    const busy = await agent([...evict, "--lock-wait-seconds", "0", "--report-file", report]).done;
+    const cut = (await stat(part)).size; // the evict never touched it
+    filling.child.kill("SIGCONT");
+    expect(busy.code, busy.stderr).toBe(3);
+    expect(busy.stderr).toContain(`content directory ${content} is locked by fill of ${p.ref} for s01`);
+    expect(JSON.parse(await readFile(report, "utf8"))).toMatchObject({ mode: "evict", server: "s01" });
+    expect(cut).toBeGreaterThan(0);
+
+    const filled = await filling.done;
+    expect(filled.code, filled.stderr).toBe(0);
+    expect(await onDisk(content)).toEqual(p.filesOf("s01").sort());
+    const after = await agent(evict).done;
+    expect(after.code, after.stderr).toBe(0);
+    expect(JSON.parse(after.stdout).evicted).toEqual({ files: 0, bytes: 0 });
+  });
+
+  it.each([
+    {
+      name: "evict refuses a directory the agent never filled (no .edgefleet/content-root): exit 2, the path named, nothing removed",
+      mode: "evict",
+      want: "has no .edgefleet/content-root",
+    },
+    {
+      name: "fill refuses a directory holding files of its own and no marker: exit 2, the path named, nothing written",
+      mode: "fill",
+      want: "holds files (host-data.db, …) but no .edgefleet/content-root",
+    },
+  ])("$name", async ({ mode, want }) => {
+    const host = join(dir, `host-dir-${mode}`);
+    await mkdir(host, { recursive: true });
+    await writeFile(join(host, "host-data.db"), "someone else's data");
+    const report = join(dir, `refused-${mode}.json`);
+    const r = await agent([
+      mode,
+      "--placement",
+      placementA.ref,
+      "--server",
+      "s01",
+      "--content",
+      host,
+      "--report-file",
+      report,
+    ]).done;
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${host} ${want}`);
+    expect(JSON.parse(await readFile(report, "utf8"))).toMatchObject({
+      mode,
+      server: "s01",
+      error: expect.stringContaining(want),
+    });
+    expect(await readFile(join(host, "host-data.db"), "utf8")).toBe("someone else's data");
+    await expect(stat(join(host, ".edgefleet"))).rejects.toThrow(/ENOENT/);
+  });
+
   it("after a Popularity change, a file that moves from server A to B is filled from A, its holder under the Active placement", async () => {
     // A namespace of its own: the Popularity changes here, and the other tests' Placements must stay current.
-    const ns2 = `${ns}-mv`;
-    await kubectlOk(["create", "namespace", ns2]);
-    onTestFinished(() => kubectl(["delete", "namespace", ns2, "--wait=false"]).then(() => undefined));
-    const inNs2 = <T extends { metadata: object }>(o: T): T => ({ ...o, metadata: { ...o.metadata, namespace: ns2 } });
-    for (const t of titles) await apply(inNs2(t));
-    await apply(inNs2(popularity));
+    const { name: ns2, inNs: inNs2 } = await ownNamespace("mv");
     const c = cluster("edge-mv", 2, "10Gbps", await freePort(), ns2);
     await apply(c);
     const content = (server: string) => join(dir, `mv-${server}`);
@@ -534,20 +609,42 @@ describe("fill mode", () => {
     expect(moved.filter((m) => askedOrigin.has(m.path))).toEqual([]);
   });
 
+  it("a Title created later that names another's file path is left out, and the region's fill goes on without it", async () => {
+    const { name: ns3, inNs: inNs3 } = await ownNamespace("dup");
+    // Created after alpha, naming alpha's first video file as its own (alpha's bytes, alpha's checksum).
+    const alphaFile = titles.find((t) => t.spec.id === "alpha")?.spec.files[0];
+    if (!alphaFile) throw new Error("no alpha file");
+    const copycat = title("copycat", [20_000]);
+    await apply(inNs3({ ...copycat, spec: { ...copycat.spec, files: [...copycat.spec.files, alphaFile] } }));
+    const c = cluster("edge-dup", 1, "10Gbps", await freePort(), ns3);
+    await apply(c);
+    // The API server's Titles, with their creation times, as the operator and the agent read them.
+    const listed = JSON.parse(await kubectlOk(["get", "titles", "-n", ns3, "-o", "json"])) as { items: unknown[] };
+    const placed = await placeAndApply(
+      c,
+      popularity,
+      listed.items.map((o) => mustParse("Title", o)),
+    );
+    expect(placed.catalog.files.some((f) => f.key.startsWith("copycat/"))).toBe(false);
+    expect(placed.catalog.files.some((f) => f.key === fileKey("alpha", alphaFile.path))).toBe(true);
+    const content = join(dir, "fill-dup");
+    const r = await fill(placed.ref, "s01", content);
+    expect(r.code, r.stderr).toBe(0);
+    const paths = await onDisk(content);
+    expect(paths).toContain(alphaFile.path);
+    expect(paths.filter((p) => p.startsWith("copycat/"))).toEqual([]);
+  });
+
+  /** Writes status fields of one of our objects, as the operator would. */
+  async function setStatus(namespace: string, kind: "Placement" | "OCACluster", name: string, status: object) {
+    const obj = { apiVersion: "cdn.edgefleet.dev/v1alpha1", kind, metadata: { name, namespace }, status };
+    await kube.apply(Kinds[kind], obj, "edge-test", { subresource: "status" });
+  }
+
   /** What the operator does once a Placement's fill is done: the Placement Active, named by its cluster's status. */
   async function promote(namespace: string, clusterName: string, placement: string) {
-    const status = (kind: string, name: string, s: object) => ({
-      apiVersion: "cdn.edgefleet.dev/v1alpha1",
-      kind,
-      metadata: { name, namespace },
-      status: s,
-    });
-    await kube.apply(Kinds.Placement, status("Placement", placement, { phase: "Active" }), "edge-test", {
-      subresource: "status",
-    });
-    await kube.apply(Kinds.OCACluster, status("OCACluster", clusterName, { activePlacement: placement }), "edge-test", {
-      subresource: "status",
-    });
+    await setStatus(namespace, "Placement", placement, { phase: "Active" });
+    await setStatus(namespace, "OCACluster", clusterName, { activePlacement: placement });
   }
 
   it.each([

@@ -10,6 +10,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     kubeconfig: string;
     kubectl: string;
+    /** The local control plane's name; "" when the tests run against KUBECONFIG's cluster. */
+    clusterName: string;
   }
 }
 
@@ -19,6 +21,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const external = process.env.EDGEFLEET_USE_KUBECONFIG === "1" ? process.env.KUBECONFIG : undefined;
   if (external) {
     project.provide("kubeconfig", external);
+    project.provide("clusterName", "");
     return async () => {};
   }
   const name = `edgefleet-test-${process.pid}`;
@@ -28,5 +31,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     `integration: cluster ${name} ready in ${((performance.now() - t0) / 1000).toFixed(1)}s (logs: ${cluster.logs})`,
   );
   project.provide("kubeconfig", cluster.kubeconfig);
+  project.provide("clusterName", name);
   return () => clusterDown(name);
 }

@@ -10,6 +10,8 @@ const run = promisify(execFile);
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
 export const kubeconfig = (): string => inject("kubeconfig");
+/** The local control plane these tests started, which a test may stop and start; "" for an external cluster. */
+export const clusterName = (): string => inject("clusterName");
 
 export type ExecResult = Readonly<{ code: number; stdout: string; stderr: string }>;
 export type KubectlResult = ExecResult;

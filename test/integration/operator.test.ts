@@ -11,12 +11,21 @@ import { Kube } from "../../operator/src/runtime/kube.js";
 import { eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 
 const ns = `op-${Date.now().toString(36)}`;
+/** Namespaces whose Pod Security admission enforces the restricted and the baseline level. */
+const pssNs = `${ns}-restricted`;
+const baselineNs = `${ns}-baseline`;
 const fleet = sampleFleet(new Date());
 const clusters = fleet.clusters;
 const nodeNames = fleetNodes(fleet);
 
 const json = async (args: string[]) => JSON.parse(await kubectlOk([...args, "-n", ns, "-o", "json"]));
-type Listed = { items: { metadata: { name: string }; spec: { cluster: string }; status?: { phase?: string } }[] };
+type Listed = {
+  items: {
+    metadata: { name: string };
+    spec: { cluster: string };
+    status?: { phase?: string; promotedAt?: string; supersededAt?: string; evictedServers?: string[] };
+  }[];
+};
 
 describe("operator", () => {
   const stop = new AbortController();
@@ -26,6 +35,14 @@ describe("operator", () => {
     await installCrds();
     await kubectlOk(["create", "namespace", ns]);
     await kubectlOk(["create", "serviceaccount", "edgefleet-agent", "-n", ns]);
+    for (const { name, level } of [
+      { name: pssNs, level: "restricted" },
+      { name: baselineNs, level: "baseline" },
+    ]) {
+      await kubectlOk(["create", "namespace", name]);
+      await kubectlOk(["label", "namespace", name, `pod-security.kubernetes.io/enforce=${level}`]);
+      await kubectlOk(["create", "serviceaccount", "edgefleet-agent", "-n", name]);
+    }
     const nodes = nodeNames.map((name) => ({
       apiVersion: "v1",
       kind: "Node",
@@ -51,6 +68,8 @@ describe("operator", () => {
         leaseNamespace: ns,
         healthPort: 0,
         healthHost: "127.0.0.1",
+        // Evict waits the signed-URL lifetime after promotion: seconds here, not six hours.
+        fill: { evictDelaySeconds: 2 },
       },
       stop.signal,
     );
@@ -60,7 +79,7 @@ describe("operator", () => {
   afterAll(async () => {
     stop.abort();
     await done;
-    await kubectl(["delete", "namespace", ns, "--wait=false"]);
+    await kubectl(["delete", "namespace", ns, pssNs, baselineNs, "--wait=false"]);
     await kubectl(["delete", "node", "-l", `edgefleet.dev/test=${ns}`, "--wait=false"]);
   });
 
@@ -114,12 +133,26 @@ describe("operator", () => {
     expect(new Set(active.map((p) => p.spec.cluster))).toEqual(new Set(clusters.map((c) => c.metadata.name)));
     const fills = await json(["get", "jobs", "-l", "cdn.edgefleet.dev/job=fill"]);
     expect(fills.items.length).toBe(nodeNames.length);
-    for (const j of fills.items) expect(j.status.succeeded).toBe(1);
-    // Only once a Placement is Active do its servers evict what it does not name: one Job per server.
+    for (const j of fills.items) {
+      expect(j.status.succeeded).toBe(1);
+      expect(j.spec.ttlSecondsAfterFinished).toBe(86400);
+    }
+    // Only once a Placement is Active, and the signed-URL lifetime (2 s here) after, do its servers
+    // evict what it does not name: one Job per server.
     const evicts = await eventually(async () => {
       const e = await json(["get", "jobs", "-l", "cdn.edgefleet.dev/job=evict"]);
       return e.items.length === nodeNames.length ? e : undefined;
     }, "one evict Job per server");
+    const promotedAt = new Map(active.map((p) => [p.metadata.name, Date.parse(p.status?.promotedAt ?? "")]));
+    for (const e of evicts.items as { metadata: { creationTimestamp: string; labels: Record<string, string> } }[]) {
+      const promoted = promotedAt.get(e.metadata.labels["cdn.edgefleet.dev/placement"] ?? "") ?? Number.NaN;
+      expect(Date.parse(e.metadata.creationTimestamp)).toBeGreaterThanOrEqual(promoted + 2000);
+    }
+    await eventually(async () => {
+      const l = (await json(["get", "placements"])) as Listed;
+      const done = l.items.filter((p) => p.status?.evictedServers?.length && p.status.phase === "Active");
+      return done.length === clusters.length ? true : undefined;
+    }, "every Active placement's servers evicted, in its status");
     expect(
       evicts.items.every(
         (j: { spec: { template: { spec: { containers: { args: string[] }[] } } } }) =>
@@ -160,8 +193,93 @@ describe("operator", () => {
     );
     const old = await json(["get", "placement", before]);
     expect(old.status.phase).toBe("Superseded");
+    const next0 = await json(["get", "placement", after]);
+    expect(old.status.supersededAt).toBe(next0.status.promotedAt);
     const next = await json(["get", "placement", after]);
     expect(next.spec.catalogGeneration.startsWith("day-2.")).toBe(true);
     expect(next.status.churn.previous).toBe(before);
   });
+
+  it.each([
+    {
+      name: "rogue-image",
+      edge: { image: "docker.io/attacker/edge:1" },
+      reason: "ImageNotAllowed",
+      field: "spec.edge.image",
+    },
+    {
+      name: "rogue-path",
+      edge: { contentPath: "/srv/edgefleet/content" },
+      reason: "ContentPathOutsideRoot",
+      field: "spec.edge.contentPath",
+    },
+  ])("a cluster whose $field is not allowed gets $reason, and neither a DaemonSet nor a fill Job", async (c) => {
+    const base = clusters.find((x) => x.metadata.name === "ams-ix-1") as unknown as { spec: { edge: object } };
+    const rogue = {
+      ...base,
+      metadata: { name: c.name },
+      spec: { ...base.spec, edge: { ...base.spec.edge, ...c.edge } },
+    };
+    await kubectlOk(["apply", "--server-side", "-n", ns, "-f", "-"], JSON.stringify(rogue));
+    const edge = await eventually(async () => {
+      const o = await json(["get", "oca", c.name]);
+      return (o.status?.conditions ?? []).find((x: { type: string }) => x.type === "EdgeConfigured");
+    }, "EdgeConfigured");
+    expect(edge).toMatchObject({ status: "False", reason: c.reason });
+    expect(edge.message).toMatch(new RegExp(`^${c.field.replaceAll(".", "\\.")}: `));
+    // Its Placement is planned (the ring is no risk) but never filled.
+    const filled = await eventually(async () => {
+      type WithConditions = { spec: { cluster: string }; status?: { conditions?: { type: string; reason: string }[] } };
+      const l = (await json(["get", "placements"])) as { items: WithConditions[] };
+      const p = l.items.find((i) => i.spec.cluster === c.name);
+      return p?.status?.conditions?.find((x) => x.type === "Filled");
+    }, "the rogue cluster's Placement refused its fill");
+    expect(filled.reason).toBe(c.reason);
+    expect((await kubectl(["get", "daemonset", `edge-${c.name}`, "-n", ns])).code).not.toBe(0);
+    expect((await json(["get", "jobs", "-l", `cdn.edgefleet.dev/cluster=${c.name}`])).items).toEqual([]);
+  });
+
+  // The exceptions to "restricted", each needed by the data path (charts/edgefleet/README.md, "Pod Security"):
+  // the pod as the operator made it, created (dry run) where Pod Security admission enforces a level.
+  const jobChecks = {
+    restricted: ["restricted volume types", "runAsNonRoot != true", "runAsUser=0", "unrestricted capabilities"],
+    baseline: ["hostPath volumes"],
+  };
+  it.each([
+    {
+      name: "the edge DaemonSet",
+      get: ["daemonset", "edge-ams-polder-1"],
+      restricted: ["host namespaces", "hostPort", "restricted volume types"],
+      baseline: ["host namespaces", "hostPath volumes", "hostPort"],
+    },
+    { name: "a fill Job", get: ["jobs", "-l", "cdn.edgefleet.dev/job=fill"], ...jobChecks },
+    { name: "an evict Job", get: ["jobs", "-l", "cdn.edgefleet.dev/job=evict"], ...jobChecks },
+  ])("$name's pod breaks restricted only by $restricted, baseline only by $baseline", async (c) => {
+    const o = await json(["get", ...c.get]);
+    const spec = (o.items?.[0] ?? o).spec.template.spec;
+    for (const [level, namespace] of [
+      ["restricted", pssNs],
+      ["baseline", baselineNs],
+    ] as const) {
+      const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "pss-check", namespace }, spec };
+      const r = await kubectl(["apply", "--dry-run=server", "-f", "-"], JSON.stringify(pod));
+      expect(r.stderr).toContain(`violates PodSecurity "${level}:latest"`);
+      expect(podSecurityChecks(r.stderr), r.stderr).toEqual(c[level]);
+    }
+  });
 });
+
+/** The checks a Pod Security rejection names: `violates PodSecurity "restricted:latest": a (…), b (…)` → [a, b], sorted. */
+function podSecurityChecks(stderr: string): string[] {
+  const m = /violates PodSecurity "[^"]+": (.*)$/m.exec(stderr);
+  if (!m?.[1]) return [];
+  const out: string[] = [];
+  let depth = 0;
+  let name = "";
+  for (const ch of m[1]) {
+    if (ch === "(" && depth++ === 0) out.push(name.replace(/^,\s*/, "").trim());
+    else if (ch === ")") depth--;
+    else if (depth === 0) name = ch === "," ? "" : name + ch;
+  }
+  return out.sort();
+}

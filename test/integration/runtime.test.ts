@@ -83,6 +83,30 @@ describe("runtime against the API server", () => {
     stop.abort();
     await running;
   });
+
+  it("an informer with a label selector caches only the matching objects, listed and watched", async () => {
+    const labelled = (name: string, labels: Record<string, string>) => ({
+      ...cm(name, {}),
+      metadata: { name, namespace: ns, labels },
+    });
+    await kube.apply(ConfigMap, labelled("ours-1", { "edgefleet.test/ours": "x" }), "edgefleet-test");
+    await kube.apply(ConfigMap, labelled("theirs-1", {}), "edgefleet-test");
+    const inf = new Informer(kube, { ...ConfigMap, labelSelector: "edgefleet.test/ours" }, log, { namespace: ns });
+    const stop = new AbortController();
+    const running = inf.run(stop.signal);
+    expect(await inf.synced(stop.signal)).toBe(true);
+    await kube.apply(ConfigMap, labelled("theirs-2", {}), "edgefleet-test");
+    await kube.apply(ConfigMap, labelled("ours-2", { "edgefleet.test/ours": "y" }), "edgefleet-test");
+    await eventually(async () => (inf.get(`${ns}/ours-2`) ? true : undefined), "the labelled ConfigMap watched");
+    expect(
+      inf
+        .entries(ns)
+        .map((e) => e.key)
+        .sort(),
+    ).toEqual([`${ns}/ours-1`, `${ns}/ours-2`]);
+    stop.abort();
+    await running;
+  });
 });
 
 describe("spec changes", () => {

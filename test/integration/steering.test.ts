@@ -2,11 +2,14 @@
  * Steering and playback fed from the real API server: the operator fills and activates Placements,
  * heartbeat Leases make clusters healthy, and the service ranks clusters for a client address and
  * hands out manifests whose URLs point at the server the active ring names — never at a title the
- * active Placement does not hold, never at a server or cluster whose heartbeats stopped.
+ * active Placement does not hold, never at a server or cluster whose heartbeats stopped. Then the
+ * control plane is stopped for 60 s while a client polls, and started again: steering answers every
+ * request from its last view (saying how stale it is), and resyncs without a restart.
  */
 import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clusterStop, clusterUp } from "../../hack/local-cluster.js";
 import { heartbeatLease, Kinds, mustParse, type OCACluster } from "../../operator/src/api/index.js";
 import { fleetNodes, sampleFleet } from "../../operator/src/api/testdata/samples.js";
 import { regionCatalog } from "../../operator/src/catalog/catalog.js";
@@ -15,7 +18,7 @@ import { startOperator } from "../../operator/src/operator.js";
 import { assign } from "../../operator/src/placement/index.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
 import { startSteering } from "../../operator/src/steering/process.js";
-import { eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";
+import { clusterName, eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 
 const ns = `st-${Date.now().toString(36)}`;
 const fleet = sampleFleet(new Date());
@@ -34,6 +37,7 @@ describe("steering service on the real control plane", () => {
   const stop = new AbortController();
   const stopOperator = new AbortController();
   let base = "";
+  let healthBase = "";
   let kube: Kube;
   let done: Promise<void>[] = [];
 
@@ -120,6 +124,7 @@ describe("steering service on the real control plane", () => {
       stop.signal,
     );
     base = `http://127.0.0.1:${(st.server.address() as AddressInfo).port}`;
+    healthBase = `http://127.0.0.1:${(st.health.address() as AddressInfo).port}`;
     done = [st.done];
   });
 
@@ -254,4 +259,116 @@ describe("steering service on the real control plane", () => {
     expect(r.status).toBe(400);
     expect(((await r.json()) as { error: { code: string } }).error.code).toBeTruthy();
   });
+
+  /** One answer of the poller: when, to what, and whether it ranked ams-polder-1 first. */
+  type Polled = { at: number; kind: "steering" | "playback"; status: number; ranked: boolean; stale: string | null };
+  const poll = async (kind: Polled["kind"]): Promise<Polled> => {
+    const at = Date.now();
+    const r =
+      kind === "steering"
+        ? await fetch(`${base}/v1/steering?ip=${clientInAms}`)
+        : await fetch(`${base}/v1/playback/${titles[0]?.metadata.name}`, {
+            headers: { "x-forwarded-for": clientInAms },
+          });
+    const j = (await r.json()) as { clusters?: { name: string }[]; ladder?: { rungs: { urls: string[] }[] }[] };
+    const ranked = kind === "steering" ? j.clusters?.[0]?.name === "ams-polder-1" : (j.ladder?.length ?? 0) > 0;
+    return {
+      at,
+      kind,
+      status: r.status,
+      ranked: r.status === 200 && ranked,
+      stale: r.headers.get("x-edgefleet-stale"),
+    };
+  };
+
+  it.skipIf(clusterName() === "")(
+    "answers every request through a 60 s API outage from its last view, saying how stale, and resyncs after it",
+    async () => {
+      const [late, ...beating] = ams.spec.servers.map((s) => s.name);
+      if (late === undefined) throw new Error("no ams-polder-1 servers");
+      const lease = 10; // seconds: every Lease would have expired 10 s into the outage
+      let beats = true;
+      const heartbeater = (async () => {
+        while (beats) {
+          await Promise.allSettled(beating.map((s) => beatServer(ams, s, new Date(), lease)));
+          await new Promise((r) => setTimeout(r, 2_000));
+        }
+      })();
+      await eventually(async () => {
+        const [p, m] = [await poll("steering"), await poll("playback")];
+        return p.ranked && m.ranked && p.stale === null ? p : undefined;
+      }, "ams-polder-1 ranked first, and a manifest, from fresh heartbeats");
+
+      const answers: Polled[] = [];
+      let polling = true;
+      const poller = (async () => {
+        for (let i = 0; polling; i++) {
+          answers.push(await poll(i % 2 === 0 ? "steering" : "playback"));
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 2_000));
+      const down = Date.now();
+      await clusterStop(clusterName());
+      await new Promise((r) => setTimeout(r, 30_000));
+      const ready = await fetch(`${healthBase}/readyz`);
+      const readyText = await ready.text();
+      await new Promise((r) => setTimeout(r, 30_000));
+      const up = Date.now();
+      await clusterUp(clusterName());
+      const restarted = Date.now();
+
+      // Resynced without a restart: the stale header goes, a Lease first renewed now and a Title made now reach steering.
+      await eventually(
+        async () => ((await poll("steering")).stale === null ? true : undefined),
+        "the watch back",
+        120_000,
+      );
+      const back = Date.now();
+      await beatServer(ams, late, new Date(), lease);
+      const t = titles[0];
+      if (t === undefined) throw new Error("no sample title");
+      const spec = t.spec as { files: { path: string }[] };
+      const files = spec.files.map((f) => ({ ...f, path: f.path.replace(/^[^/]+/, "after-outage") }));
+      const fresh = {
+        ...t,
+        metadata: { name: "after-outage", namespace: ns },
+        spec: { ...spec, id: "after-outage", files },
+      };
+      await kubectlOk(["apply", "--server-side", "-f", "-"], JSON.stringify(fresh));
+      await eventually(async () => {
+        const r = (await (await fetch(`${base}/v1/steering?ip=${clientInAms}`)).json()) as {
+          clusters?: { name: string; servers: { name: string }[] }[];
+        };
+        return r.clusters?.find((c) => c.name === "ams-polder-1")?.servers.some((s) => s.name === late)
+          ? true
+          : undefined;
+      }, `${late}'s first renewal after the outage`);
+      const after = await eventually(async () => {
+        const r = await fetch(`${base}/v1/playback/after-outage`, { headers: { "x-forwarded-for": clientInAms } });
+        const code = ((await r.json()) as { error?: { code: string } }).error?.code;
+        return code === "TitleNotAvailable" ? code : undefined; // known now, though no Placement holds it
+      }, "the Title made after the outage");
+      polling = false;
+      beats = false;
+      await Promise.all([poller, heartbeater]);
+
+      const during = answers.filter((a) => a.at >= down && a.at < up);
+      const ok = during.filter((a) => a.ranked);
+      const expiredAt = down + lease * 1000 + 2_000; // the last renewal was at most 2 s before the stop
+      const marked = during.filter((a) => a.at >= expiredAt && a.stale !== null);
+      const recovery = answers.filter((a) => a.at >= up);
+      console.log(
+        `outage: ${ok.length}/${during.length} requests answered 200 and ranked during the ${((up - down) / 1000).toFixed(0)} s outage (${marked.length} of the ${during.filter((a) => a.at >= expiredAt).length} after every Lease would have expired marked stale, up to ${Math.max(...during.map((a) => Number(a.stale ?? 0)))} s); ${recovery.filter((a) => a.ranked).length}/${recovery.length} from the restart (${((restarted - up) / 1000).toFixed(0)} s; the watch back ${((back - restarted) / 1000).toFixed(0)} s after it) until the end; /readyz 30 s in: ${ready.status} ${readyText}`,
+      );
+      expect(during.length).toBeGreaterThan(100);
+      expect(ok).toHaveLength(during.length);
+      expect(marked).toHaveLength(during.filter((a) => a.at >= expiredAt).length);
+      expect(recovery.filter((a) => !a.ranked)).toEqual([]);
+      expect([ready.status, readyText]).toEqual([503, expect.stringMatching(/^watches down for \d+ s: .*leases/)]);
+      expect(after).toBe("TitleNotAvailable");
+      expect((await fetch(`${healthBase}/readyz`)).status).toBe(200);
+    },
+    300_000,
+  );
 });

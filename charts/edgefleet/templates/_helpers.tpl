@@ -49,6 +49,9 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- if eq (int .Values.steering.port) (int .Values.steering.healthPort) -}}
 {{- fail (printf "steering.port and steering.healthPort must differ (both are %v)" .Values.steering.port) -}}
 {{- end -}}
+{{- if lt (float64 .Values.steering.requestTimeoutSeconds) (float64 .Values.steering.headersTimeoutSeconds) -}}
+{{- fail (printf "steering.requestTimeoutSeconds (%v) must be at least steering.headersTimeoutSeconds (%v)" .Values.steering.requestTimeoutSeconds .Values.steering.headersTimeoutSeconds) -}}
+{{- end -}}
 {{- if and .Values.watchNamespace .Values.agent.namespaces -}}
 {{- range .Values.agent.namespaces -}}
 {{- if ne . $.Values.watchNamespace -}}

@@ -1,5 +1,6 @@
 import { mkdir, open, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { recordDigest } from "./digest.js";
 import { partialPath, publish, sha256File } from "./disk.js";
 import type { Source } from "./plan.js";
 import type { WantedFile } from "./spec.js";
@@ -37,7 +38,8 @@ export type FileResult =
 
 /**
  * Fetches one file into the content root: from each source in turn, resuming the partial download
- * with a Range request (also across sources), then verifies size and sha256 and publishes atomically.
+ * with a Range request (also across sources), then verifies size and sha256, publishes atomically and
+ * records the digest (digest.ts).
  * A checksum mismatch discards the partial, so bad bytes are never published nor resumed onto.
  * A source that answers anything but 200/206 (a peer without the file answers 404), cannot be reached
  * or stops sending is skipped for the next one; the file fails only when the last source (the origin)
@@ -77,6 +79,8 @@ export async function fillFile(
       continue;
     }
     await publish(part, join(root, file.path));
+    // The next fill trusts this record instead of reading the file again (a crash before it: hashed then).
+    await recordDigest(root, file.path, digest);
     return { ...received(), status: "filled", source: src.name, skipped: reasons };
   }
   return { ...received(), status: "failed", reason: reasons.join("; ") };

@@ -1,43 +1,21 @@
 import { describe, expect, it } from "vitest";
-import {
-  mustParse,
-  type OCACluster,
-  type Placement,
-  type Popularity,
-  parseBitsPerSecond,
-} from "../../../operator/src/api/index.js";
-import { loadSamples, sample } from "../../../operator/src/api/testdata/samples.js";
+import { mustParse, type Placement, type Popularity, parseBitsPerSecond } from "../../../operator/src/api/index.js";
+import { sample } from "../../../operator/src/api/testdata/samples.js";
 import { fileKey, regionCatalog } from "../../../operator/src/catalog/catalog.js";
-import { serversOf } from "../../../operator/src/catalog/servers.js";
-import { assign, planHca, ringNeighbours } from "../../../operator/src/placement/index.js";
-import { assignedFiles, checkPromoted, fillSpecFor, type PlacementInputs, placementServers } from "./from-placement.js";
+import { assign, ringNeighbours } from "../../../operator/src/placement/index.js";
+import {
+  assignedFiles,
+  checkPromoted,
+  fillSpecFor,
+  keptFiles,
+  keptPlacements,
+  type PlacementInputs,
+  PlacementMismatchError,
+  placementServers,
+} from "./from-placement.js";
+import { placementFor, popularity, titles } from "./testing.js";
 
-const all = loadSamples().map((s) => s.object);
-const titles = all.filter((o) => o.kind === "Title").map((o) => mustParse("Title", o));
-const popularity = mustParse("Popularity", sample("Popularity", "eu-west"));
 const cluster = mustParse("OCACluster", sample("OCACluster", "ams-polder-1"));
-
-/** A Placement as the operator would write it: HCA over the region's catalog built from the same objects. */
-function placementFor(c: OCACluster, pop: Popularity = popularity, name = `${c.metadata.name}-p`): Placement {
-  const catalog = regionCatalog(c.spec.region, titles, pop);
-  const { plan } = planHca({
-    cluster: c.metadata.name,
-    catalogGeneration: catalog.generation,
-    servers: serversOf(c.spec),
-    catalog: catalog.files,
-  });
-  return mustParse("Placement", {
-    apiVersion: "cdn.edgefleet.dev/v1alpha1",
-    kind: "Placement",
-    metadata: { name, namespace: "edge" },
-    spec: {
-      cluster: plan.cluster,
-      catalogGeneration: plan.catalogGeneration,
-      cutoff: plan.cutoff,
-      servers: plan.servers,
-    },
-  });
-}
 
 const placement = placementFor(cluster);
 const inputs: PlacementInputs = { placement, cluster, titles, popularity };
@@ -99,18 +77,26 @@ describe("fillSpecFor", () => {
     expect(() => fillSpecFor(i, { ...target, server })).toThrow(want);
   });
 
-  it("refuses two titles with the same file path: they would overwrite each other on disk", () => {
+  it("leaves out the later-created of two titles naming one file path, as the operator's catalog does", () => {
     const [t0, t1] = titles.filter((t) => t.spec.regions.includes("eu-west"));
     if (!t0 || !t1) throw new Error("need two eu-west sample titles");
-    const clash = { ...t1, spec: { ...t1.spec, files: [...t1.spec.files, ...t0.spec.files.slice(0, 1)] } };
-    const ts = titles.map((t) => (t === t1 ? clash : t));
-    const p = {
-      ...placement,
-      spec: { ...placement.spec, catalogGeneration: regionCatalog("eu-west", ts, popularity).generation },
-    };
-    expect(() => assignedFiles({ ...inputs, titles: ts, placement: p }, "s01")).toThrow(
-      /paths must be unique across titles/,
+    // A file of t0 that the catalog places (it is on t0's ladder), named by t1 too.
+    const key = regionCatalog("eu-west", titles, popularity).files.find((f) => f.key.startsWith(`${t0.spec.id}/`))?.key;
+    const shared = t0.spec.files.find((f) => fileKey(t0.spec.id, f.path) === key);
+    if (!shared) throw new Error("no placed file of t0");
+    const at = (t: typeof t0, ts: string) => ({ ...t, metadata: { ...t.metadata, creationTimestamp: ts } });
+    const older = at(t0, "2026-01-01T00:00:00Z");
+    const clash = at({ ...t1, spec: { ...t1.spec, files: [...t1.spec.files, shared] } }, "2026-02-01T00:00:00Z");
+    const ts = titles.map((t) => (t === t1 ? clash : t === t0 ? older : t));
+    const catalog = regionCatalog("eu-west", ts, popularity);
+    expect(catalog.files.map((f) => f.key)).toContain(key);
+    expect(catalog.files.filter((f) => f.key.startsWith(`${t1.spec.id}/`))).toEqual([]);
+    const p = { ...placement, spec: { ...placement.spec, catalogGeneration: catalog.generation } };
+    const filled = placement.spec.servers.flatMap((s) =>
+      assignedFiles({ ...inputs, titles: ts, placement: p }, s.name).files.map((f) => f.path),
     );
+    expect(filled).toContain(shared.path);
+    expect(filled.filter((f) => f !== shared.path && t1.spec.files.some((x) => x.path === f))).toEqual([]);
   });
 });
 
@@ -204,11 +190,78 @@ describe("checkPromoted", () => {
     { phase: undefined, ok: false },
     { phase: "Pending", ok: false },
     { phase: "Filling", ok: false },
-    { phase: "Active", ok: true },
-    { phase: "Superseded", ok: false },
-  ] as const)("phase $phase → evict allowed: $ok", ({ phase, ok }) => {
+    { phase: "Active", ok: "active" },
+    { phase: "Superseded", ok: "superseded" },
+  ] as const)("phase $phase → evict: $ok", ({ phase, ok }) => {
     const p = { ...placement, status: phase === undefined ? undefined : { phase } };
-    if (ok) expect(() => checkPromoted(p)).not.toThrow();
+    if (ok) expect(checkPromoted(p)).toBe(ok);
     else expect(() => checkPromoted(p)).toThrow(/not Active: evict only after promotion/);
+  });
+});
+
+describe("what stays on disk: keptPlacements, keptFiles", () => {
+  const now = new Date("2026-11-26T12:00:00Z");
+  const withStatus = (p: Placement, status: Placement["status"]): Placement => ({ ...p, status });
+  const superseded = (name: string, hoursAgo: number | undefined) =>
+    withStatus(
+      { ...placement, metadata: { ...placement.metadata, name } },
+      {
+        phase: "Superseded",
+        ...(hoursAgo === undefined
+          ? {}
+          : { supersededAt: new Date(now.getTime() - hoursAgo * 3600_000).toISOString() }),
+      },
+    );
+  const other = {
+    ...placement,
+    metadata: { ...placement.metadata, name: "ix" },
+    spec: { ...placement.spec, cluster: "ams-ix-1" },
+  };
+
+  it("keeps every live Placement of the cluster and those superseded within the grace, no other", () => {
+    const all = [
+      withStatus(placement, { phase: "Active" }),
+      withStatus({ ...placement, metadata: { ...placement.metadata, name: "filling" } }, { phase: "Filling" }),
+      { ...placement, metadata: { ...placement.metadata, name: "pending" } },
+      superseded("an-hour-ago", 1),
+      superseded("a-day-ago", 24),
+      superseded("before-supersededAt-existed", undefined),
+      other,
+    ];
+    expect(keptPlacements(all, "ams-polder-1", now, 6 * 3600).map((p) => p.metadata.name)).toEqual([
+      placement.metadata.name,
+      "filling",
+      "pending",
+      "an-hour-ago",
+    ]);
+  });
+
+  it("a server keeps the union of what each kept Placement gives it, over the current catalog", () => {
+    const demand = Object.fromEntries(
+      Object.entries(popularity.spec.demand).map(([t, n], i) => [t, i % 2 ? n * 5 : n]),
+    );
+    const older = placementFor(cluster, { ...popularity, spec: { ...popularity.spec, demand } }, "older");
+    const catalog = regionCatalog(cluster.spec.region, titles, popularity);
+    const pathOf = new Map(titles.flatMap((t) => t.spec.files.map((f) => [fileKey(t.spec.id, f.path), f.path])));
+    const filesOf = (p: Placement) =>
+      assign(p.spec, catalog.files, placementServers(p, cluster))
+        .filesOf("s01")
+        .map((k) => pathOf.get(k));
+    // The older one was computed over another ranking: where it put a file may be its other ring, so
+    // the files whose first server on either of its rings is s01 stay as well.
+    const near = ringNeighbours(older.spec, 1);
+    const around = catalog.files.filter((f) => near(f.key).includes("s01")).map((f) => pathOf.get(f.key));
+    const kept = keptFiles(inputs, [placement, older], "s01").map((f) => f.path);
+    expect(new Set(kept)).toEqual(new Set([...filesOf(placement), ...filesOf(older), ...around]));
+    expect(kept.length).toBeGreaterThan(filesOf(placement).length);
+    expect(keptFiles(inputs, [placement], "s01").map((f) => f.path)).toEqual(filesOf(placement));
+  });
+
+  it("refuses when a kept Placement cannot be assigned (a server it names has left): nothing may be deleted", () => {
+    const gone = {
+      ...cluster,
+      spec: { ...cluster.spec, servers: cluster.spec.servers.filter((x) => x.name !== "s02") },
+    };
+    expect(() => keptFiles({ ...inputs, cluster: gone }, [placement], "s01")).toThrow(PlacementMismatchError);
   });
 });

@@ -5,9 +5,10 @@
  * new one (peer-order.ts). Pure: the objects come in, a validated FillSpec comes out.
  */
 import type { OCACluster, Placement, Popularity, Title, TitleFile } from "../../../operator/src/api/index.js";
-import { parseBitsPerSecond } from "../../../operator/src/api/index.js";
+import { parseBitsPerSecond, phaseOf } from "../../../operator/src/api/index.js";
 import { fileKey, type RegionCatalog, regionCatalog } from "../../../operator/src/catalog/catalog.js";
 import { serversOf } from "../../../operator/src/catalog/servers.js";
+import { regionTitles } from "../../../operator/src/catalog/titles.js";
 import {
   assign,
   type CatalogFile,
@@ -17,6 +18,7 @@ import {
   type Server,
 } from "../../../operator/src/placement/index.js";
 import { type Holders, orderPeers } from "./peer-order.js";
+import type { KeptFile } from "./run.js";
 import { type FillSpec, type FillSpecInput, parseFillSpec, type WantedFile } from "./spec.js";
 
 export type PlacementInputs = Readonly<{
@@ -30,6 +32,8 @@ export type PlacementInputs = Readonly<{
   titles: readonly Title[];
   /** The region's snapshot; undefined when the region has none (every title then has demand 0). */
   popularity: Popularity | undefined;
+  /** Every valid Placement of the namespace: the files of those kept stay on disk (keptFiles). */
+  placements?: readonly Placement[] | undefined;
 }>;
 
 export type FillTarget = Readonly<{
@@ -182,37 +186,82 @@ export function fillSpecFor(inputs: PlacementInputs, target: FillTarget): { spec
 }
 
 /**
- * Catalog key → its Title file, for the region's titles. Files live on disk at their path, so two
- * titles naming the same path would overwrite each other: that is refused.
+ * Catalog key → its Title file, for the Titles the region's catalog takes (catalog/titles.ts: of two
+ * naming the same path, the later-created is left out, as the operator leaves it out).
  */
 function titleFiles(titles: readonly Title[], region: string): Map<string, TitleFile> {
-  const byKey = new Map<string, TitleFile>();
-  const owner = new Map<string, string>();
-  for (const t of titles) {
-    if (!t.spec.regions.includes(region)) continue;
-    for (const f of t.spec.files) {
-      const other = owner.get(f.path);
-      if (other !== undefined && other !== t.metadata.name) {
-        throw new PlacementMismatchError(
-          `Title ${t.metadata.name} spec.files path "${f.path}" is also a file of Title ${other}: paths must be unique across titles`,
-        );
-      }
-      owner.set(f.path, t.metadata.name);
-      byKey.set(fileKey(t.spec.id, f.path), f);
-    }
-  }
-  return byKey;
+  return new Map(regionTitles(region, titles).flatMap((t) => t.spec.files.map((f) => [fileKey(t.spec.id, f.path), f])));
 }
 
 /**
- * Eviction removes every file the Placement does not name, so it runs only once steering sends
- * clients by this Placement (phase Active): before that, clients may still be sent to the old files.
+ * Eviction removes every file no kept Placement names, so it runs only once steering sends clients by
+ * this Placement (phase Active): before that, clients may still be sent to the old files. A Placement
+ * already Superseded has nothing left to evict ("superseded": the newer one's evict does it).
  */
-export function checkPromoted(placement: Placement): void {
+export function checkPromoted(placement: Placement): "active" | "superseded" {
   const phase = placement.status?.phase;
-  if (phase !== "Active") {
-    throw new PlacementMismatchError(
-      `Placement ${nameOf(placement)} status.phase is ${phase ?? "unset"}, not Active: evict only after promotion`,
-    );
+  if (phase === "Active") return "active";
+  if (phase === "Superseded") return "superseded";
+  throw new PlacementMismatchError(
+    `Placement ${nameOf(placement)} status.phase is ${phase ?? "unset"}, not Active: evict only after promotion`,
+  );
+}
+
+/**
+ * The cluster's Placements whose files stay on disk: every live one (Pending, Filling, Active), and
+ * every one superseded less than `graceSeconds` ago (URLs signed while it was Active still point at
+ * its servers until they expire). A Superseded one without supersededAt was superseded before that
+ * field existed, long enough ago.
+ */
+export function keptPlacements(
+  all: readonly Placement[],
+  cluster: string,
+  now: Date,
+  graceSeconds: number,
+): Placement[] {
+  return all.filter((p) => {
+    if (p.spec.cluster !== cluster) return false;
+    if (phaseOf(p) !== "Superseded") return true;
+    const at = Date.parse(p.status?.supersededAt ?? "");
+    return !Number.isNaN(at) && now.getTime() - at < graceSeconds * 1000;
+  });
+}
+
+/**
+ * Every file `server` holds under the kept Placements, each Placement assigned over the CURRENT
+ * catalog, as steering locates files (steering/feed.ts). For one computed from an older snapshot that
+ * is a guess (yesterday's ranking may have put a file on the other ring), so the files whose first
+ * server on either of its rings is `server` stay too (ringNeighbours, as the fill asks peers): when in
+ * doubt a file is kept, never deleted while a client may still be sent to it.
+ * Throws PlacementMismatchError when one cannot be assigned (a server it names has left the cluster):
+ * then what it names is unknown, and nothing may be deleted.
+ */
+export function keptFiles(
+  inputs: Pick<PlacementInputs, "cluster" | "titles" | "popularity">,
+  kept: readonly Placement[],
+  server: string,
+): KeptFile[] {
+  const { cluster } = inputs;
+  const catalog = regionCatalog(cluster.spec.region, inputs.titles, inputs.popularity);
+  const byKey = titleFiles(inputs.titles, cluster.spec.region);
+  const out = new Map<string, KeptFile>();
+  for (const p of kept) {
+    if (!p.spec.servers.some((s) => s.name === server)) continue;
+    let keys: readonly string[];
+    try {
+      keys = assign(planOf(p), catalog.files, placementServers(p, cluster)).filesOf(server);
+    } catch (err) {
+      if (!(err instanceof PlacementInputError)) throw err;
+      throw new PlacementMismatchError(`Placement ${nameOf(p)}: ${err.message}`, { cause: err });
+    }
+    if (p.spec.catalogGeneration !== catalog.generation) {
+      const near = ringNeighbours(p.spec, 1);
+      keys = [...keys, ...catalog.files.filter((f) => near(f.key).includes(server)).map((f) => f.key)];
+    }
+    for (const key of keys) {
+      const f = byKey.get(key);
+      if (f) out.set(f.path, { path: f.path, sha256: f.sha256 });
+    }
   }
+  return [...out.values()];
 }

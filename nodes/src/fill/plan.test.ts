@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planEviction, planFill, sourcesFor } from "./plan.js";
+import { planEviction, planFill, sourcesFor, spaceNeeded } from "./plan.js";
 import type { WantedFile } from "./spec.js";
 
 const f = (path: string, bytes: number, peers: string[] = []): WantedFile => ({
@@ -41,14 +41,44 @@ describe("planFill", () => {
     present: string[];
     evictable: string[];
   }[])("$name", ({ wanted, on, fetch, present, evictable }) => {
-    const p = planFill(wanted, disk(on));
+    const p = planFill(wanted, disk(on), new Set(on.map(([path]) => path)));
     expect(p.fetch.map((x) => x.path)).toEqual(fetch);
     expect(p.present.map((x) => x.path)).toEqual(present);
     expect(p.evictable.map((x) => x.path)).toEqual(evictable);
   });
 
   it("keeps the caller's order (popularity first)", () => {
-    expect(planFill([f("c", 1), f("a", 1), f("b", 1)], disk([])).fetch.map((x) => x.path)).toEqual(["c", "a", "b"]);
+    const p = planFill([f("c", 1), f("a", 1), f("b", 1)], disk([]), new Set());
+    expect(p.fetch.map((x) => x.path)).toEqual(["c", "a", "b"]);
+  });
+
+  it("the right size is not enough: a file whose sha256 is not verified is fetched again", () => {
+    const p = planFill(
+      [f("a", 5), f("b", 5)],
+      disk([
+        ["a", 5],
+        ["b", 5],
+      ]),
+      new Set(["b"]),
+    );
+    expect(p.fetch.map((x) => x.path)).toEqual(["a"]);
+    expect(p.present.map((x) => x.path)).toEqual(["b"]);
+  });
+});
+
+describe("spaceNeeded", () => {
+  it.each([
+    {
+      name: "whole blocks, plus one for each digest record",
+      sizes: [1, 4096, 4097],
+      partial: [0, 0, 0],
+      want: 4096 + 4096 + 8192 + 3 * 4096,
+    },
+    { name: "less what a partial download already holds", sizes: [10_000], partial: [5000], want: 12288 - 8192 + 4096 },
+    { name: "nothing to fetch → nothing", sizes: [], partial: [], want: 0 },
+  ])("$name", ({ sizes, partial, want }) => {
+    const fetch = sizes.map((bytes) => ({ bytes }));
+    expect(spaceNeeded(fetch, (i) => partial[i] ?? 0, 4096)).toBe(want);
   });
 });
 

@@ -5,29 +5,43 @@ export type OnDisk = ReadonlyMap<string, number>;
 export type DiskFile = Readonly<{ path: string; bytes: number }>;
 
 export type FillPlan = Readonly<{
-  /** Missing, or present with the wrong size (replaced by an atomic rename, never deleted first). */
+  /** Missing, or present with the wrong size or sha256 (replaced by an atomic rename, never deleted first). */
   fetch: readonly WantedFile[];
   present: readonly WantedFile[];
-  /** On disk but not wanted: removed only after this placement is promoted (see planEviction). */
+  /** On disk but not wanted by this placement: still there because a live Placement names it. */
   evictable: readonly DiskFile[];
 }>;
 
 /**
- * Diffs the wanted files against the disk. A published file was verified before its rename, so a
- * matching size is trusted rather than re-hashing terabytes every night.
+ * Diffs the wanted files against the disk. A file counts as present only when its size matches AND
+ * its sha256 is known to be the wanted one (`verified`: recorded when it was published, or hashed
+ * again where no record holds), so a torn or foreign file of the right size is fetched again.
  */
-export function planFill(wanted: readonly WantedFile[], onDisk: OnDisk): FillPlan {
+export function planFill(wanted: readonly WantedFile[], onDisk: OnDisk, verified: ReadonlySet<string>): FillPlan {
   const fetch: WantedFile[] = [];
   const present: WantedFile[] = [];
-  for (const f of wanted) (onDisk.get(f.path) === f.bytes ? present : fetch).push(f);
+  for (const f of wanted) (onDisk.get(f.path) === f.bytes && verified.has(f.path) ? present : fetch).push(f);
   return { fetch, present, evictable: planEviction(wanted, onDisk) };
 }
 
-/** Files to remove once `active` is the promoted placement: everything on disk it does not name. */
-export function planEviction(active: readonly Pick<WantedFile, "path">[], onDisk: OnDisk): DiskFile[] {
-  const keep = new Set(active.map((f) => f.path));
+/**
+ * What the fill still has to write, in bytes the filesystem allocates: each file rounded up to whole
+ * blocks, less the blocks its partial download already holds, plus a block for its digest record.
+ */
+export function spaceNeeded(
+  fetch: readonly Pick<WantedFile, "bytes">[],
+  partialBytes: (i: number) => number,
+  blockSize: number,
+): number {
+  const blocks = (n: number) => Math.ceil(n / blockSize) * blockSize;
+  return fetch.reduce((a, f, i) => a + blocks(f.bytes) - blocks(Math.min(partialBytes(i), f.bytes)) + blockSize, 0);
+}
+
+/** Files to remove when `keep` is every file that must stay: everything else on disk. */
+export function planEviction(keep: readonly Pick<WantedFile, "path">[], onDisk: OnDisk): DiskFile[] {
+  const kept = new Set(keep.map((f) => f.path));
   return [...onDisk]
-    .filter(([path]) => !keep.has(path))
+    .filter(([path]) => !kept.has(path))
     .map(([path, bytes]) => ({ path, bytes }))
     .sort((a, b) => a.path.localeCompare(b.path));
 }

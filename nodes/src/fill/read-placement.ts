@@ -1,6 +1,6 @@
 /**
- * Reads what fillSpecFor needs from the API server: the Placement, its OCACluster, the cluster's Active
- * placement, the Titles, the region's Popularity.
+ * Reads what fillSpecFor and keptFiles need from the API server: the Placement, its OCACluster, the
+ * cluster's Active placement, the Titles, the region's Popularity, the namespace's Placements.
  */
 
 import type { Logger } from "pino";
@@ -56,20 +56,24 @@ export async function readPlacementInputs(
     );
   }
   const cluster = mustParse("OCACluster", rawCluster);
-  const [rawTitles, rawPops, active] = await Promise.all([
+  const [rawTitles, rawPops, rawPlacements, active] = await Promise.all([
     kube.list(Kinds.Title, { namespace: ref.namespace }),
     kube.list(Kinds.Popularity, { namespace: ref.namespace }),
+    kube.list(Kinds.Placement, { namespace: ref.namespace }),
     readActivePlacement(kube, cluster, placement, log),
   ]);
   const invalid: string[] = [];
-  const valid = <K extends "Title" | "Popularity">(kind: K, items: readonly KubeObject[]) =>
+  const valid = <K extends "Title" | "Popularity" | "Placement">(kind: K, items: readonly KubeObject[]) =>
     items.flatMap((o) => {
       const r = parseObject(kind, o);
       if (!r.ok) invalid.push(`${kind} ${o.metadata.name}: ${formatFieldErrors(r.errors)}`);
       return r.ok ? [r.value] : [];
     });
   const popularity = regionPopularity(valid("Popularity", rawPops.items), cluster.spec.region);
-  return { inputs: { placement, cluster, active, titles: valid("Title", rawTitles.items), popularity }, invalid };
+  // Steering leaves an invalid Placement out too: it sends no client by it.
+  const placements = valid("Placement", rawPlacements.items);
+  const titles = valid("Title", rawTitles.items);
+  return { inputs: { placement, cluster, active, titles, popularity, placements }, invalid };
 }
 
 /**

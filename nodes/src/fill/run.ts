@@ -1,21 +1,31 @@
-import { readdir, readFile, unlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, statfs, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { signUrl } from "../../../operator/src/steering/sign-url.js";
-import { PARTIAL_DIR, partialName, removePublished, scanContent } from "./disk.js";
+import { digestOf, removeDigest } from "./digest.js";
+import { PARTIAL_DIR, partialName, partialPath, removePublished, scanContent } from "./disk.js";
 import { type BySourceKind, type FileResult, fillFile } from "./fetch-file.js";
-import { planEviction, planFill, sourcesFor } from "./plan.js";
-import type { FillSpec } from "./spec.js";
+import { type DiskFile, type OnDisk, planEviction, planFill, sourcesFor, spaceNeeded } from "./plan.js";
+import type { FillSpec, WantedFile } from "./spec.js";
 import { TokenBucket } from "./token-bucket.js";
 
 type Tally = { files: number; bytes: number };
+
+/** A file some Placement names: what must stay on disk, and which partial download is its. */
+export type KeptFile = Pick<WantedFile, "path" | "sha256">;
 
 export type FillReport = Readonly<{
   server: string;
   filled: Tally & { downloadedBytes: number };
   present: Tally;
+  /** Present files whose digest had no valid record and were read again to check it. */
+  rehashed: number;
   failed: Tally & { items: { path: string; reason: string }[] };
-  /** Not wanted by this placement; evicted after promotion by `evict`. */
+  /** Removed before the fill: named by no live Placement (nor one superseded too recently). */
+  removed: Tally & { partials: number };
+  /** Still on disk, not wanted by this placement: a live Placement names them; evict removes them later. */
   evictable: Tally;
+  /** What the fill had to write and what the disk had free after the clean-up; nothing is fetched unless it fits. */
+  space: { needBytes: number; freeBytes: number; enough: boolean };
   /**
    * The bytes received (filled.downloadedBytes), by the kind of source that sent them: how much of
    * the fill its peers spared the origin.
@@ -23,20 +33,123 @@ export type FillReport = Readonly<{
   downloadedFrom: BySourceKind;
 }>;
 
+/** Free space of the filesystem holding a path: statfs(2), as Node gives it. */
+export type StatFs = (path: string) => Promise<{ bavail: number; bsize: number }>;
+
 export type FillDeps = Readonly<{
   now: () => Date;
   /** Called as each file finishes, for logs. */
   onFile?: (r: FileResult) => void;
+  /** Called for each file removed before the fill, for logs. */
+  onRemoved?: (f: DiskFile) => void;
   idleTimeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Every file another kept Placement names (the Active one, others filling, ones superseded within
+   * the signed-URL lifetime). Given, the fill first removes what neither they nor this fill name;
+   * absent, it removes nothing (the kept set could not be computed).
+   */
+  keep?: readonly KeptFile[] | undefined;
+  /** statfs, injectable: a test shows a disk too small without filling one. */
+  statfs?: StatFs;
 }>;
 
 /** How long a peer URL signed by the agent stays valid: longer than any single file fetch. */
 const PEER_LINK_TTL_S = 6 * 3600;
 
-/** Fills this server's files for a new placement. Never deletes a published file. Safe to re-run. */
+/**
+ * Fills this server's files for a new placement, with the content directory's lock held by the caller
+ * (lock.ts): removes what no kept Placement names, checks the rest fits in the free space, then fetches
+ * what is missing. Safe to re-run.
+ */
 export async function runFill(spec: FillSpec, deps: FillDeps): Promise<FillReport> {
-  const plan = planFill(spec.files, await scanContent(spec.contentPath));
+  const root = spec.contentPath;
+  await mkdir(root, { recursive: true });
+  const scanned = await scanContent(root);
+  const { verified, rehashed } = await verifyPresent(root, spec.files, scanned, spec.concurrency);
+  const removed = deps.keep
+    ? await removeUnkept(root, [...spec.files, ...deps.keep], scanned, deps.onRemoved)
+    : { files: [], partials: 0 };
+  const onDisk = new Map(scanned);
+  for (const f of removed.files) onDisk.delete(f.path);
+  const plan = planFill(spec.files, onDisk, verified);
+  const space = await checkSpace(root, plan.fetch, deps.statfs ?? statfs);
+  const results = space.enough ? await fetchAll(spec, plan.fetch, deps) : [];
+
+  const filled = results.filter((r) => r.status === "filled");
+  const failed = results.flatMap((r) => (r.status === "failed" ? [r] : []));
+  return {
+    server: spec.server,
+    filled: { ...tally(filled), downloadedBytes: results.reduce((a, r) => a + r.downloaded, 0) },
+    present: tally(plan.present),
+    rehashed,
+    failed: { ...tally(failed), items: failed.map((r) => ({ path: r.path, reason: r.reason })) },
+    removed: { ...tally(removed.files), partials: removed.partials },
+    evictable: tally(plan.evictable),
+    space,
+    downloadedFrom: {
+      origin: results.reduce((a, r) => a + r.downloadedFrom.origin, 0),
+      peers: results.reduce((a, r) => a + r.downloadedFrom.peers, 0),
+    },
+  };
+}
+
+/** Runs up to `n` of `fn` at once over `items`, results in order. */
+async function pool<T, R>(items: readonly T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return out;
+}
+
+/**
+ * The wanted files on disk at their size whose content is the wanted one: by the digest recorded at
+ * publish, or (no valid record: published by an older agent, or touched since) by reading them again.
+ */
+async function verifyPresent(root: string, wanted: readonly WantedFile[], onDisk: OnDisk, concurrency: number) {
+  const sized = wanted.filter((f) => onDisk.get(f.path) === f.bytes);
+  const digests = await pool(sized, concurrency, (f) => digestOf(root, f.path));
+  const verified = new Set(sized.filter((f, i) => digests[i]?.sha256 === f.sha256).map((f) => f.path));
+  return { verified, rehashed: digests.filter((d) => d.rehashed).length };
+}
+
+/** Removes every published file, digest record and partial download that no file of `keep` names. */
+async function removeUnkept(
+  root: string,
+  keep: readonly KeptFile[],
+  onDisk: OnDisk,
+  onRemoved?: (f: DiskFile) => void,
+): Promise<{ files: DiskFile[]; partials: number }> {
+  const gone = planEviction(keep, onDisk);
+  for (const f of gone) {
+    await removePublished(root, f.path);
+    await removeDigest(root, f.path);
+    onRemoved?.(f);
+  }
+  const wantedPartials = new Set(keep.map(partialName));
+  const partialDir = join(root, PARTIAL_DIR);
+  const partials = await readdir(partialDir).catch(() => [] as string[]);
+  const stale = partials.filter((p) => !wantedPartials.has(p));
+  for (const p of stale) await unlink(join(partialDir, p));
+  return { files: gone, partials: stale.length };
+}
+
+/** Whether what is left to fetch fits in the free space (statfs), counting what partials already hold. */
+async function checkSpace(root: string, fetch: readonly WantedFile[], fs: StatFs): Promise<FillReport["space"]> {
+  if (fetch.length === 0) return { needBytes: 0, freeBytes: 0, enough: true };
+  const { bavail, bsize } = await fs(root);
+  const partials = await Promise.all(
+    fetch.map(async (f) => (await stat(partialPath(root, f)).catch(() => undefined))?.size ?? 0),
+  );
+  const needBytes = spaceNeeded(fetch, (i) => partials[i] ?? 0, bsize);
+  const freeBytes = bavail * bsize;
+  return { needBytes, freeBytes, enough: needBytes <= freeBytes };
+}
+
+async function fetchAll(spec: FillSpec, fetch: readonly WantedFile[], deps: FillDeps): Promise<FileResult[]> {
   const secret = spec.secretPath === undefined ? undefined : (await readFile(spec.secretPath, "utf8")).trim();
   const signPeer = (baseUrl: string, path: string) => {
     if (secret === undefined) throw new Error("no secret to sign peer fetches");
@@ -48,55 +161,31 @@ export async function runFill(spec: FillSpec, deps: FillDeps): Promise<FillRepor
       ? undefined
       : new TokenBucket(spec.bandwidthCap, Math.max(spec.bandwidthCap / 10, 1 << 16));
   const fetchDeps = { bucket, idleTimeoutMs: deps.idleTimeoutMs ?? 30_000, signal: deps.signal };
-
-  const results: FileResult[] = [];
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < plan.fetch.length; i = next++) {
-      const f = plan.fetch[i];
-      if (!f) break;
-      const r = await fillFile(
-        spec.contentPath,
-        f,
-        sourcesFor(f, spec.sources.peers, spec.sources.origin, signPeer),
-        fetchDeps,
-      );
-      deps.onFile?.(r);
-      results.push(r);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(spec.concurrency, plan.fetch.length) }, worker));
-
-  const filled = results.filter((r) => r.status === "filled");
-  const failed = results.flatMap((r) => (r.status === "failed" ? [r] : []));
-  return {
-    server: spec.server,
-    filled: { ...tally(filled), downloadedBytes: results.reduce((a, r) => a + r.downloaded, 0) },
-    present: tally(plan.present),
-    failed: { ...tally(failed), items: failed.map((r) => ({ path: r.path, reason: r.reason })) },
-    evictable: tally(plan.evictable),
-    downloadedFrom: {
-      origin: results.reduce((a, r) => a + r.downloadedFrom.origin, 0),
-      peers: results.reduce((a, r) => a + r.downloadedFrom.peers, 0),
-    },
-  };
+  return pool(fetch, spec.concurrency, async (f) => {
+    const r = await fillFile(
+      spec.contentPath,
+      f,
+      sourcesFor(f, spec.sources.peers, spec.sources.origin, signPeer),
+      fetchDeps,
+    );
+    deps.onFile?.(r);
+    return r;
+  });
 }
 
 export type EvictReport = Readonly<{ server: string; evicted: Tally; partialsRemoved: number }>;
 
 /**
- * Run only after `spec`'s placement is promoted (steering no longer sends clients to the old files):
- * removes every published file it does not name, and partial downloads of files it does not want.
+ * With the content directory's lock held by the caller (so no fill is writing partials), removes
+ * every published file that no kept Placement names (`keep`: the Active one, the ones filling, the
+ * ones superseded within the signed-URL lifetime), their digest records, and partial downloads of
+ * files none of them wants.
  */
-export async function runEvict(spec: Pick<FillSpec, "server" | "contentPath" | "files">): Promise<EvictReport> {
-  const gone = planEviction(spec.files, await scanContent(spec.contentPath));
-  for (const f of gone) await removePublished(spec.contentPath, f.path);
-  const wantedPartials = new Set(spec.files.map(partialName));
-  const partialDir = join(spec.contentPath, PARTIAL_DIR);
-  const partials = await readdir(partialDir).catch(() => [] as string[]);
-  const stale = partials.filter((p) => !wantedPartials.has(p));
-  for (const p of stale) await unlink(join(partialDir, p));
-  return { server: spec.server, evicted: tally(gone), partialsRemoved: stale.length };
+export async function runEvict(
+  spec: Pick<FillSpec, "server" | "contentPath"> & { keep: readonly KeptFile[] },
+): Promise<EvictReport> {
+  const r = await removeUnkept(spec.contentPath, spec.keep, await scanContent(spec.contentPath));
+  return { server: spec.server, evicted: tally(r.files), partialsRemoved: r.partials };
 }
 
 function tally(fs: readonly { bytes: number }[]): Tally {

@@ -1,18 +1,10 @@
 import { z } from "zod";
-import { describeIssues } from "../../../operator/src/api/index.js";
+import { describeIssues, relativePath } from "../../../operator/src/api/index.js";
 import { parseBandwidth } from "./token-bucket.js";
 
-/** Segments of safe characters, none starting with "." (so no "..", and nothing under .edgefleet/). */
-const relPath = z
-  .string()
-  .max(1024)
-  .regex(
-    /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/,
-    'must be a relative path of segments of A-Z a-z 0-9 . _ - that do not start with "."',
-  );
-
 export const WantedFile = z.object({
-  path: relPath,
+  /** The Title file path rule itself (api/paths.ts): the CRD accepts exactly what the fill accepts. */
+  path: relativePath,
   bytes: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits"),
   /**

@@ -12,7 +12,6 @@ import { readStubStatus, type StubStatus } from "./stub-status.js";
 
 export type ServeDeps = Readonly<{
   server: string;
-  nodeName: string;
   writer: HeartbeatWriter;
   probeKtls: () => Promise<KtlsProbe>;
   now: () => Date;
@@ -37,7 +36,6 @@ export async function startAgent(cfg: ServeConfig, deps: ServeDeps): Promise<Age
   let prev: Sample | undefined;
   let state: { load: EdgeLoad; nginx: StubStatus | undefined; ready: Readiness } | undefined;
   let failures = 0;
-  let annotated: string | undefined;
 
   const beat = async () => {
     const [nginx, probe, fs] = await Promise.all([
@@ -70,10 +68,6 @@ export async function startAgent(cfg: ServeConfig, deps: ServeDeps): Promise<Age
           leaseDurationSeconds: cfg.leaseDurationSeconds,
         }),
       );
-      if (annotated !== ktls) {
-        await deps.writer.annotateNode(deps.nodeName, ktls);
-        annotated = ktls;
-      }
     } catch (err) {
       failures++;
       deps.log.error({ err }, "heartbeat failed");

@@ -91,6 +91,18 @@ export const ObjectMeta = z.looseObject({
   annotations: z.record(z.string(), z.string()).optional(),
 });
 
+/**
+ * Oldest first: by creation time, then by name, so two objects created in one second still order. The
+ * API server's creationTimestamp is the one clock every reader agrees on (Placements; Titles sharing a
+ * path, where the later-created one is left out).
+ */
+export const byAge = (
+  a: { metadata: { name: string; creationTimestamp?: unknown } },
+  b: { metadata: { name: string; creationTimestamp?: unknown } },
+): number =>
+  String(a.metadata.creationTimestamp ?? "").localeCompare(String(b.metadata.creationTimestamp ?? "")) ||
+  a.metadata.name.localeCompare(b.metadata.name);
+
 /** The envelope of one of our objects: apiVersion and kind fixed, spec validated, status optional. */
 export function objectSchema<K extends string, Spec extends z.ZodType, Status extends z.ZodType>(
   kind: K,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { heartbeatExpiry, heartbeatLease, heartbeatOf, isStale } from "./heartbeat.js";
+import { heartbeatExpiry, heartbeatLease, heartbeatOf, isStale, maxLeaseDurationSeconds } from "./heartbeat.js";
 
 const load = {
   connections: 12,
@@ -48,9 +48,18 @@ describe("heartbeat staleness", () => {
     { name: "at its own lease duration", duration: 30, after: 30_000, stale: false },
     { name: "past its own lease duration", duration: 30, after: 30_001, stale: true },
     { name: "a short lease goes stale sooner", duration: 3, after: 3_001, stale: true },
-    { name: "a long lease stays fresh longer", duration: 600, after: 599_000, stale: false },
+    { name: "a long lease stays fresh longer", duration: 300, after: 299_000, stale: false },
+    { name: "a lease claiming more than the most counts the most", duration: 3_600, after: 300_001, stale: true },
   ])("$name → stale: $stale", ({ duration, after, stale }) => {
     expect(isStale(heartbeatExpiry({ leaseDurationSeconds: duration }, seen), seen + after)).toBe(stale);
+  });
+
+  it("a forged Lease (renewTime a year ahead, a lease of 30 years) goes stale the most after it stopped changing", () => {
+    const l = lease(new Date(seen + 365 * 86_400_000));
+    const hb = heartbeatOf({ ...l, spec: { ...l.spec, leaseDurationSeconds: 946_080_000 } });
+    if (!hb) throw new Error("not a heartbeat");
+    expect(isStale(heartbeatExpiry(hb, seen), seen + maxLeaseDurationSeconds * 1000)).toBe(false);
+    expect(isStale(heartbeatExpiry(hb, seen), seen + maxLeaseDurationSeconds * 1000 + 1)).toBe(true);
   });
 
   it("depends on when the reader saw the renewal, not on the renewTime the edge node wrote", () => {

@@ -62,6 +62,7 @@ export function heartbeatLease(
 export type Heartbeat = Readonly<{
   cluster: string;
   server: string;
+  /** The edge node's clock, as written: for display only, never compared with a reader's clock. */
   renewTime: Date;
   leaseDurationSeconds: number;
   /** Undefined when the annotation is missing or malformed: health still counts, load is unknown. */
@@ -89,13 +90,21 @@ export function heartbeatOf(lease: {
 }
 
 /**
+ * The longest lease a heartbeat may claim. The edge's serve settings allow no more, the chart's
+ * admission policy refuses an agent's Lease with more, and readers count no more: a Lease written once
+ * with a lease duration of years would otherwise keep a dead server live that long.
+ */
+export const maxLeaseDurationSeconds = 300;
+
+/**
  * When a server's heartbeat goes stale for a reader that observed its last renewal at `observedAtMs`
- * (epoch ms, the reader's own clock): its own lease duration later. The Lease's renewTime is the edge
- * node's clock and is never compared with the reader's, as client-go's leader election and the node
- * lifecycle controller judge Leases by when they saw them change.
+ * (epoch ms, the reader's own clock): its own lease duration later, at most maxLeaseDurationSeconds.
+ * The Lease's renewTime is the edge node's clock and is never read for liveness, so one forged in the
+ * future buys nothing: readers judge a Lease by when they saw it change, as client-go's leader election
+ * and the node lifecycle controller do, and a Lease that stops changing goes stale on their clock.
  */
 export function heartbeatExpiry(hb: Pick<Heartbeat, "leaseDurationSeconds">, observedAtMs: number): number {
-  return observedAtMs + hb.leaseDurationSeconds * 1000;
+  return observedAtMs + Math.min(hb.leaseDurationSeconds, maxLeaseDurationSeconds) * 1000;
 }
 
 /** Stale: the reader's clock is past the heartbeat's expiry (fresh up to and at it). */

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { asn, cidr, conditions, dnsLabel, dnsSubdomain, ipv4, ipv6, listMap, listSet, objectSchema } from "./common.js";
+import { contentPath, defaultContentRoot } from "./paths.js";
 import { bitsPerSecondPattern, bytesPattern } from "./quantity.js";
 import { withRules } from "./rules.js";
 
@@ -97,20 +98,6 @@ export const Fill = z.strictObject({
   sources: z.strictObject({ peers: listSet(dnsLabel, 32).default([]), origin }),
 });
 
-const contentPath = withRules(
-  z
-    .string()
-    .max(4096)
-    .regex(/^\/[A-Za-z0-9._/-]*$/),
-  [
-    {
-      rule: "!self.split('/').exists(s, s == '..')",
-      message: "must not contain '..'",
-      test: (p) => !p.split("/").includes(".."),
-    },
-  ],
-);
-
 export const Edge = withRules(
   z.strictObject({
     image: z.string().min(1).max(512),
@@ -120,8 +107,8 @@ export const Edge = withRules(
     tlsSecret: dnsSubdomain,
     /** auto: kTLS where the kernel has it; required: not Ready without it; off: userspace TLS. */
     ktls: z.enum(["auto", "required", "off"]).default("auto"),
-    /** Absolute path of the content disk on the host. */
-    contentPath: contentPath.default("/var/lib/edgefleet/content"),
+    /** Absolute path of the content disk on the host, inside the operator's content root (paths.ts). */
+    contentPath: contentPath.default(`${defaultContentRoot}/content`),
   }),
   [
     {

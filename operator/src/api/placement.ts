@@ -7,7 +7,7 @@
  * Placement, and the old one becomes Superseded once the new one is Active.
  */
 import { z } from "zod";
-import { conditions, dnsLabel, dnsSubdomain, listMap, objectSchema } from "./common.js";
+import { conditions, dnsLabel, dnsSubdomain, listMap, listSet, objectSchema } from "./common.js";
 import { withRules } from "./rules.js";
 
 export const maxPlacementServers = 1000;
@@ -66,6 +66,17 @@ export const PlacementStatus = z.strictObject({
   phase: z.enum(["Pending", "Filling", "Active", "Superseded"]).optional(),
   conditions: conditions.optional(),
   servers: listMap(PlacementServerStatus, "name", maxPlacementServers).optional(),
+  /**
+   * When it became Active (steering sends clients by it from then on). Evict waits the signed-URL
+   * lifetime after this: URLs signed earlier still point at the previous Placement's servers.
+   */
+  promotedAt: z.iso.datetime().optional(),
+  /** When it stopped being live; its files stay on disk for the signed-URL lifetime after this. */
+  supersededAt: z.iso.datetime().optional(),
+  /** Servers whose fill Job completed: every file on disk, size and sha256 checked. */
+  filledServers: listSet(dnsLabel, maxPlacementServers).optional(),
+  /** Servers whose evict Job completed after promotion. */
+  evictedServers: listSet(dnsLabel, maxPlacementServers).optional(),
   /** What moving from the previous active Placement costs. */
   churn: z
     .strictObject({
@@ -87,7 +98,15 @@ export type Placement = z.infer<typeof Placement>;
 export const phaseOf = (p: Placement): NonNullable<NonNullable<Placement["status"]>["phase"]> =>
   p.status?.phase ?? "Pending";
 
-/** Oldest first: by creation time, then by name, so two Placements created in one second still order. */
-export const byAge = (a: Placement, b: Placement): number =>
-  String(a.metadata.creationTimestamp ?? "").localeCompare(String(b.metadata.creationTimestamp ?? "")) ||
-  a.metadata.name.localeCompare(b.metadata.name);
+/**
+ * When the Placement became Active: its promotedAt, or (promoted before that field existed) when its
+ * Filled condition turned True; undefined for one never promoted.
+ */
+export function promotedAt(p: Placement): Date | undefined {
+  const at = (s: string | undefined) => (s === undefined ? Number.NaN : Date.parse(s));
+  const t =
+    p.status?.promotedAt ??
+    p.status?.conditions?.find((c) => c.type === "Filled" && c.status === "True")?.lastTransitionTime;
+  const ms = at(t);
+  return Number.isNaN(ms) ? undefined : new Date(ms);
+}

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { group, ObjectMeta, version } from "./common.js";
-import { heartbeatOf } from "./heartbeat.js";
+import { clusterLabel, heartbeatOf } from "./heartbeat.js";
 import { type KindName, kinds } from "./kinds.js";
 import { type Objects, type ParseResult, parseObject, parseWith } from "./validate.js";
 
@@ -18,8 +18,15 @@ export type Kind = Readonly<{
   namespaced: boolean;
 }>;
 
-/** A Kind whose objects validate to `T`. */
-export type TypedKind<T> = Kind & Readonly<{ parse(obj: unknown): ParseResult<T> }>;
+/**
+ * A Kind whose objects validate to `T`. With `labelSelector`, a cache of it lists and watches only the
+ * objects that match: the operator's own Jobs, the edge heartbeat Leases, not every one of the cluster.
+ */
+export type TypedKind<T> = Kind & Readonly<{ parse(obj: unknown): ParseResult<T>; labelSelector?: string }>;
+
+/** The Placement a fill or evict Job works for, and which of the two it is (fill|evict). */
+export const placementLabel = `${group}/placement`;
+export const jobLabel = `${group}/job`;
 
 const ours = <K extends KindName>(k: K): TypedKind<Objects[K]> => ({
   group,
@@ -63,12 +70,43 @@ export const Lease = envelope({
 }).transform((l) => ({ ...l, heartbeat: heartbeatOf(l) }));
 export type Lease = z.output<typeof Lease>;
 
-const JobCondition = z.looseObject({ type: z.string(), status: z.string() });
+const JobCondition = z.looseObject({
+  type: z.string(),
+  status: z.string(),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+  lastTransitionTime: z.string().optional(),
+});
 /** A batch/v1 Job, as far as the fill controller reads it: labels and the Complete/Failed conditions. */
 export const Job = envelope({
   status: z.looseObject({ conditions: z.array(JobCondition).optional() }).optional(),
 });
 export type Job = z.infer<typeof Job>;
+
+const Terminated = z.looseObject({
+  exitCode: z.int(),
+  message: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+/**
+ * A v1 Pod, as far as the fill controller reads it: how its containers ended. A fill or evict Job's
+ * agent leaves its report as the container's termination message.
+ */
+export const Pod = envelope({
+  status: z
+    .looseObject({
+      containerStatuses: z
+        .array(
+          z.looseObject({
+            name: z.string(),
+            state: z.looseObject({ terminated: Terminated.optional() }).optional(),
+          }),
+        )
+        .optional(),
+    })
+    .optional(),
+});
+export type Pod = z.infer<typeof Pod>;
 
 /** Kinds we only write: their objects are checked no further than the envelope. */
 const Written = envelope({});
@@ -80,7 +118,18 @@ export const Kinds = {
   Popularity: ours("Popularity"),
   Lease: theirs("coordination.k8s.io/v1", "Lease", "leases", Lease),
   Job: theirs("batch/v1", "Job", "jobs", Job),
+  Pod: theirs("v1", "Pod", "pods", Pod),
   ConfigMap: theirs("v1", "ConfigMap", "configmaps", Written),
   DaemonSet: theirs("apps/v1", "DaemonSet", "daemonsets", Written),
   Node: theirs("v1", "Node", "nodes", Written),
 } as const;
+
+/**
+ * What the operator caches, filtered by label: only the edge servers' heartbeat Leases (not leader
+ * election's, nor any other component's), only the fill and evict Jobs it made. Writes go through
+ * Kinds.Lease and Kinds.Job; these are for caches and watches.
+ */
+export const Cached = {
+  HeartbeatLease: { ...Kinds.Lease, labelSelector: clusterLabel },
+  FillJob: { ...Kinds.Job, labelSelector: jobLabel },
+} as const satisfies Record<string, TypedKind<unknown>>;

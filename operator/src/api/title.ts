@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { conditions, dnsLabel, listMap, listSet, objectSchema } from "./common.js";
+import { relativePath } from "./paths.js";
 import { withRules } from "./rules.js";
 
 export const videoCodecs = ["h264", "hevc", "vp9", "av1"] as const;
@@ -27,23 +28,9 @@ export const TitleId = z
   .max(32)
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
 
-const pathShape = z
-  .string()
-  .min(1)
-  .max(255)
-  .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/);
-
-const relativePath = withRules(pathShape, [
-  {
-    rule: "!self.split('/').exists(s, s == '..' || s == '.')",
-    message: "must not contain '.' or '..' segments",
-    test: (p) => !p.split("/").some((s) => s === ".." || s === "."),
-  },
-]);
-
 export const TitleFile = withRules(
   z.strictObject({
-    /** Relative to the content root of every edge server and of the origin. */
+    /** Relative to the content root of every edge server and of the origin (paths.ts: what the agent accepts). */
     path: relativePath,
     bytes: z.int().min(1),
     sha256: z
@@ -102,8 +89,7 @@ export const TitleSpec = withRules(
 
 /** One rendition on the ladder. */
 export const Rung = z.strictObject({
-  /** Shape only: spec.files already checked the path, and CEL on every rung would exceed the cost budget. */
-  path: pathShape,
+  path: relativePath,
   bitrateKbps: z.int().min(1),
   resolution: Resolution.optional(),
   vmaf: z.number().min(0).max(100).optional(),

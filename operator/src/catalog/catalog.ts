@@ -8,11 +8,14 @@
  *   text files (each play fetches one of each): a file's demand is its share of the title's plays.
  * - Titles of other regions are left out; titles the snapshot does not mention have demand 0 and go
  *   to the end (they are still stored: the cluster holds the whole regional catalog when it fits).
+ * - Of two Titles of the region naming the same file path, the later-created one is left out
+ *   (titles.ts regionTitles): on disk one would overwrite the other.
  * - Ties break by key, so the ranking is total and the same everywhere.
  */
 import type { Popularity, Title } from "../api/index.js";
 import { buildLadder } from "../ladder/index.js";
 import { type CatalogFile, catalogFingerprint } from "../placement/index.js";
+import { regionTitles } from "./titles.js";
 
 export type RegionCatalog = Readonly<{
   /** Ranked by demand, non-increasing. */
@@ -41,8 +44,7 @@ export function regionCatalog(
 ): RegionCatalog {
   const plays = popularity?.spec.demand ?? {};
   const files: CatalogFile[] = [];
-  for (const t of titles) {
-    if (!t.spec.regions.includes(region)) continue;
+  for (const t of regionTitles(region, titles)) {
     const titlePlays = plays[t.spec.id] ?? 0;
     // From the spec, not status: every caller must agree even while a status update is in flight.
     const ladder = buildLadder(t.spec.files);

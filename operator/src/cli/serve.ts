@@ -8,8 +8,11 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { z } from "zod";
+import { defaultContentRoot, parseBytes } from "../api/index.js";
+import { contentRootProblem, defaultAllowedEdgeImages, type EdgePolicy } from "../controllers/edge-policy.js";
 import { startOperator } from "../operator.js";
 import { Kube } from "../runtime/kube.js";
+import { parseSteeringConfig, SteeringConfigError, type SteeringServiceConfig } from "../steering/http.js";
 import { startSteering } from "../steering/process.js";
 
 export class FlagError extends Error {
@@ -47,6 +50,14 @@ export async function runOperator(argv: readonly string[]): Promise<number> {
       "health-port": { type: "string", default: "8081" },
       "agent-service-account": { type: "string", default: "edgefleet-agent" },
       "url-signing-secret": { type: "string", default: "edgefleet-url-signing" },
+      /** Steering's --url-ttl-seconds (the chart passes the same value to both). */
+      "url-ttl-seconds": { type: "string", default: "21600" },
+      /** Evict this long after promotion; defaults to --url-ttl-seconds. Lower only in tests. */
+      "evict-delay-seconds": { type: "string" },
+      "keep-superseded": { type: "string", default: "3" },
+      "job-ttl-seconds": { type: "string", default: "86400" },
+      "content-root": { type: "string", default: defaultContentRoot },
+      "allowed-edge-image": { type: "string", multiple: true, default: [] },
       "log-level": { type: "string", default: "info" },
       kubeconfig: { type: "string" },
     },
@@ -55,6 +66,14 @@ export async function runOperator(argv: readonly string[]): Promise<number> {
     level: check(level, values["log-level"], "--log-level"),
     base: { component: "edgefleet-operator" },
   });
+  const fill = fillFlags(values);
+  if (fill.evictDelaySeconds < fill.urlTtlSeconds) {
+    log.warn(
+      { evictDelaySeconds: fill.evictDelaySeconds, urlTtlSeconds: fill.urlTtlSeconds },
+      "--evict-delay-seconds is shorter than the signed-URL lifetime: clients holding older URLs may find their files evicted",
+    );
+  }
+  const edgePolicy = edgePolicyFlags(values["content-root"], values["allowed-edge-image"]);
   const signal = stopSignal();
   const op = await startOperator(
     {
@@ -67,12 +86,100 @@ export async function runOperator(argv: readonly string[]): Promise<number> {
       healthPort: check(port("--health-port"), values["health-port"], "--health-port"),
       agentServiceAccount: values["agent-service-account"],
       signingSecret: values["url-signing-secret"],
+      fill,
+      edgePolicy,
     },
     signal,
   );
-  log.info({ healthPort: values["health-port"] }, "operator started");
+  log.info({ healthPort: values["health-port"], edgePolicy }, "operator started");
   await op.done;
   return 0;
+}
+
+/**
+ * The fill lifecycle's flags. Evict waits the signed-URL lifetime after a promotion unless
+ * --evict-delay-seconds says otherwise (an e2e run that cannot wait six hours).
+ */
+function fillFlags(values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>) {
+  const seconds = (flag: string, min: number) =>
+    check(
+      z.coerce
+        .number()
+        .int()
+        .min(min)
+        .max(30 * 86400),
+      values[flag.slice(2)],
+      flag,
+    );
+  const urlTtlSeconds = seconds("--url-ttl-seconds", 60);
+  return {
+    urlTtlSeconds,
+    evictDelaySeconds:
+      values["evict-delay-seconds"] === undefined ? urlTtlSeconds : seconds("--evict-delay-seconds", 0),
+    keepSuperseded: check(z.coerce.number().int().min(0).max(100), values["keep-superseded"], "--keep-superseded"),
+    jobTtlSeconds: seconds("--job-ttl-seconds", 0),
+  };
+}
+
+/**
+ * The steering flags that set one numeric setting each (steering/http.ts SteeringServiceConfig): the
+ * setting's own schema checks the value and its default applies when the flag is absent, so the chart,
+ * the CLI and the service cannot disagree on either.
+ */
+const serviceFlags = {
+  "max-clusters": "maxClusters",
+  "url-ttl-seconds": "urlTtlSeconds",
+  "stale-while-error-seconds": "staleWhileErrorSeconds",
+  "max-connections": "maxConnections",
+  "headers-timeout-seconds": "headersTimeoutSeconds",
+  "request-timeout-seconds": "requestTimeoutSeconds",
+  "keep-alive-timeout-seconds": "keepAliveTimeoutSeconds",
+  "rate-limit-per-second": "rateLimitPerSecond",
+  "rate-limit-burst": "rateLimitBurst",
+} as const satisfies Record<string, keyof SteeringServiceConfig>;
+type ServiceFlag = keyof typeof serviceFlags;
+
+const flagOf = (setting: unknown): string =>
+  setting === "manifestCacheBytes"
+    ? "--manifest-cache-size"
+    : `--${Object.entries(serviceFlags).find(([, k]) => k === setting)?.[0] ?? String(setting)}`;
+
+/** The service's settings from the flags; a bad value is a FlagError naming the flag. */
+export function steeringServiceConfig(
+  values: Partial<Record<ServiceFlag | "manifest-cache-size", string>> & { "trusted-proxy"?: string[] },
+): SteeringServiceConfig {
+  const config: Record<string, unknown> = { trustedProxies: values["trusted-proxy"] ?? [] };
+  for (const [flag, setting] of Object.entries(serviceFlags)) {
+    const v = values[flag as ServiceFlag];
+    if (v !== undefined) config[setting] = check(z.coerce.number(), v, `--${flag}`);
+  }
+  const size = values["manifest-cache-size"];
+  if (size !== undefined) {
+    try {
+      config.manifestCacheBytes = size === "0" ? 0 : parseBytes(size);
+    } catch (err) {
+      throw new FlagError(`--manifest-cache-size: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+  try {
+    return parseSteeringConfig(config);
+  } catch (err) {
+    if (!(err instanceof SteeringConfigError && err.cause instanceof z.ZodError)) throw err;
+    const issues = err.cause.issues.map((i) => `${flagOf(i.path[0])}: ${i.message}`);
+    throw new FlagError(issues.join("; "), { cause: err });
+  }
+}
+
+/**
+ * --content-root (one; every cluster's contentPath must be inside it) and --allowed-edge-image (one per
+ * repository prefix; none given: the project's edge image only).
+ */
+export function edgePolicyFlags(contentRoot: string, images: readonly string[]): EdgePolicy {
+  const problem = contentRootProblem(contentRoot);
+  if (problem) throw new FlagError(`--content-root: ${problem}`);
+  const bad = images.find((i) => !/^[^\s@]+$/.test(i));
+  if (bad !== undefined) throw new FlagError(`--allowed-edge-image: ${JSON.stringify(bad)} is not an image repository`);
+  return { contentRoot, allowedImages: images.length > 0 ? images : defaultAllowedEdgeImages };
 }
 
 export async function runSteering(argv: readonly string[]): Promise<number> {
@@ -84,8 +191,8 @@ export async function runSteering(argv: readonly string[]): Promise<number> {
       "health-port": { type: "string", default: "8081" },
       host: { type: "string", default: "0.0.0.0" },
       "trusted-proxy": { type: "string", multiple: true, default: [] },
-      "max-clusters": { type: "string", default: "3" },
-      "url-ttl-seconds": { type: "string", default: "21600" },
+      ...Object.fromEntries(Object.keys(serviceFlags).map((f) => [f, { type: "string" } as const])),
+      "manifest-cache-size": { type: "string" },
       "url-signing-key-file": { type: "string" },
       "log-level": { type: "string", default: "info" },
       kubeconfig: { type: "string" },
@@ -95,6 +202,7 @@ export async function runSteering(argv: readonly string[]): Promise<number> {
     level: check(level, values["log-level"], "--log-level"),
     base: { component: "edgefleet-steering" },
   });
+  const config = steeringServiceConfig(values as Parameters<typeof steeringServiceConfig>[0]);
   const keyFile = values["url-signing-key-file"];
   if (!keyFile) throw new FlagError("--url-signing-key-file: required (the key edge nginx checks signed URLs with)");
   const signingKey = (
@@ -113,11 +221,7 @@ export async function runSteering(argv: readonly string[]): Promise<number> {
       healthPort: check(port("--health-port"), values["health-port"], "--health-port"),
       host: values.host,
       signingKey,
-      config: {
-        trustedProxies: values["trusted-proxy"],
-        maxClusters: check(z.coerce.number().int().min(1).max(16), values["max-clusters"], "--max-clusters"),
-        urlTtlSeconds: check(z.coerce.number().int().min(60), values["url-ttl-seconds"], "--url-ttl-seconds"),
-      },
+      config,
     },
     signal,
   );

@@ -58,6 +58,34 @@ describe("decide (OCACluster)", () => {
     expect(cond(d, "Filled")).toMatchObject({ status: "True" });
   });
 
+  it("repeats the pending Placement's fill trouble in its own Filled condition", () => {
+    const first = decide(observe(), planHca);
+    const pending = placementFrom(first, "Pending", "2026-11-25T00:00:00Z");
+    const message = "5/6 servers filled; s03: needs 5Gi, 1Gi free on its disk";
+    const stuck = {
+      ...pending,
+      status: {
+        ...pending.status,
+        phase: "Filling" as const,
+        conditions: [
+          {
+            type: "Filled",
+            status: "False" as const,
+            reason: "InsufficientSpace",
+            message,
+            lastTransitionTime: "2026-11-26T03:00:00Z",
+          },
+        ],
+      },
+    };
+    const d = decide(observe({ placements: [stuck] }), planHca);
+    expect(cond(d, "Filled")).toMatchObject({
+      status: "False",
+      reason: "FillPending",
+      message: `placement ${pending.metadata.name} waits for its fill: ${message}`,
+    });
+  });
+
   it("plans again when a server is added, and reports the churn against the active Placement", () => {
     const first = decide(observe(), planHca);
     const s = ams.spec.servers[0];
@@ -73,6 +101,49 @@ describe("decide (OCACluster)", () => {
     expect(d.create?.spec.servers.some((x) => x.name === "s99")).toBe(true);
     expect(d.create?.status.churn?.previous).toBe(first.create?.name);
     expect(d.create?.status.churn?.bytes).toBeGreaterThan(0);
+  });
+
+  it("a popularity rollback that plans a ring equal to a Superseded Placement's gives it a name of its own", () => {
+    const first = decide(observe(), planHca);
+    const old = { ...placementFrom(first, "Active", "2026-11-24T00:00:00Z"), status: { phase: "Superseded" as const } };
+    const other = regionCatalog(
+      "eu-west",
+      titles,
+      pop
+        .map((p) => ({ ...p, spec: { ...p.spec, catalogGeneration: "day-2" } }))
+        .find((p) => p.spec.region === "eu-west"),
+    );
+    const day2 = decide(observe({ catalog: other, placements: [old] }), planHca);
+    const active = placementFrom(day2, "Active", "2026-11-25T00:00:00Z");
+    // Back to day 1's catalog: a plan that gives day 1's ring again (HCA may, with the same inputs).
+    const sameRing = (i: Parameters<typeof planHca>[0]) => ({
+      ...planHca(i),
+      plan: { ...planHca(i).plan, ...old.spec },
+    });
+    const d = decide(observe({ placements: [old, active] }), sameRing);
+    expect(d.create?.spec).toEqual(old.spec);
+    expect(d.create?.name).not.toBe(old.metadata.name);
+    expect(d.create?.name).toBe(
+      placementName("ams-polder-1", old.spec, new Set([old.metadata.name, active.metadata.name])),
+    );
+    // Placed, then seen: the new one is the newest live Placement for this catalog, so nothing more is planned.
+    const again = decide(
+      observe({ placements: [old, active, placementFrom(d, "Pending", "2026-11-26T00:00:00Z")] }),
+      sameRing,
+    );
+    expect(again.create).toBeUndefined();
+  });
+
+  it("placementName: the same ring and Placements give the same name; a taken name is skipped", () => {
+    const spec = decide(observe(), planHca).create?.spec ?? ({} as never);
+    const first = placementName("c", spec);
+    expect(placementName("c", spec)).toBe(first);
+    expect(first).toMatch(/^c-[0-9a-f]{10}$/);
+    const second = placementName("c", spec, new Set([first]));
+    expect(second).toMatch(/^c-[0-9a-f]{10}$/);
+    expect(second).not.toBe(first);
+    expect(placementName("c", spec, new Set([first]))).toBe(second);
+    expect(placementName("c", spec, new Set([first, second]))).not.toBe(second);
   });
 
   it.each([{ name: "an infeasible fixed cutoff → Placed=False Infeasible", cutoff: 100_000, reason: "Infeasible" }])(

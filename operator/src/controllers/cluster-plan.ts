@@ -43,6 +43,8 @@ export type ClusterObservation = Readonly<{
   catalog: RegionCatalog;
   /** This cluster's Placements (spec.cluster = its name), parsed. */
   placements: readonly Placement[];
+  /** The name of every Placement of the namespace, invalid ones included: a new one takes none of them. */
+  placementNames?: ReadonlySet<string>;
   /** By server name. */
   heartbeats: ReadonlyMap<string, ServerHeartbeat>;
   now: Date;
@@ -62,10 +64,23 @@ const live = (p: Placement) => phaseOf(p) !== "Superseded";
 const sameServers = (p: PlacementSpec, servers: readonly Server[]) =>
   p.servers.length === servers.length && servers.every((s) => p.servers.some((t) => t.name === s.name));
 
-/** A name that is the same for the same ring, so a retried create finds what the first attempt made. */
-export function placementName(cluster: string, spec: PlacementSpec): string {
-  const h = createHash("sha256").update(JSON.stringify(spec)).digest("hex").slice(0, 10);
-  return `${cluster}-${h}`;
+/**
+ * The name of a new Placement of `cluster` for the ring `spec`: "<cluster>-<10 hex digits>", a hash of
+ * the ring (its catalog generation, cutoff and tokens) and of the first count n ≥ 0 for which no
+ * Placement in `taken` has the name. The same ring and the same Placements give the same name, so a
+ * retried create finds what the first attempt made; a ring planned again that equals an older
+ * (Superseded) one, as after a popularity rollback, gets a name of its own instead of colliding with it.
+ * Names of different clusters never meet: each ends in "-" and ten hex digits after its cluster's name.
+ */
+export function placementName(cluster: string, spec: PlacementSpec, taken: ReadonlySet<string> = new Set()): string {
+  const ring = JSON.stringify(spec);
+  for (let n = 0; ; n++) {
+    const h = createHash("sha256")
+      .update(n === 0 ? ring : `${ring}\0${n}`)
+      .digest("hex")
+      .slice(0, 10);
+    if (!taken.has(`${cluster}-${h}`)) return `${cluster}-${h}`;
+  }
 }
 
 /** What every check reads: the observation, and what is derived from it once. */
@@ -103,7 +118,7 @@ export function decide(o: ClusterObservation, plan: (i: PlanInput) => PlanResult
   const observedGeneration = o.cluster.metadata.generation;
   const conditions: NewCondition[] = [
     { type: "Placed", ...placed.verdict, observedGeneration },
-    { type: "Filled", ...filledCheck(s.active, pending), observedGeneration },
+    { type: "Filled", ...filledCheck(s.active, pending, placements), observedGeneration },
     { type: "Degraded", ...degradedCheck(health), observedGeneration },
     { type: "Ready", ...readyCheck(s.active, health), observedGeneration },
   ];
@@ -150,7 +165,11 @@ function planPlacement(s: Situation, plan: (i: PlanInput) => PlanResult): { verd
     servers: r.plan.servers.map((x) => ({ name: x.name, headTokens: x.headTokens, tailTokens: x.tailTokens })),
   };
   const create: NewPlacement = {
-    name: placementName(cluster.metadata.name, pspec),
+    name: placementName(
+      cluster.metadata.name,
+      pspec,
+      s.o.placementNames ?? new Set(s.o.placements.map((p) => p.metadata.name)),
+    ),
     spec: pspec,
     status: {
       servers: r.expectations.servers.map((x) => ({
@@ -164,12 +183,22 @@ function planPlacement(s: Situation, plan: (i: PlanInput) => PlanResult): { verd
   return { verdict: yes("Planned", `new placement ${create.name} (cutoff ${pspec.cutoff})`), create };
 }
 
-/** Filled: the active Placement serves, and no newer one waits for its fill. */
-function filledCheck(active: Placement | undefined, pending: string | undefined): Verdict {
+/**
+ * Filled: the active Placement serves, and no newer one waits for its fill. While one waits, its own
+ * Filled condition (the fill controller's: which server lacks how many files, or how much space) is
+ * repeated here, so `kubectl describe oca` says what holds the fill up.
+ */
+function filledCheck(
+  active: Placement | undefined,
+  pending: string | undefined,
+  placements: readonly Placement[],
+): Verdict {
   if (active && !pending) return yes("Active", `placement ${active.metadata.name} is filled and active`);
-  return pending
-    ? no("FillPending", `placement ${pending} waits for its fill`)
-    : no("NoPlacement", "nothing placed yet");
+  if (!pending) return no("NoPlacement", "nothing placed yet");
+  const why = placements
+    .find((p) => p.metadata.name === pending)
+    ?.status?.conditions?.find((c) => c.type === "Filled" && c.status === "False")?.message;
+  return no("FillPending", `placement ${pending} waits for its fill${why ? `: ${why}` : ""}`);
 }
 
 /** Degraded: some server's heartbeat went stale. */

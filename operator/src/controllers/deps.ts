@@ -2,7 +2,8 @@
 import type { PlanInput, PlanResult } from "../placement/index.js";
 import type { Caches } from "../runtime/caches.js";
 import type { KubeClient } from "../runtime/kube.js";
-import type { FillJobOptions } from "./fill-plan.js";
+import type { EdgePolicy } from "./edge-policy.js";
+import type { FillJobOptions, FillPolicy } from "./fill-job.js";
 
 export type ControllerDeps = Readonly<{
   kube: KubeClient;
@@ -10,8 +11,11 @@ export type ControllerDeps = Readonly<{
   now: () => Date;
   /** The placement engine (planHca; a test may pass another). */
   plan: (i: PlanInput) => PlanResult;
-  /** Who runs the edge and fill pods, and the Secret with the URL-signing key they share. */
-  options: FillJobOptions;
+  /**
+   * Who runs the edge and fill pods, and the Secret with the URL-signing key they share; how the fill
+   * lifecycle is timed and tidied; what a cluster may put on its nodes (edge-policy.ts).
+   */
+  options: FillJobOptions & FillPolicy & Readonly<{ policy: EdgePolicy }>;
 }>;
 
 /** The namespace of a "<namespace>/<name>" key, and the keys of a namespace's objects in a cache. */

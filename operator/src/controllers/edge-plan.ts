@@ -1,16 +1,25 @@
 /**
  * The edge pods of an OCACluster, as a pure function of its spec: a ConfigMap with the nginx settings
  * and the agent's serve settings, and a DaemonSet on exactly the cluster's nodes. Each pod runs, on the
- * host network so clients reach the server's own addresses:
+ * host network so clients reach the server's own addresses, every container as the edge user
+ * (pod-security.ts):
  *   init   edgefleet-agent init: renders nginx.conf and the URL-signing include (validates both first)
  *   nginx  serves the host's content disk, read-only, with sendfile and kTLS where the kernel has it
- *   agent  edgefleet-agent serve: heartbeat Lease, node annotation, /metrics, /readyz (kTLS required)
+ *   agent  edgefleet-agent serve: heartbeat Lease (with the kTLS state), /metrics, /readyz (kTLS required)
+ * Only the agent holds API credentials.
  */
 
 import type { OCACluster } from "../api/index.js";
 import { type EdgeSettingsInput, renderNginxConf } from "../edge/nginx-config.js";
 import type { ServeConfigInput } from "../edge/serve-config.js";
 import type { KubeObject } from "../runtime/kube.js";
+import {
+  apiAccessMount,
+  apiAccessVolume,
+  edgePodSecurity,
+  nginxSecurity,
+  restrictedContainer,
+} from "./pod-security.js";
 
 /** Fixed host ports of every edge pod (host network). None is a Fetch "bad port": the agent reads stub_status with fetch. */
 export const edgePorts = { status: 10088, accessLog: 10514, agent: 10090 } as const;
@@ -36,7 +45,7 @@ export function edgeSettings(c: OCACluster): EdgeSettingsInput {
     secretIncludePath: `${runDir}/secret.conf`,
     runDir: `${runDir}/nginx`,
     accessLogUdpPort: edgePorts.accessLog,
-    workerUser: "www-data",
+    // No `user`: nginx runs as the edge user, master and workers alike.
   };
 }
 
@@ -101,11 +110,14 @@ export function edgeObjects(
             },
           },
           tolerations: [{ key: "cdn.edgefleet.dev/edge", operator: "Exists" }],
+          securityContext: edgePodSecurity,
+          automountServiceAccountToken: false,
           initContainers: [
             {
               name: "init",
               image,
               args: ["init", "--settings", `${configDir}/edge.yaml`, "--secret", `${signingDir}/key`, "--out", runDir],
+              securityContext: restrictedContainer,
               volumeMounts: [mounts.config, mounts.run, { name: "signing", mountPath: signingDir, readOnly: true }],
             },
           ],
@@ -113,11 +125,13 @@ export function edgeObjects(
             {
               name: "nginx",
               image,
-              command: ["nginx", "-c", `${runDir}/nginx.conf`, "-g", "daemon off;"],
+              // -e: the log nginx opens before reading its configuration (its default is on the read-only image).
+              command: ["nginx", "-c", `${runDir}/nginx.conf`, "-e", "stderr", "-g", "daemon off;"],
               ports: [
                 { name: "http", containerPort: c.spec.edge.httpPort },
                 { name: "https", containerPort: c.spec.edge.httpsPort },
               ],
+              securityContext: nginxSecurity,
               volumeMounts: [mounts.run, mounts.content, { name: "tls", mountPath: tlsDir, readOnly: true }],
             },
             {
@@ -128,10 +142,12 @@ export function edgeObjects(
               ports: [{ name: "agent", containerPort: edgePorts.agent }],
               readinessProbe: { httpGet: { path: "/readyz", port: edgePorts.agent }, periodSeconds: 10 },
               livenessProbe: { httpGet: { path: "/healthz", port: edgePorts.agent }, periodSeconds: 20 },
-              volumeMounts: [mounts.config, mounts.content],
+              securityContext: restrictedContainer,
+              volumeMounts: [mounts.config, mounts.content, apiAccessMount],
             },
           ],
           volumes: [
+            apiAccessVolume,
             { name: "config", configMap: { name } },
             { name: "run", emptyDir: {} },
             { name: "content", hostPath: { path: c.spec.edge.contentPath, type: "DirectoryOrCreate" } },

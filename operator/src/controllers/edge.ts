@@ -1,7 +1,8 @@
 /**
  * Edge controller: keeps each OCACluster's edge ConfigMap and DaemonSet (edge-plan.ts) applied, and
- * reports whether its edge settings render (condition EdgeConfigured, under its own field manager so
- * it never disturbs the conditions the OCACluster controller owns).
+ * reports whether its edge settings render and are allowed (edge-policy.ts: the image's repository, the
+ * content path inside the root) as condition EdgeConfigured, under its own field manager so it never
+ * disturbs the conditions the OCACluster controller owns.
  */
 import { Kinds, type OCACluster } from "../api/index.js";
 import { EdgeSettingsError } from "../edge/nginx-config.js";
@@ -12,6 +13,7 @@ import type { Cache } from "../runtime/store.js";
 import { setCondition } from "./conditions.js";
 import type { ControllerDeps } from "./deps.js";
 import { type EdgeOptions, edgeObjects } from "./edge-plan.js";
+import { type EdgePolicy, edgePolicyViolation } from "./edge-policy.js";
 import { controllerRef } from "./resources.js";
 import { statusWriter } from "./status.js";
 
@@ -20,9 +22,11 @@ export const edgeFieldManager = "edgefleet-edge";
 export type EdgeDeps = Readonly<{
   kube: Pick<Kube, "apply">;
   clusters: Pick<Cache<OCACluster>, "get">;
-  options: EdgeOptions;
+  options: EdgeOptions & Readonly<{ policy: EdgePolicy }>;
   now: () => Date;
 }>;
+
+type NewEdgeCondition = Parameters<typeof setCondition>[1];
 
 export function makeEdgeReconciler(d: EdgeDeps): Reconciler {
   const applyStatus = statusWriter(d.kube, edgeFieldManager);
@@ -30,29 +34,26 @@ export function makeEdgeReconciler(d: EdgeDeps): Reconciler {
     const cluster = entry.value;
     if (!cluster) return {}; // the OCACluster controller reports the invalid spec
     const gen = cluster.metadata.generation;
-    const owner = [controllerRef(entry.object)];
-    let condition: Parameters<typeof setCondition>[1];
-    try {
-      const { configMap, daemonSet } = edgeObjects(cluster, d.options, owner);
-      await d.kube.apply(Kinds.ConfigMap, configMap, edgeFieldManager);
-      await d.kube.apply(Kinds.DaemonSet, daemonSet, edgeFieldManager);
-      condition = {
-        type: "EdgeConfigured",
-        status: "True",
-        reason: "Applied",
-        message: `DaemonSet ${daemonSet.metadata.name}`,
-        observedGeneration: gen,
-      };
-    } catch (err) {
-      if (!(err instanceof EdgeSettingsError)) throw err;
-      log.warn({ err }, "edge settings do not render");
-      condition = {
-        type: "EdgeConfigured",
-        status: "False",
-        reason: "InvalidEdgeSettings",
-        message: err.message,
-        observedGeneration: gen,
-      };
+    const refused = (reason: string, message: string): NewEdgeCondition => {
+      log.warn({ reason, why: message }, "edge pods not applied");
+      return { type: "EdgeConfigured", status: "False", reason, message, observedGeneration: gen };
+    };
+    let condition: NewEdgeCondition;
+    const violation = edgePolicyViolation(cluster.spec.edge, d.options.policy);
+    if (violation) {
+      // Nothing of this spec reaches a node: no DaemonSet (nor, in the fill controller, a Job).
+      condition = refused(violation.reason, violation.message);
+    } else {
+      try {
+        const { configMap, daemonSet } = edgeObjects(cluster, d.options, [controllerRef(entry.object)]);
+        await d.kube.apply(Kinds.ConfigMap, configMap, edgeFieldManager);
+        await d.kube.apply(Kinds.DaemonSet, daemonSet, edgeFieldManager);
+        const message = `DaemonSet ${daemonSet.metadata.name}`;
+        condition = { type: "EdgeConfigured", status: "True", reason: "Applied", message, observedGeneration: gen };
+      } catch (err) {
+        if (!(err instanceof EdgeSettingsError)) throw err;
+        condition = refused("InvalidEdgeSettings", err.message);
+      }
     }
     const current = cluster.status?.conditions?.filter((c) => c.type === "EdgeConfigured") ?? [];
     await applyStatus(Kinds.OCACluster, cluster, { conditions: setCondition(current, condition, d.now()) });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { OCACluster, Placement } from "../api/index.js";
-import { decideFill, type FillJob, type FillObservation, fillJobManifest, fillJobName } from "./fill-plan.js";
+import { type OCACluster, type Placement, promotedAt } from "../api/index.js";
+import { defaultFillPolicy, fillJobName } from "./fill-job.js";
+import { decideFill, describeFailure, type FillJob, type FillObservation } from "./fill-plan.js";
 
 const cluster = {
   apiVersion: "cdn.edgefleet.dev/v1alpha1",
@@ -32,6 +33,12 @@ const placement = (name: string, phase: NonNullable<Placement["status"]>["phase"
     status: { phase },
   }) as Placement;
 
+/** The Placement with status fields of `extra` beside its phase. */
+const status = (p: Placement, extra: Partial<NonNullable<Placement["status"]>>): Placement => ({
+  ...p,
+  status: { ...p.status, ...extra },
+});
+
 const inWindow = new Date("2026-11-26T03:00:00Z");
 const outside = new Date("2026-11-26T12:00:00Z");
 const job = (server: string, state: FillJob["state"], mode: FillJob["mode"] = "fill"): FillJob => ({
@@ -45,6 +52,7 @@ const observe = (o: Partial<FillObservation>): FillObservation => ({
   cluster,
   siblings: [],
   jobs: [],
+  policy: defaultFillPolicy,
   now: inWindow,
   ...o,
 });
@@ -110,6 +118,60 @@ describe("decideFill", () => {
     expect(d.supersede).toEqual(["p1"]);
   });
 
+  it.each([
+    {
+      name: "files that failed their sha256 or fetch",
+      report: { mode: "fill", server: "s2", failed: { files: 3, bytes: 3 * 2 ** 20 } },
+      reason: "FillFailed",
+      says: "1/2 servers filled; s2: 3 files (3Mi) failed",
+    },
+    {
+      name: "a disk too small",
+      report: { mode: "fill", server: "s2", space: { needBytes: 5 * 2 ** 30, freeBytes: 2 ** 30 } },
+      reason: "InsufficientSpace",
+      says: "s2: needs 5Gi, 1Gi free on its disk",
+    },
+    {
+      name: "a refusal",
+      report: { mode: "fill", server: "s2", error: "/srv/content has files but no .edgefleet/content-root" },
+      reason: "FillFailed",
+      says: "s2: /srv/content has files but no .edgefleet/content-root",
+    },
+    { name: "no report (the pod was killed)", report: undefined, reason: "FillFailed", says: "s2: failed" },
+  ] as const)(
+    "an incomplete server keeps the Placement Filling, its condition saying which and why: $name",
+    ({ report, reason, says }) => {
+      const failed = { ...job("s2", "Failed"), failedAt: inWindow, report };
+      const d = decideFill(
+        observe({
+          placement: placement("p2", "Filling", "2026-11-26T01:00:00Z"),
+          jobs: [job("s1", "Complete"), failed],
+        }),
+      );
+      expect(d.status.phase).toBe("Filling");
+      const filled = d.status.conditions?.find((c) => c.type === "Filled");
+      expect(filled?.reason).toBe(reason);
+      expect(filled?.message).toContain(says);
+      expect(describeFailure(failed)).toBe(says.slice(says.indexOf("s2")));
+    },
+  );
+
+  it("inside the window, a failed fill Job runs again retryFailedAfterSeconds after it failed", () => {
+    const p = placement("p2", "Filling", "2026-11-26T01:00:00Z");
+    const failed = { ...job("s2", "Failed"), failedAt: new Date("2026-11-26T02:58:00Z") };
+    const early = decideFill(observe({ placement: p, jobs: [job("s1", "Complete"), failed] }));
+    expect(early.deleteJobs).toEqual([]);
+    expect(early.recheckAfterMs).toBe(8 * 60_000);
+    const due = decideFill(
+      observe({ placement: p, jobs: [job("s1", "Complete"), failed], now: new Date("2026-11-26T03:08:00Z") }),
+    );
+    expect(due.deleteJobs).toEqual([fillJobName("p2", "s2")]);
+    const next = decideFill(
+      observe({ placement: p, jobs: [job("s1", "Complete")], now: new Date("2026-11-26T03:08:01Z") }),
+    );
+    expect(next.createJobs.map((j) => j.server)).toEqual(["s2"]);
+  });
+
   it("deletes failed Jobs after the window so the next window retries them", () => {
     const d = decideFill(
       observe({
@@ -120,20 +182,109 @@ describe("decideFill", () => {
     );
     expect(d.status.phase).toBe("Filling");
     expect(d.deleteJobs).toEqual([fillJobName("p2", "s2")]);
-    expect(d.status.conditions?.find((c) => c.type === "Filled")?.message).toContain("failed: s2");
+    expect(d.status.conditions?.find((c) => c.type === "Filled")?.message).toContain("s2: failed");
   });
 
-  it("once Active, runs one evict Job per server, once", () => {
-    const active = placement("p2", "Active", "2026-11-26T01:00:00Z");
-    const first = decideFill(observe({ placement: active, jobs: [job("s1", "Complete"), job("s2", "Complete")] }));
+  it("once Active, runs one evict Job per server, once, after the signed-URL lifetime", () => {
+    const active = status(placement("p2", "Active", "2026-11-26T01:00:00Z"), { promotedAt: "2026-11-26T02:00:00Z" });
+    const first = decideFill(observe({ placement: active, now: new Date("2026-11-26T08:00:00Z") }));
     expect(first.createJobs.map((j) => [j.mode, j.server])).toEqual([
       ["evict", "s1"],
       ["evict", "s2"],
     ]);
     const again = decideFill(
-      observe({ placement: active, jobs: [job("s1", "Complete", "evict"), job("s2", "Running", "evict")] }),
+      observe({
+        placement: active,
+        now: new Date("2026-11-26T08:00:01Z"),
+        jobs: [job("s1", "Complete", "evict"), job("s2", "Running", "evict")],
+      }),
     );
     expect(again.createJobs).toEqual([]);
+    expect(again.status.evictedServers).toEqual(["s1"]);
+  });
+
+  it.each([
+    {
+      name: "just promoted",
+      now: "2026-11-26T02:00:00Z",
+      evicts: 0,
+      recheckS: 6 * 3600,
+      reason: "WaitingForSignedUrls",
+    },
+    {
+      name: "a second before the URLs expire",
+      now: "2026-11-26T07:59:59Z",
+      evicts: 0,
+      recheckS: 1,
+      reason: "WaitingForSignedUrls",
+    },
+    { name: "once they have expired", now: "2026-11-26T08:00:00Z", evicts: 2, recheckS: undefined, reason: "Evicting" },
+  ])("evict waits evictDelaySeconds after promotion (fake clock): $name", ({ now, evicts, recheckS, reason }) => {
+    const active = status(placement("p2", "Active", "2026-11-26T01:00:00Z"), { promotedAt: "2026-11-26T02:00:00Z" });
+    const d = decideFill(observe({ placement: active, now: new Date(now) }));
+    expect(d.createJobs.filter((j) => j.mode === "evict")).toHaveLength(evicts);
+    expect(d.recheckAfterMs).toBe(recheckS === undefined ? undefined : recheckS * 1000);
+    expect(d.status.conditions?.find((c) => c.type === "Evicted")?.reason).toBe(reason);
+    expect(d.status.promotedAt).toBe("2026-11-26T02:00:00Z");
+  });
+
+  it("the delay is the policy's: an e2e run may set seconds", () => {
+    const active = status(placement("p2", "Active", "2026-11-26T01:00:00Z"), { promotedAt: "2026-11-26T02:00:00Z" });
+    const policy = { ...defaultFillPolicy, evictDelaySeconds: 5 };
+    expect(
+      decideFill(observe({ placement: active, policy, now: new Date("2026-11-26T02:00:04Z") })).createJobs,
+    ).toEqual([]);
+    expect(
+      decideFill(observe({ placement: active, policy, now: new Date("2026-11-26T02:00:05Z") })).createJobs,
+    ).toHaveLength(2);
+  });
+
+  it("records the promotion time, and the supersession time of the Placement it replaces", () => {
+    const d = decideFill(
+      observe({
+        placement: placement("p2", "Filling", "2026-11-26T01:00:00Z"),
+        siblings: [placement("p1", "Active", "2026-11-25T01:00:00Z")],
+        jobs: [job("s1", "Complete"), job("s2", "Complete")],
+      }),
+    );
+    expect(d.status).toMatchObject({
+      phase: "Active",
+      promotedAt: "2026-11-26T03:00:00Z",
+      filledServers: ["s1", "s2"],
+    });
+    expect(d.supersede).toEqual(["p1"]);
+    // Promoted before promotedAt existed: the Filled condition's transition stands in.
+    const legacy = status(placement("p0", "Active", "2026-11-20T01:00:00Z"), {
+      conditions: [
+        {
+          type: "Filled",
+          status: "True",
+          reason: "AllServersFilled",
+          message: "",
+          lastTransitionTime: "2026-11-20T04:00:00Z",
+        },
+      ],
+    });
+    expect(promotedAt(legacy)?.toISOString()).toBe("2026-11-20T04:00:00.000Z");
+  });
+
+  it("a server whose fill Job was deleted by its TTL stays filled: it is in status, not run again", () => {
+    const p = status(placement("p2", "Filling", "2026-11-26T01:00:00Z"), { filledServers: ["s1"] });
+    const d = decideFill(observe({ placement: p, jobs: [job("s2", "Running")] }));
+    expect(d.createJobs).toEqual([]);
+    expect(d.status.filledServers).toEqual(["s1"]);
+    const done = decideFill(observe({ placement: p, jobs: [job("s2", "Complete")] }));
+    expect(done.status.phase).toBe("Active");
+  });
+
+  it("an evicted server whose Job was deleted by its TTL is not evicted again", () => {
+    const active = status(placement("p2", "Active", "2026-11-26T01:00:00Z"), {
+      promotedAt: "2026-11-26T02:00:00Z",
+      evictedServers: ["s1", "s2"],
+    });
+    const d = decideFill(observe({ placement: active, now: new Date("2026-11-27T02:00:00Z") }));
+    expect(d.createJobs).toEqual([]);
+    expect(d.status.conditions?.find((c) => c.type === "Evicted")).toMatchObject({ status: "True", reason: "Evicted" });
   });
 
   it("supersedes a Filling placement when a newer one exists (its agents would refuse the moved catalog)", () => {
@@ -146,61 +297,28 @@ describe("decideFill", () => {
     expect(d.status.phase).toBe("Superseded");
   });
 
+  it.each([
+    { name: "keeps the newest 3 superseded", superseded: 3, ago: 7 * 3600, deleted: [] },
+    { name: "deletes the oldest past 3", superseded: 5, ago: 7 * 3600, deleted: ["old-0", "old-1"] },
+    { name: "not while their files are protected", superseded: 5, ago: 3600, deleted: [] },
+  ])("superseded Placements: $name", ({ superseded, ago, deleted }) => {
+    const at = new Date(inWindow.getTime() - ago * 1000).toISOString();
+    const old = Array.from({ length: superseded }, (_, i) =>
+      status(placement(`old-${i}`, "Superseded", `2026-11-2${i}T01:00:00Z`), { supersededAt: at }),
+    );
+    const d = decideFill(observe({ siblings: old }));
+    expect(d.deletePlacements).toEqual(deleted);
+    if (ago * 1000 < defaultFillPolicy.evictDelaySeconds * 1000 && superseded > 3) {
+      expect(d.recheckAfterMs).toBeLessThanOrEqual((defaultFillPolicy.evictDelaySeconds - ago) * 1000);
+    }
+  });
+
+  it("a Pending Placement overtaken by a newer one records when", () => {
+    const d = decideFill(observe({ siblings: [placement("p3", "Pending", "2026-11-26T02:00:00Z")] }));
+    expect(d.status).toMatchObject({ phase: "Superseded", supersededAt: "2026-11-26T03:00:00Z" });
+  });
+
   it("keeps Job names within 63 characters", () => {
     expect(fillJobName("p".repeat(200), "s".repeat(63)).length).toBeLessThanOrEqual(63);
-  });
-});
-
-type JobShape = {
-  metadata: { labels: Record<string, string> };
-  spec: {
-    template: {
-      spec: {
-        nodeName: string;
-        serviceAccountName: string;
-        containers: { image: string; args: string[] }[];
-        volumes: { hostPath?: { path: string }; secret?: { secretName: string } }[];
-      };
-    };
-  };
-};
-
-describe("fillJobManifest", () => {
-  const edge = { image: "edge:1", contentPath: "/srv/content" };
-  const c = { ...cluster, spec: { ...cluster.spec, edge } } as OCACluster;
-  const p = { ...placement("p2", "Pending", "2026-11-26T01:00:00Z"), metadata: { name: "p2", namespace: "ns" } };
-  const owner = { apiVersion: "cdn.edgefleet.dev/v1alpha1", kind: "Placement", name: "p2", uid: "u", controller: true };
-  const options = { agentServiceAccount: "agent", signingSecret: "signing", owner };
-  const manifest = (mode: "fill" | "evict") =>
-    fillJobManifest(
-      { name: fillJobName("p2", "s1", mode), mode, server: "s1", node: "n1", activeDeadlineSeconds: 600 },
-      p,
-      c,
-      options,
-    ) as unknown as JobShape;
-
-  it.each([
-    {
-      mode: "fill" as const,
-      args: ["fill", "--placement", "ns/p2", "--server", "s1", "--secret", "/etc/edgefleet/signing/key"],
-    },
-    { mode: "evict" as const, args: ["evict", "--placement", "ns/p2", "--server", "s1"] },
-  ])("a $mode Job runs the agent on the server's node, owned by the Placement", ({ mode, args }) => {
-    const j = manifest(mode);
-    expect(j.metadata).toMatchObject({
-      name: fillJobName("p2", "s1", mode),
-      namespace: "ns",
-      ownerReferences: [owner],
-    });
-    expect(j.metadata.labels).toEqual({
-      "cdn.edgefleet.dev/placement": "p2",
-      "cdn.edgefleet.dev/cluster": "c1",
-      "cdn.edgefleet.dev/server": "s1",
-      "cdn.edgefleet.dev/job": mode,
-    });
-    const pod = j.spec.template.spec;
-    expect(pod).toMatchObject({ nodeName: "n1", serviceAccountName: "agent" });
-    expect(pod.containers[0]).toMatchObject({ image: "edge:1", args });
-    expect(pod.volumes.map((v) => v.hostPath?.path ?? v.secret?.secretName)).toEqual(["/srv/content", "signing"]);
   });
 });

@@ -1,23 +1,28 @@
 /**
  * Fill controller: drives each Placement through Pending → Filling → Active (or Superseded) by running
- * one fill Job per server inside the cluster's off-peak window. Deciding is fill-plan.ts.
+ * one fill Job per server inside the cluster's off-peak window, then, once signed URLs to the old files
+ * have expired, one evict Job per server; deletes Superseded Placements past the ones it keeps.
+ * Deciding is fill-plan.ts; the Jobs are fill-job.ts.
  */
-import { type Job, Kinds, type OCACluster, type Placement, serverLabel } from "../api/index.js";
+import {
+  type AgentReport,
+  Cached,
+  type Job,
+  Kinds,
+  type OCACluster,
+  type Placement,
+  type Pod,
+  parseAgentReport,
+  serverLabel,
+} from "../api/index.js";
 import { type Reconciler, reconcilerOf } from "../runtime/controller.js";
 import { ApiError, type Kube } from "../runtime/kube.js";
 import { type ControllerSpec, self, watch } from "../runtime/manager.js";
 import type { Cache } from "../runtime/store.js";
 import { type ControllerDeps, namespaceOf } from "./deps.js";
-import {
-  decideFill,
-  type FillJob,
-  type FillJobOptions,
-  type FillStatus,
-  fillJobManifest,
-  type JobState,
-  jobModeLabel,
-  placementLabel,
-} from "./fill-plan.js";
+import { type EdgePolicy, edgePolicyViolation, refusedFillStatus } from "./edge-policy.js";
+import { type FillJobOptions, type FillPolicy, fillJobManifest, jobModeLabel, placementLabel } from "./fill-job.js";
+import { decideFill, type FillJob, type FillStatus, type JobState } from "./fill-plan.js";
 import { controllerRef } from "./resources.js";
 import { statusWriter } from "./status.js";
 
@@ -25,55 +30,106 @@ import { statusWriter } from "./status.js";
 export const fillFieldManager = "edgefleet-fill";
 
 export type FillDeps = Readonly<{
-  kube: Pick<Kube, "apply" | "create" | "delete">;
+  kube: Pick<Kube, "apply" | "create" | "delete" | "list">;
   placements: Pick<Cache<Placement>, "get" | "list">;
   clusters: Pick<Cache<OCACluster>, "get">;
   jobs: Pick<Cache<Job>, "list">;
   now: () => Date;
+  /** A cluster whose edge breaks it gets no Job (edge-policy.ts). */
+  policy: EdgePolicy;
 }> &
-  FillJobOptions;
+  FillJobOptions &
+  FillPolicy;
+
+type JobCondition = NonNullable<NonNullable<Job["status"]>["conditions"]>[number];
+const trueCondition = (j: Job, type: string): JobCondition | undefined =>
+  j.status?.conditions?.find((c) => c.type === type && c.status === "True");
 
 function jobState(j: Job): JobState {
-  const is = (t: string) => j.status?.conditions?.some((c) => c.type === t && c.status === "True");
-  return is("Complete") ? "Complete" : is("Failed") ? "Failed" : "Running";
+  return trueCondition(j, "Complete") ? "Complete" : trueCondition(j, "Failed") ? "Failed" : "Running";
 }
 
 const pick = (s: Placement["status"]): FillStatus => ({
   observedGeneration: s?.observedGeneration,
   phase: s?.phase,
   conditions: s?.conditions,
+  promotedAt: s?.promotedAt,
+  supersededAt: s?.supersededAt,
+  filledServers: s?.filledServers,
+  evictedServers: s?.evictedServers,
 });
+
+/**
+ * The report the agent of a failed Job left as its container's termination message: the newest one
+ * among the Job's pods. Read from the API (pods are not cached: only failed Jobs need them), once per
+ * failure, remembered by the Job's name and the time it failed.
+ */
+function failureReports(kube: Pick<Kube, "list">) {
+  const seen = new Map<string, AgentReport | undefined>();
+  return async (namespace: string, job: Job, failedAt: string): Promise<AgentReport | undefined> => {
+    const key = `${namespace}/${job.metadata.name}@${failedAt}`;
+    if (seen.has(key)) return seen.get(key);
+    const { items } = await kube.list<Pod & { metadata: { name: string } }>(Kinds.Pod, {
+      namespace,
+      labelSelector: `batch.kubernetes.io/job-name=${job.metadata.name}`,
+    });
+    const ended = items
+      .flatMap(
+        (p) => p.status?.containerStatuses?.flatMap((c) => (c.state?.terminated ? [c.state.terminated] : [])) ?? [],
+      )
+      .sort((a, b) => String(b.finishedAt ?? "").localeCompare(String(a.finishedAt ?? "")));
+    const report = parseAgentReport(ended[0]?.message);
+    if (seen.size >= 1000) seen.delete(seen.keys().next().value ?? "");
+    seen.set(key, report);
+    return report;
+  };
+}
 
 export function makeFillReconciler(d: FillDeps): Reconciler {
   const applyStatus = statusWriter(d.kube, fillFieldManager);
   const writeStatus = (p: Placement, status: FillStatus) => applyStatus(Kinds.Placement, p, status);
+  const reportOf = failureReports(d.kube);
+  const policy: FillPolicy = d;
+
+  const observeJobs = async (namespace: string, placement: string): Promise<FillJob[]> => {
+    const jobs = d.jobs.list(namespace).filter((j) => j.metadata.labels?.[placementLabel] === placement);
+    return Promise.all(
+      jobs.map(async (j) => {
+        const failed = trueCondition(j, "Failed");
+        const failedAt = failed?.lastTransitionTime ?? "";
+        return {
+          name: j.metadata.name,
+          server: j.metadata.labels?.[serverLabel] ?? "",
+          mode: j.metadata.labels?.[jobModeLabel] === "evict" ? ("evict" as const) : ("fill" as const),
+          state: jobState(j),
+          failedAt: failedAt ? new Date(failedAt) : undefined,
+          report: failed ? await reportOf(namespace, j, failedAt) : undefined,
+        };
+      }),
+    );
+  };
 
   return reconcilerOf(d.placements, async (entry, req, { log }) => {
     const placement = entry.value;
     if (!placement) return {}; // the API server validated it; a stale cache entry will be replaced
     const c = d.clusters.get(`${req.namespace}/${placement.spec.cluster}`)?.value;
     if (!c) return {}; // the OCACluster controller reports a missing or invalid cluster
+    const refused = edgePolicyViolation(c.spec.edge, d.policy);
+    if (refused) {
+      // No Job runs this cluster's image or mounts its content path; the edge controller names the field.
+      const status = refusedFillStatus(placement, refused, d.now());
+      if (status) await writeStatus(placement, status);
+      return {};
+    }
     const siblings = d.placements
       .list(req.namespace)
       .filter((p) => p.metadata.name !== req.name && p.spec.cluster === placement.spec.cluster);
-    const jobs: FillJob[] = d.jobs
-      .list(req.namespace)
-      .filter((j) => j.metadata.labels?.[placementLabel] === req.name)
-      .map((j) => ({
-        name: j.metadata.name,
-        server: j.metadata.labels?.[serverLabel] ?? "",
-        mode: j.metadata.labels?.[jobModeLabel] === "evict" ? ("evict" as const) : ("fill" as const),
-        state: jobState(j),
-      }));
-
-    const decision = decideFill({ placement, cluster: c, siblings, jobs, now: d.now() });
+    const jobs = await observeJobs(req.namespace, req.name);
+    const now = d.now();
+    const decision = decideFill({ placement, cluster: c, siblings, jobs, policy, now });
     const owner = controllerRef(entry.object);
     for (const j of decision.createJobs) {
-      const job = fillJobManifest(j, placement, c, {
-        agentServiceAccount: d.agentServiceAccount,
-        signingSecret: d.signingSecret,
-        owner,
-      });
+      const job = fillJobManifest(j, placement, c, { ...d, owner });
       try {
         await d.kube.create(Kinds.Job, job, fillFieldManager);
         log.info({ job: j.name, mode: j.mode, server: j.server, node: j.node }, "created job");
@@ -85,8 +141,13 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
     await writeStatus(placement, decision.status);
     for (const name of decision.supersede) {
       const s = siblings.find((p) => p.metadata.name === name);
-      if (s) await writeStatus(s, { ...pick(s.status), phase: "Superseded" });
+      const supersededAt = now.toISOString().replace(/\.\d+Z$/, "Z");
+      if (s) await writeStatus(s, { ...pick(s.status), phase: "Superseded", supersededAt });
       log.info({ superseded: name }, "placement superseded");
+    }
+    for (const name of decision.deletePlacements) {
+      await d.kube.delete(Kinds.Placement, { namespace: req.namespace, name });
+      log.info({ placement: name }, "deleted superseded placement");
     }
     return decision.recheckAfterMs === undefined ? {} : { requeueAfterMs: decision.recheckAfterMs };
   });
@@ -96,8 +157,9 @@ export const fillController = {
   name: "fill",
   for: watch(Kinds.Placement, self),
   watches: [
-    // Owns: a Job's change wakes the Placement it fills (as its label names it).
-    watch(Kinds.Job, (key, job) => {
+    // Owns: a Job's change wakes the Placement it fills (as its label names it). Only the Jobs this
+    // controller made (labelled with their mode) are cached, not every Job of the cluster.
+    watch(Cached.FillJob, (key, job) => {
       const p = job.object.metadata.labels?.[placementLabel];
       return p ? [`${namespaceOf(key)}/${p}`] : [];
     }),
@@ -121,7 +183,7 @@ export const fillController = {
       kube: d.kube,
       placements: d.caches.of(Kinds.Placement),
       clusters: d.caches.of(Kinds.OCACluster),
-      jobs: d.caches.of(Kinds.Job),
+      jobs: d.caches.of(Cached.FillJob),
       now: d.now,
       ...d.options,
     }),

@@ -4,8 +4,10 @@
  * health, and the Ready/Placed/Filled/Degraded conditions. Deciding is cluster-plan.ts; this file
  * gathers, applies and reports.
  */
+import { isDeepStrictEqual } from "node:util";
 import {
   apiVersion,
+  Cached,
   clusterLabel,
   formatFieldErrors,
   Kinds,
@@ -26,9 +28,9 @@ import { controllerRef, fieldManager } from "./resources.js";
 import { type ApplyStatus, statusOf, statusWriter } from "./status.js";
 
 export type ClusterDeps = Readonly<{
-  kube: Pick<Kube, "apply" | "create">;
+  kube: Pick<Kube, "apply" | "create" | "get">;
   clusters: Pick<Cache<OCACluster>, "get">;
-  placements: Pick<Cache<Placement>, "list">;
+  placements: Pick<Cache<Placement>, "list" | "entries">;
   leases: Pick<Cache<Lease>, "entries">;
   /** The region catalogs, rebuilt only when a Title or Popularity spec changed. */
   catalogs: Pick<RegionCatalogs, "get">;
@@ -53,11 +55,27 @@ export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
       if (hb && hb.cluster === req.name && servers.has(hb.server)) heartbeats.set(hb.server, { ...hb, observedAt });
     }
     const catalog = d.catalogs.get(req.namespace, cluster.spec.region);
-    const decision = decide({ cluster, catalog, placements, heartbeats, now }, d.plan);
-    if (decision.create) await createPlacement(d.kube, applyStatus, entry, decision.create, log);
+    const placementNames = new Set(d.placements.entries(req.namespace).map((e) => e.object.metadata.name));
+    const decision = decide({ cluster, catalog, placements, placementNames, heartbeats, now }, d.plan);
+    try {
+      if (decision.create) await createPlacement(d.kube, applyStatus, entry, decision.create, log);
+    } catch (err) {
+      if (!(err instanceof PlacementNameTakenError)) throw err;
+      // Placed=False names the object in the way; the retry (with back-off) plans around it once cached.
+      const placed = { type: "Placed", status: "False" as const, reason: "PlacementNameTaken", message: err.message };
+      const observedGeneration = cluster.metadata.generation;
+      const conditions = setCondition(decision.status.conditions ?? [], { ...placed, observedGeneration }, now);
+      await applyStatus(Kinds.OCACluster, cluster, { ...decision.status, conditions });
+      throw err;
+    }
     await applyStatus(Kinds.OCACluster, cluster, decision.status);
     return { requeueAfterMs: decision.recheckAfterMs };
   });
+}
+
+/** The name of a new Placement is another object's: not this cluster's ring, created by an earlier attempt. */
+export class PlacementNameTakenError extends Error {
+  override name = "PlacementNameTakenError";
 }
 
 /** An invalid spec is Ready=False naming every bad field; the rest of the status stays as it was. */
@@ -74,9 +92,14 @@ async function reportInvalid(applyStatus: ApplyStatus, entry: Entry<OCACluster>,
   await applyStatus(Kinds.OCACluster, obj, { ...old.fields, observedGeneration: gen, conditions });
 }
 
-/** Creates the Placement (owned by the cluster; a retry finds it made) and writes its expectations. */
+/**
+ * Creates the Placement (owned by the cluster) and writes its expectations. A 409 is success when the
+ * object there is this one (the same ring, owned by this cluster: an earlier attempt made it) and
+ * PlacementNameTakenError otherwise, never swallowed: a swallowed 409 left the cluster planning the
+ * same name forever.
+ */
 async function createPlacement(
-  kube: Pick<Kube, "create">,
+  kube: Pick<Kube, "create" | "get">,
   applyStatus: ApplyStatus,
   cluster: Entry<OCACluster>,
   create: NonNullable<ClusterDecision["create"]>,
@@ -94,7 +117,16 @@ async function createPlacement(
     await kube.create(Kinds.Placement, placement, fieldManager);
     log.info({ placement: name, cutoff: spec.cutoff, catalog: spec.catalogGeneration }, "created placement");
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 409)) throw err; // already made by an earlier attempt
+    if (!(err instanceof ApiError && err.status === 409)) throw err;
+    const there = await kube.get(Kinds.Placement, { namespace: namespace ?? "", name });
+    const owner = there?.metadata.ownerReferences?.find((o) => o.controller)?.uid;
+    if (!there || owner !== cluster.object.metadata.uid || !isDeepStrictEqual(there.spec, spec)) {
+      throw new PlacementNameTakenError(
+        `Placement ${name} already exists and is not this cluster's ring for catalog ${spec.catalogGeneration} (owner ${owner ?? "none"})`,
+        { cause: err },
+      );
+    }
+    log.info({ placement: name }, "placement already created by an earlier attempt");
   }
   await applyStatus(Kinds.Placement, placement, status);
 }
@@ -124,8 +156,9 @@ export const ocaclusterController = {
     watch(Kinds.Popularity, clustersOfNamespace, { on: "spec" }),
     // Owns: a Placement's phase and expectations show in the cluster's status.
     watch(Kinds.Placement, clusterOfPlacement),
-    // Heartbeats: a server's health shows in the cluster's status.
-    watch(Kinds.Lease, clusterOfLease),
+    // Heartbeats: a server's health shows in the cluster's status. Only Leases labelled with a cluster
+    // are cached: leader election's and other components' are none of ours.
+    watch(Cached.HeartbeatLease, clusterOfLease),
   ],
   make: (d: Deps) => {
     const titles = d.caches.of(Kinds.Title);
@@ -139,7 +172,7 @@ export const ocaclusterController = {
       kube: d.kube,
       clusters: d.caches.of(Kinds.OCACluster),
       placements: d.caches.of(Kinds.Placement),
-      leases: d.caches.of(Kinds.Lease),
+      leases: d.caches.of(Cached.HeartbeatLease),
       catalogs,
       plan: d.plan,
       now: d.now,

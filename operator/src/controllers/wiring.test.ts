@@ -3,13 +3,13 @@
  * object enqueues which keys. Fan-out bugs hide here, and no reconcile test would see them.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { clusterLabel, heartbeatLease, Kinds } from "../api/index.js";
+import { Cached, clusterLabel, heartbeatLease, Kinds } from "../api/index.js";
 import { sample } from "../api/testdata/samples.js";
 import type { CacheSet } from "../runtime/caches.js";
 import { at, fakeCaches, wiring } from "../runtime/testing.js";
 import { edgeController } from "./edge.js";
 import { fillController } from "./fill.js";
-import { placementLabel } from "./fill-plan.js";
+import { placementLabel } from "./fill-job.js";
 import { controllers } from "./index.js";
 import { ocaclusterController } from "./ocacluster.js";
 import { popularityController } from "./popularity.js";
@@ -58,6 +58,17 @@ describe("every controller", () => {
   });
 });
 
+describe("the operator's caches", () => {
+  it("hold only its own Jobs and the heartbeat Leases: every watch of either is label-filtered", () => {
+    const watched = controllers.flatMap((c) => [c.for, ...c.watches].map((w) => w.kind));
+    const ofKind = watched.filter((k) => k.plural === "jobs" || k.plural === "leases");
+    expect(ofKind.map((k) => [k.plural, k.labelSelector])).toEqual([
+      ["leases", clusterLabel],
+      ["jobs", "cdn.edgefleet.dev/job"],
+    ]);
+  });
+});
+
 describe("ocacluster wiring", () => {
   const cases = [
     {
@@ -93,13 +104,15 @@ describe("ocacluster wiring", () => {
     },
     {
       name: "a server's heartbeat → its cluster",
-      change: (c: CacheSet) => c.of(Kinds.Lease).upsert(at(lease("ams-ix-1", "s01"), "ns", "10", 0)),
+      change: (c: CacheSet) => c.of(Cached.HeartbeatLease).upsert(at(lease("ams-ix-1", "s01"), "ns", "10", 0)),
       want: ["ns/ams-ix-1"],
     },
     {
       name: "a Lease that is no heartbeat (the leader's) → nothing",
       change: (c: CacheSet) =>
-        c.of(Kinds.Lease).upsert(at({ metadata: { name: "edgefleet-operator" } }, "ns", "10", 0, { spec: {} })),
+        c
+          .of(Cached.HeartbeatLease)
+          .upsert(at({ metadata: { name: "edgefleet-operator" } }, "ns", "10", 0, { spec: {} })),
       want: [],
     },
   ];
@@ -121,7 +134,7 @@ describe("ocacluster wiring", () => {
     const w = wiring(ocaclusterController, caches);
     const l = lease("ams-ix-1", "s01");
     l.metadata.labels[clusterLabel] = "ams-polder-1";
-    caches.of(Kinds.Lease).upsert(at(l, "ns", "10", 0));
+    caches.of(Cached.HeartbeatLease).upsert(at(l, "ns", "10", 0));
     expect(w.take()).toEqual(["ns/ams-polder-1"]);
   });
 });
@@ -147,12 +160,12 @@ describe("fill wiring", () => {
     },
     {
       name: "a fill Job → the Placement its label names",
-      change: (c: CacheSet) => c.of(Kinds.Job).upsert(at(job("ams-polder-1-2026-08-14"), "ns", "10", 1)),
+      change: (c: CacheSet) => c.of(Cached.FillJob).upsert(at(job("ams-polder-1-2026-08-14"), "ns", "10", 1)),
       want: ["ns/ams-polder-1-2026-08-14"],
     },
     {
       name: "a Job that is no fill Job → nothing",
-      change: (c: CacheSet) => c.of(Kinds.Job).upsert(at(job(undefined), "ns", "10", 1)),
+      change: (c: CacheSet) => c.of(Cached.FillJob).upsert(at(job(undefined), "ns", "10", 1)),
       want: [],
     },
     {

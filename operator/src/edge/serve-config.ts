@@ -4,7 +4,7 @@
  * here, where both can import it.
  */
 import { z } from "zod";
-import { dnsLabel } from "../api/index.js";
+import { dnsLabel, maxLeaseDurationSeconds } from "../api/index.js";
 
 /** serve mode's settings: one ConfigMap for the whole DaemonSet; the node name comes from the pod (--node). */
 export const ServeConfig = z
@@ -25,12 +25,16 @@ export const ServeConfig = z
     metricsPort: z.int().min(1).max(65535),
     metricsAddress: z.string().default("0.0.0.0"),
     /** How often the agent renews its Lease: at most a third of leaseDurationSeconds. */
-    heartbeatSeconds: z.number().min(1).max(300).default(10),
+    heartbeatSeconds: z
+      .number()
+      .min(1)
+      .max(maxLeaseDurationSeconds / 3)
+      .default(10),
     /**
      * Steering and the operator count the server dead this long after they last saw its Lease renewed
      * (api/heartbeat.ts heartbeatExpiry).
      */
-    leaseDurationSeconds: z.int().min(3).max(3600).default(30),
+    leaseDurationSeconds: z.int().min(3).max(maxLeaseDurationSeconds).default(30),
   })
   // Renewing well inside the lease: a server survives two missed or slow renewals before it is dropped.
   .refine((c) => c.heartbeatSeconds * 3 <= c.leaseDurationSeconds, {

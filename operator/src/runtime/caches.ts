@@ -4,7 +4,7 @@
  */
 import type { Logger } from "pino";
 import type { TypedKind } from "../api/index.js";
-import { Informer } from "./informer.js";
+import { Informer, type WatchHealth } from "./informer.js";
 import type { Kube } from "./kube.js";
 import type { Cache, Source, Store } from "./store.js";
 
@@ -35,14 +35,23 @@ export class CacheSet implements Caches {
   }
 }
 
+/** Whether a process's caches can be relied on, and if not, why: what /readyz answers. */
+export type Readiness = Readonly<{ ok: boolean; reason: string }>;
+
 /**
  * The informers of one process: made on first use (a kind first asked for after the start gets its
  * watch too), all running until `signal` aborts.
  */
 export class Informers implements Caches {
   readonly #set: CacheSet;
-  readonly #all: { readonly hasSynced: boolean; synced(signal: AbortSignal): Promise<boolean> }[] = [];
+  readonly #all: {
+    readonly kind: { readonly plural: string };
+    readonly hasSynced: boolean;
+    readonly health: WatchHealth;
+    synced(signal: AbortSignal): Promise<boolean>;
+  }[] = [];
   readonly #running: Promise<void>[] = [];
+  readonly #healthHandlers: ((h: WatchHealth) => void)[] = [];
 
   constructor(
     kube: Pick<Kube, "list" | "watch">,
@@ -53,6 +62,9 @@ export class Informers implements Caches {
     this.#set = new CacheSet(<T>(kind: TypedKind<T>) => {
       const informer = new Informer(kube, kind, log, opts);
       this.#all.push(informer);
+      informer.onHealth((h) => {
+        for (const fn of this.#healthHandlers) fn(h);
+      });
       // Handlers registered in the same tick still see everything: the first list is an await away.
       this.#running.push(informer.run(signal));
       return informer;
@@ -71,6 +83,31 @@ export class Informers implements Caches {
   /** True once every informer has synced; false as soon as `signal` aborts (see Informer.synced). */
   async synced(signal: AbortSignal): Promise<boolean> {
     return (await Promise.all(this.#all.map((i) => i.synced(signal)))).every(Boolean);
+  }
+
+  /** How each informer's list-watch stands. */
+  health(): WatchHealth[] {
+    return this.#all.map((i) => i.health);
+  }
+
+  /** Calls `fn` whenever any informer's list-watch goes up or down. */
+  onHealth(fn: (h: WatchHealth) => void): void {
+    this.#healthHandlers.push(fn);
+  }
+
+  /**
+   * Ready once every cache has synced, and while no list-watch has been down for longer than `graceMs`
+   * at `nowMs` (a watch the server ends is down for the moment it takes to open the next; an API server
+   * that went away, or RBAC taken back, keeps it down). The reason names the kinds.
+   */
+  readiness(nowMs: number, graceMs: number): Readiness {
+    const unsynced = this.#all.filter((i) => !i.hasSynced).map((i) => i.kind.plural);
+    if (unsynced.length > 0) return { ok: false, reason: `caches not synced: ${unsynced.join(", ")}` };
+    const down = this.health().filter((h) => h.downSinceMs !== undefined && nowMs - h.downSinceMs > graceMs);
+    if (down.length === 0) return { ok: true, reason: "ok" };
+    const since = Math.min(...down.map((h) => h.downSinceMs ?? nowMs));
+    const kinds = down.map((h) => h.kind).join(", ");
+    return { ok: false, reason: `watches down for ${Math.round((nowMs - since) / 1000)} s: ${kinds}` };
   }
 
   /** Resolves once every informer has stopped. */

@@ -1,8 +1,12 @@
-/** /healthz (the process is alive), /readyz (caches synced) and /metrics (Prometheus text format). */
+/**
+ * /healthz (the process is alive), /readyz (its caches can be relied on; 503 says why not) and /metrics
+ * (Prometheus text format).
+ */
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
+import type { Readiness } from "./caches.js";
 
-export type Probes = Readonly<{ ready: () => boolean; registry: Registry }>;
+export type Probes = Readonly<{ ready: () => Readiness; registry: Registry }>;
 
 export function startHealthServer(port: number, host: string, probes: Probes): Promise<Server> {
   const server = createServer((req, res) => {
@@ -12,8 +16,8 @@ export function startHealthServer(port: number, host: string, probes: Probes): P
     } else if (path === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" }).end("ok");
     } else if (path === "/readyz") {
-      const ok = probes.ready();
-      res.writeHead(ok ? 200 : 503, { "content-type": "text/plain" }).end(ok ? "ok" : "caches not synced");
+      const { ok, reason } = probes.ready();
+      res.writeHead(ok ? 200 : 503, { "content-type": "text/plain" }).end(reason);
     } else if (path === "/metrics") {
       probes.registry.metrics().then(
         (text) => res.writeHead(200, { "content-type": probes.registry.contentType }).end(text),

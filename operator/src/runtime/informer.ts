@@ -3,6 +3,9 @@
  * resourceVersion; when the server ends a watch it resumes from the last version seen (bookmarks keep
  * it fresh); when that version has expired (410 Gone) it lists again and reports what changed in
  * between, deletions included; when the connection drops it retries with capped exponential back-off.
+ *
+ * It says how its list-watch stands (`health`, `onHealth`): a reader that judges time-based facts by
+ * when it saw objects change (a heartbeat Lease's renewal) must know when it could not have seen them.
  */
 import type { Logger } from "pino";
 import type { TypedKind } from "../api/index.js";
@@ -11,10 +14,28 @@ import { Store, type StoreOptions } from "./store.js";
 
 export type InformerOptions = StoreOptions & Readonly<{ namespace?: string | undefined }>;
 
+/**
+ * How one informer's list-watch stands. It is up from a successful list, or a watch the server
+ * accepted, until that watch ends or a list or watch fails; then down until one succeeds again.
+ */
+export type WatchHealth = Readonly<{
+  /** The kind's plural, e.g. "leases". */
+  kind: string;
+  /** Whether the first list has filled the cache. */
+  synced: boolean;
+  /** Since when (epoch ms, the informer's clock) it has been down; undefined while it is up. */
+  downSinceMs: number | undefined;
+  /** Why it is down, when a list or watch failed (not set when the server merely ended a watch). */
+  error: string | undefined;
+}>;
+
 export class Informer<T> extends Store<T> {
   readonly #kube: Pick<Kube, "list" | "watch">;
   readonly #namespace: string | undefined;
   readonly #log: Logger;
+  readonly #clock: () => number;
+  readonly #healthHandlers: ((h: WatchHealth) => void)[] = [];
+  #health: WatchHealth;
   #resourceVersion = "";
   #hasSynced = false;
   readonly #synced: Promise<void>;
@@ -25,6 +46,8 @@ export class Informer<T> extends Store<T> {
     this.#kube = kube;
     this.#namespace = opts.namespace;
     this.#log = log.child({ informer: kind.plural });
+    this.#clock = opts.now ?? Date.now;
+    this.#health = { kind: kind.plural, synced: false, downSinceMs: undefined, error: undefined };
     this.#synced = new Promise((resolve) => {
       this.#markSynced = resolve;
     });
@@ -33,6 +56,16 @@ export class Informer<T> extends Store<T> {
   /** Whether the first list has filled the cache. */
   get hasSynced(): boolean {
     return this.#hasSynced;
+  }
+
+  /** How its list-watch stands now. */
+  get health(): WatchHealth {
+    return this.#health;
+  }
+
+  /** Calls `fn` whenever the list-watch goes up or down (and once it has synced). */
+  onHealth(fn: (h: WatchHealth) => void): void {
+    this.#healthHandlers.push(fn);
   }
 
   /**
@@ -56,6 +89,10 @@ export class Informer<T> extends Store<T> {
   async run(signal: AbortSignal): Promise<void> {
     let failures = 0;
     let needList = true;
+    const onOpen = () => {
+      failures = 0;
+      this.#up();
+    };
     while (!signal.aborted) {
       try {
         if (needList) {
@@ -64,7 +101,12 @@ export class Informer<T> extends Store<T> {
         }
         await this.#kube.watch(
           this.kind,
-          { namespace: this.#namespace, resourceVersion: this.#resourceVersion },
+          {
+            namespace: this.#namespace,
+            resourceVersion: this.#resourceVersion,
+            labelSelector: this.kind.labelSelector,
+            onOpen,
+          },
           (ev) => {
             failures = 0;
             this.#resourceVersion = ev.object.metadata.resourceVersion ?? this.#resourceVersion;
@@ -74,6 +116,8 @@ export class Informer<T> extends Store<T> {
           },
           signal,
         );
+        // The server ended the watch (its timeout, or it went away): down until the next one opens.
+        if (!signal.aborted) this.#down(undefined);
       } catch (err) {
         if (signal.aborted) return;
         if (err instanceof WatchExpiredError) {
@@ -82,6 +126,7 @@ export class Informer<T> extends Store<T> {
           continue;
         }
         failures++;
+        this.#down(err);
         const delayMs = Math.min(30_000, 200 * 2 ** Math.min(failures, 8));
         this.#log.warn({ err, delayMs }, "list/watch failed; retrying");
         await sleep(delayMs, signal);
@@ -90,11 +135,37 @@ export class Informer<T> extends Store<T> {
   }
 
   async #relist(signal: AbortSignal): Promise<void> {
-    const { items, resourceVersion } = await this.#kube.list(this.kind, { namespace: this.#namespace, signal });
+    const { items, resourceVersion } = await this.#kube.list(this.kind, {
+      namespace: this.#namespace,
+      labelSelector: this.kind.labelSelector,
+      signal,
+    });
     this.replace(items, resourceVersion);
     this.#resourceVersion = resourceVersion;
     this.#hasSynced = true;
+    this.#up();
     this.#markSynced();
+  }
+
+  #up(): void {
+    const since = this.#health.downSinceMs;
+    if (this.#health.synced === this.#hasSynced && since === undefined) return;
+    if (since !== undefined && this.#clock() - since > 1000) {
+      this.#log.info({ downSeconds: Math.round((this.#clock() - since) / 1000) }, "list/watch back");
+    }
+    this.#setHealth({ ...this.#health, synced: this.#hasSynced, downSinceMs: undefined, error: undefined });
+  }
+
+  /** Down since the first failure or end: a retry that fails again keeps the time it went down. */
+  #down(err: unknown): void {
+    const error = err === undefined ? undefined : err instanceof Error ? err.message : String(err);
+    if (this.#health.downSinceMs !== undefined && error === this.#health.error) return;
+    this.#setHealth({ ...this.#health, downSinceMs: this.#health.downSinceMs ?? this.#clock(), error });
+  }
+
+  #setHealth(h: WatchHealth): void {
+    this.#health = h;
+    for (const fn of this.#healthHandlers) fn(h);
   }
 }
 

@@ -72,6 +72,16 @@ export function keyOf(o: { metadata: ObjectMeta }): string {
 
 type Query = Record<string, string | number | boolean | undefined>;
 
+export type WatchOptions = Readonly<{
+  namespace?: string | undefined;
+  resourceVersion: string;
+  timeoutSeconds?: number | undefined;
+  /** Only objects with these labels (the operator caches only its own Jobs and Leases). */
+  labelSelector?: string | undefined;
+  /** Called once the server has accepted the watch (its stream is open), before any event. */
+  onOpen?: (() => void) | undefined;
+}>;
+
 /**
  * Sees every request the client sends, once: when the response headers arrive (for a watch, when its
  * stream opens), or with status 0 when the connection fails. What client-go counts as
@@ -149,7 +159,7 @@ export class Kube {
 
   async list<T extends KubeObject>(
     kind: Kind,
-    opts: { namespace?: string | undefined; labelSelector?: string; signal?: AbortSignal } = {},
+    opts: { namespace?: string | undefined; labelSelector?: string | undefined; signal?: AbortSignal } = {},
   ): Promise<{ items: T[]; resourceVersion: string }> {
     const items: T[] = [];
     let resourceVersion = "";
@@ -203,28 +213,46 @@ export class Kube {
 
   /**
    * Streams watch events from `resourceVersion` until the server ends the watch (it does so after
-   * timeoutSeconds) or `signal` aborts. Throws WatchExpiredError when the version is too old.
+   * timeoutSeconds) or `signal` aborts; `onOpen` is called once the server has accepted it. Throws
+   * WatchExpiredError when the version is too old, and ApiError "Timeout" when the server does not
+   * answer within the request timeout (an API server that accepts connections but never answers must
+   * not hold a watch, and whoever waits on it, forever).
    */
   async watch<T extends KubeObject>(
     kind: Kind,
-    opts: { namespace?: string | undefined; resourceVersion: string; timeoutSeconds?: number },
+    opts: WatchOptions,
     onEvent: (e: WatchEvent<T>) => void,
     signal: AbortSignal,
   ): Promise<void> {
-    const res = await this.#send(
-      "GET",
-      this.path(kind, { namespace: opts.namespace }),
-      undefined,
-      {
-        watch: true,
-        allowWatchBookmarks: true,
-        resourceVersion: opts.resourceVersion,
-        timeoutSeconds: opts.timeoutSeconds ?? 300,
-      },
-      signal,
-    );
+    const path = this.path(kind, { namespace: opts.namespace });
+    const unanswered = new AbortController();
+    const timer = setTimeout(() => unanswered.abort(), this.#timeoutMs);
+    let res: IncomingMessage;
+    try {
+      res = await this.#send(
+        "GET",
+        path,
+        undefined,
+        {
+          watch: true,
+          allowWatchBookmarks: true,
+          resourceVersion: opts.resourceVersion,
+          timeoutSeconds: opts.timeoutSeconds ?? 300,
+          labelSelector: opts.labelSelector,
+        },
+        AbortSignal.any([signal, unanswered.signal]),
+      );
+    } catch (err) {
+      if (!unanswered.signal.aborted || signal.aborted) throw err;
+      throw new ApiError(0, "Timeout", `watch ${path}: no answer within ${this.#timeoutMs / 1000} s`, [], {
+        cause: err,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
     if (res.statusCode === 410) throw new WatchExpiredError(`watch ${kind.plural}: resourceVersion expired`);
     if (res.statusCode !== 200) throw await apiErrorOf(res);
+    opts.onOpen?.();
     let buf = "";
     res.setEncoding("utf8");
     try {

@@ -95,7 +95,8 @@ export async function startManager<D>(o: ManagerOptions<D>, signal: AbortSignal)
     return c;
   });
   const health = await startHealthServer(o.health.port, o.health.host ?? "0.0.0.0", {
-    ready: () => caches.hasSynced(),
+    // Synced is enough: the operator serves nobody, and its reconciles retry through an API outage.
+    ready: () => caches.readiness(Date.now(), Number.POSITIVE_INFINITY),
     registry: metrics.registry,
   });
 

@@ -59,8 +59,10 @@ export function fakeKube(missing: readonly Kind[] = []): KubeClient {
         throw new ApiError(404, "NotFound", `the server could not find the requested resource (${kind.plural})`);
       return { items: [], resourceVersion: "1" };
     },
-    watch: (_kind, _opts, _onEvent, signal) =>
-      new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true })),
+    watch: (_kind, opts, _onEvent, signal) => {
+      opts.onOpen?.();
+      return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+    },
     apply: async <T extends KubeObject>(_k: Kind, obj: KubeObject) => obj as T,
     create: async <T extends KubeObject>(_k: Kind, obj: KubeObject) => obj as T,
     update: async <T extends KubeObject>(_k: Kind, obj: KubeObject) => obj as T,

@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { heartbeatLease, Kinds } from "../api/index.js";
 import { sample } from "../api/testdata/samples.js";
 import type { CacheSet } from "../runtime/caches.js";
+import type { WatchHealth } from "../runtime/informer.js";
 import { at, fakeCaches } from "../runtime/testing.js";
 import { SteeringFeed } from "./feed.js";
 import { SteeringStore } from "./store.js";
@@ -102,5 +103,52 @@ describe("SteeringFeed", () => {
     const before = store.state.generation;
     await settle();
     expect(store.state.generation - before).toBe(1); // one setTitles, not twenty
+  });
+
+  it("after an outage of the Lease watch, a server live when it broke is not charged for it; one seen since, or stale before, is", async () => {
+    const handlers: ((h: WatchHealth) => void)[] = [];
+    const health = (downSinceMs: number | undefined): WatchHealth => ({
+      kind: "leases",
+      synced: true,
+      downSinceMs,
+      error: undefined,
+    });
+    const own = fakeCaches(() => clock);
+    const st = new SteeringStore();
+    new SteeringFeed(
+      st,
+      {
+        clusters: own.of(Kinds.OCACluster),
+        titles: own.of(Kinds.Title),
+        popularities: own.of(Kinds.Popularity),
+        placements: own.of(Kinds.Placement),
+        leases: own.of(Kinds.Lease),
+        watches: { onHealth: (fn) => handlers.push(fn) },
+      },
+      {
+        signingKey: "0123456789abcdef",
+        log: pino({ level: "silent" }),
+        coalesceMs: 1,
+        maxOutageCreditMs: 600_000,
+        now: () => clock,
+      },
+    );
+    const fire = (h: WatchHealth) => {
+      for (const fn of handlers) fn(h);
+    };
+    own.of(Kinds.OCACluster).upsert(at(ams, "ns", "1", 1));
+    own.of(Kinds.Lease).upsert(at(beat("s01", 1e9), "ns", "2", 0)); // seen at 0: expires at 30 s
+    clock = 50_000;
+    own.of(Kinds.Lease).upsert(at(beat("s02", 1e9), "ns", "3", 0)); // seen at 50 s: expires at 80 s
+    await settle();
+    fire(health(60_000)); // down at 60 s: s01 stale already, s02 live
+    clock = 120_000;
+    own.of(Kinds.Lease).upsert(at(beat("s03", 1e9), "ns", "4", 0)); // renewed in the outage, seen on the relist
+    fire(health(undefined)); // back at 120 s: the health is recomputed in the same turn
+    expect(Object.fromEntries(st.state.health.get("ams-polder-1")?.servers ?? [])).toEqual({
+      s01: 30_000,
+      s02: 140_000, // 80 s + the 60 s outage: 20 s left, as when it broke
+      s03: 150_000,
+    });
   });
 });

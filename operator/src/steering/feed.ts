@@ -9,6 +9,11 @@
  * computed for. The snapshot of each active Placement is remembered while it is current; a steering
  * process started after the region's catalog moved on recomputes over the current catalog, where the
  * ring still places nearly every file as before, and says so in its log.
+ *
+ * When the Lease watch comes back after being down, servers that were live when it went down and have
+ * not been seen renewed since are not charged for the outage (freshness.ts `expiryAfterOutage`); the
+ * health is recomputed at once, in the same turn as the watch is marked up, so no request sees the
+ * watch up with expiries that still count the outage against them.
  */
 import type { Logger } from "pino";
 import {
@@ -25,6 +30,8 @@ import { serversOf } from "../catalog/servers.js";
 import { buildLadder } from "../ladder/index.js";
 import { assign } from "../placement/index.js";
 import type { Shared } from "../runtime/caches.js";
+import type { WatchHealth } from "../runtime/informer.js";
+import { expiryAfterOutage, type Outage } from "./freshness.js";
 import { clusterHealth } from "./liveness.js";
 import type { ClusterHealth, ClusterView, LocateFile } from "./snapshot.js";
 import type { SteeringStore } from "./store.js";
@@ -35,6 +42,8 @@ export type FeedSources = Readonly<{
   popularities: Shared<Popularity>;
   placements: Shared<Placement>;
   leases: Shared<Lease>;
+  /** How the watches stand (the process's Informers); without it the Lease watch is never down. */
+  watches?: Readonly<{ onHealth(fn: (h: WatchHealth) => void): void }> | undefined;
 }>;
 
 type Part = "clusters" | "titles" | "placements" | "health";
@@ -45,6 +54,10 @@ export type FeedOptions = Readonly<{
   log: Logger;
   /** How long a burst may last before the refresh; 50 ms. */
   coalesceMs?: number;
+  /** The most a server is credited for one outage of the Lease watch: the stale-while-error bound. */
+  maxOutageCreditMs?: number | undefined;
+  /** Epoch ms; Date.now by default. */
+  now?: (() => number) | undefined;
 }>;
 
 export class SteeringFeed {
@@ -56,6 +69,10 @@ export class SteeringFeed {
   readonly #located = new Map<string, { placement: string; locate: LocateFile }>();
   readonly #dirty = new Set<Part>();
   #pending: NodeJS.Timeout | undefined;
+  /** Since when the Lease watch is down, while it is. */
+  #leasesDownSince: number | undefined;
+  /** The last time the Lease watch was down, once it is back. */
+  #outage: Outage | undefined;
 
   constructor(store: SteeringStore, sources: FeedSources, o: FeedOptions) {
     this.#store = store;
@@ -71,6 +88,17 @@ export class SteeringFeed {
     sources.popularities.onChange(() => this.#schedule("placements"));
     sources.placements.onChange(() => this.#schedule("placements"));
     sources.leases.onChange(() => this.#schedule("health"));
+    sources.watches?.onHealth((h) => {
+      if (h.kind === sources.leases.kind.plural) this.#leaseWatch(h);
+    });
+  }
+
+  #leaseWatch(h: WatchHealth): void {
+    const since = this.#leasesDownSince;
+    this.#leasesDownSince = h.downSinceMs;
+    if (since === undefined || h.downSinceMs !== undefined || !h.synced) return;
+    this.#outage = { fromMs: since, toMs: (this.#o.now ?? Date.now)() };
+    this.#refresh(new Set<Part>(["health"]));
   }
 
   /** Refreshes everything now (once the caches have synced). */
@@ -154,7 +182,7 @@ export class SteeringFeed {
       );
     }
     const assignment = assign(active.spec, catalog.files, serversOf(c.spec));
-    // Paths are unique across titles (the fill agent refuses otherwise): a rung's path names its file.
+    // Paths are unique within a region's catalog (catalog/titles.ts leaves the later of two Titles out).
     const keyOf = new Map(catalog.files.map((f) => [f.key.slice(f.key.indexOf("/") + 1), f.key]));
     return (path) => {
       const k = keyOf.get(path);
@@ -176,7 +204,12 @@ export class SteeringFeed {
       const cur = byCluster.get(hb.cluster) ?? { servers: new Map<string, number>(), bitsPerSec: 0 };
       byCluster.set(hb.cluster, cur);
       cur.bitsPerSec += (hb.load?.bytesPerSec ?? 0) * 8;
-      const expiry = heartbeatExpiry(hb, observedAt);
+      const expiry = expiryAfterOutage(
+        heartbeatExpiry(hb, observedAt),
+        observedAt,
+        this.#outage,
+        this.#o.maxOutageCreditMs ?? Number.POSITIVE_INFINITY,
+      );
       if (expiry > (cur.servers.get(hb.server) ?? Number.NEGATIVE_INFINITY)) cur.servers.set(hb.server, expiry);
     }
     const healths = new Map<string, ClusterHealth>();

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Server } from "node:http";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CURRENT_VIEW, type FleetView } from "./freshness.js";
 import { createSteeringServer, SteeringConfigError } from "./http.js";
 import { clusterHealth } from "./liveness.js";
 import type { ClusterView, TitleView } from "./snapshot.js";
@@ -61,12 +62,14 @@ type Body = {
   expiresAt: string;
   ladder: { rungs: { urls: string[] }[] }[];
   error: { code: string; message: string };
+  stale?: { since: string };
 };
 
 describe("steering HTTP service", () => {
   let server: Server;
   let base: string;
   let now = T0;
+  let view: FleetView = CURRENT_VIEW;
   const store = new SteeringStore();
 
   beforeAll(async () => {
@@ -78,8 +81,8 @@ describe("steering HTTP service", () => {
     store.setLinkSecret("isp-a", SECRET);
     store.setLinkSecret("ixp-b", SECRET);
     server = createSteeringServer(
-      { trustedProxies: ["127.0.0.0/8"], regionDefault: { lat: 48.86, lon: 2.35 } },
-      { state: () => store.state, now: () => now },
+      { trustedProxies: ["127.0.0.0/8"], regionDefault: { lat: 48.86, lon: 2.35 }, staleWhileErrorSeconds: 60 },
+      { state: () => store.state, now: () => now, view: () => view },
     );
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const addr = server.address();
@@ -105,7 +108,13 @@ describe("steering HTTP service", () => {
 
   async function get(path: string, headers: Record<string, string> = {}) {
     const res = await fetch(`${base}${path}`, { headers });
-    return { status: res.status, type: res.headers.get("content-type"), body: (await res.json()) as Body };
+    return {
+      status: res.status,
+      type: res.headers.get("content-type"),
+      stale: res.headers.get("x-edgefleet-stale"),
+      retryAfter: res.headers.get("retry-after"),
+      body: (await res.json()) as Body,
+    };
   }
 
   it("ranks clusters for ?ip=", async () => {
@@ -197,6 +206,51 @@ describe("steering HTTP service", () => {
     ]); // its audio only from ixp-b
     beat();
     expect(await hostsInManifest()).toEqual(all);
+  });
+
+  it("while the heartbeat watch is down: servers live when it broke stay live, answers say how stale, for at most the bound", async () => {
+    now = T0;
+    beat();
+    now = T0 + LEASE / 2;
+    beat("a-2"); // a-2 expires at T0 + LEASE, the others at T0 + 1.5 LEASE
+    const broke = T0 + LEASE + 1; // a-2 already stale when the watch broke
+    view = { synced: true, waitingFor: [], leasesDownSinceMs: broke };
+    now = T0 + 5 * LEASE; // every lease would have expired by now
+    const r = await get("/v1/steering?ip=198.51.100.7");
+    expect([r.status, r.stale, r.body.stale]).toEqual([
+      200,
+      String(Math.floor((now - broke) / 1000)),
+      { since: new Date(broke).toISOString() },
+    ]);
+    expect(await listed()).toEqual([
+      ["isp-a", ["a-1"]],
+      ["ixp-b", ["b-1"]],
+    ]);
+    const m = await get("/v1/playback/filled", { "x-forwarded-for": "198.51.100.7" });
+    expect([m.status, m.stale, m.body.stale?.since]).toEqual([
+      200,
+      expect.stringMatching(/^\d+$/),
+      new Date(broke).toISOString(),
+    ]);
+    expect(m.body.ladder[1]?.rungs[0]?.urls.map((u) => new URL(u).host)).toEqual(["203.0.113.1:8443"]); // not a-2
+    now = broke + 60_000; // the bound, 60 s: still held
+    expect((await get("/v1/steering?ip=198.51.100.7")).status).toBe(200);
+    now = broke + 60_001; // past it: judged at the real time, as if every server had stopped renewing
+    const closed = await get("/v1/steering?ip=198.51.100.7");
+    expect([closed.status, closed.body.error.code, closed.stale]).toEqual([503, "NoClusterAvailable", "60"]);
+    expect(closed.body.error.message).toMatch(/down for 60 s, longer than the 60 s/);
+    view = CURRENT_VIEW; // the watch is back and every server renews
+    beat();
+    const back = await get("/v1/playback/filled", { "x-forwarded-for": "198.51.100.7" });
+    expect([back.status, back.stale, back.body.stale]).toEqual([200, null, undefined]);
+  });
+
+  it("answers 503 NotSynced, and when to retry, until the view is filled", async () => {
+    view = { synced: false, waitingFor: ["leases", "titles"], leasesDownSinceMs: undefined };
+    const r = await get("/v1/playback/filled");
+    view = CURRENT_VIEW;
+    expect([r.status, r.body.error.code, r.retryAfter]).toEqual([503, "NotSynced", "1"]);
+    expect(r.body.error.message).toContain("leases, titles");
   });
 
   it("serves the manifest with ranked signed URLs from the active placement", async () => {
@@ -335,5 +389,10 @@ describe("steering HTTP service", () => {
     expect(() => createSteeringServer({ maxClusters: 0 }, deps)).toThrow(SteeringConfigError);
     expect(() => createSteeringServer({ maxClusters: 0 }, deps)).toThrow(/maxClusters/);
     expect(() => createSteeringServer({ trustedProxies: ["10.0.0.1/8"] }, deps)).toThrow(/trustedProxies\[0\]/);
+    expect(() => createSteeringServer({ manifestCacheBytes: -1 }, deps)).toThrow(/manifestCacheBytes/);
+    expect(() => createSteeringServer({ maxConnections: 0 }, deps)).toThrow(/maxConnections/);
+    expect(() => createSteeringServer({ headersTimeoutSeconds: 20, requestTimeoutSeconds: 10 }, deps)).toThrow(
+      /must be at least the headers timeout[\s\S]*requestTimeoutSeconds/,
+    );
   });
 });

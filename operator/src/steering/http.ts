@@ -2,41 +2,81 @@
  * The steering HTTP service: `GET /v1/steering?ip=…` (ranked clusters and their live endpoints) and
  * `GET /v1/playback/{title}` (the manifest with signed URLs to live servers). All decisions live in the
  * pure modules; this file only turns requests into their inputs and results into JSON.
+ *
+ * Until the process has filled its view of the fleet it answers 503 NotSynced. While its heartbeat
+ * watch is down it keeps answering from the last view (freshness.ts), for at most
+ * `staleWhileErrorSeconds`: each such answer carries `X-Edgefleet-Stale: <seconds since the watch
+ * broke>`, and a 200's body `"stale": {"since": <when>}`.
+ *
+ * Abuse: the manifest cache is bounded in bytes; connections are capped (`maxConnections`); a request's
+ * headers must arrive within `headersTimeoutSeconds` and the whole request within
+ * `requestTimeoutSeconds` (checked every quarter of the headers timeout, not Node's default 30 s, so
+ * a slow socket is gone when its timeout says); an idle keep-alive connection closes after
+ * `keepAliveTimeoutSeconds`, and a socket without traffic either way (a client that stops reading)
+ * after `requestTimeoutSeconds`; an optional per-client rate limit answers 429.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { clientAddress, TrustedProxies } from "./client-address.js";
+import { CURRENT_VIEW, type FleetView, type LivenessClock, livenessClock } from "./freshness.js";
 import { formatIp, InvalidAddressError, type IpAddress, parseIp } from "./ip.js";
 import { isServerLive, liveSetKey } from "./liveness.js";
-import { ManifestCache } from "./manifest-cache.js";
+import { ManifestCache, ownBuffer } from "./manifest-cache.js";
 import { buildManifest } from "./playback.js";
 import { type RankedCluster, rankClusters } from "./rank.js";
+import { RateLimiter } from "./rate-limit.js";
 import type { LatLon } from "./snapshot.js";
 import type { SteeringState } from "./store.js";
 
 const latLon = z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
 
+const MiB = 1 << 20;
+const seconds = (max: number) => z.number().gt(0).max(max);
+
 /** Service settings, validated once at startup; the CLI maps flags and environment onto this. */
-export const SteeringServiceConfig = z.strictObject({
-  /** CIDRs of the load balancers whose X-Forwarded-For is believed. */
-  trustedProxies: z.array(z.string()).max(1024).default([]),
-  saturationLoad: z.number().gt(0).max(1).default(0.95),
-  /** Clusters offered per file in a manifest (and listed by /v1/steering). */
-  maxClusters: z.int().min(1).max(16).default(3),
-  urlTtlSeconds: z
-    .int()
-    .min(60)
-    .max(7 * 86_400)
-    .default(6 * 3600),
-  /** Where clients are assumed to be when the geo source does not know: the region's centre. */
-  regionDefault: latLon.optional(),
-  maxUrlBytes: z.int().min(64).max(65_536).default(2048),
-  maxHeaderBytes: z.int().min(1024).max(65_536).default(8192),
-  /** Serialised manifests kept for reuse (see manifest-cache.ts). */
-  manifestCacheEntries: z.int().min(0).max(1_000_000).default(50_000),
-});
+export const SteeringServiceConfig = z
+  .strictObject({
+    /** CIDRs of the load balancers whose X-Forwarded-For is believed. */
+    trustedProxies: z.array(z.string()).max(1024).default([]),
+    saturationLoad: z.number().gt(0).max(1).default(0.95),
+    /** Clusters offered per file in a manifest (and listed by /v1/steering). */
+    maxClusters: z.int().min(1).max(16).default(3),
+    urlTtlSeconds: z
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .default(6 * 3600),
+    /** Where clients are assumed to be when the geo source does not know: the region's centre. */
+    regionDefault: latLon.optional(),
+    maxUrlBytes: z.int().min(64).max(65_536).default(2048),
+    maxHeaderBytes: z.int().min(1024).max(65_536).default(8192),
+    /** Bytes of serialised manifests kept for reuse (manifest-cache.ts); 0 keeps none. */
+    manifestCacheBytes: z
+      .int()
+      .min(0)
+      .max(64 * 1024 * MiB)
+      .default(256 * MiB),
+    /** How long answers keep coming from the last view while the heartbeat watch is down (freshness.ts); 0: never. */
+    staleWhileErrorSeconds: z.int().min(0).max(86_400).default(600),
+    /** Connections open at once; more are closed as they arrive. */
+    maxConnections: z.int().min(1).max(1_000_000).default(8192),
+    /** From a connection's first byte (or its previous answer) to the end of a request's headers. */
+    headersTimeoutSeconds: seconds(300).default(5),
+    /** To the end of the whole request; at least the headers timeout. */
+    requestTimeoutSeconds: seconds(600).default(10),
+    /** An idle keep-alive connection closes after this. */
+    keepAliveTimeoutSeconds: seconds(300).default(5),
+    /** Requests per second per client (IPv4 address, IPv6 /64); 0: no limit. */
+    rateLimitPerSecond: z.number().min(0).max(1_000_000).default(0),
+    /** Requests a client may make at once before its rate applies. */
+    rateLimitBurst: z.int().min(1).max(1_000_000).default(20),
+  })
+  .refine((c) => c.requestTimeoutSeconds >= c.headersTimeoutSeconds, {
+    path: ["requestTimeoutSeconds"],
+    message: "must be at least the headers timeout",
+  });
 export type SteeringServiceConfig = z.infer<typeof SteeringServiceConfig>;
 
 export type SteeringServiceDeps = Readonly<{
@@ -45,8 +85,14 @@ export type SteeringServiceDeps = Readonly<{
   now: () => number;
   /** Client location from a geo database; undefined falls back to `regionDefault`. */
   geo?: ((address: IpAddress) => LatLon | undefined) | undefined;
+  /** Whether the view is filled and kept current (freshness.ts); always current when not given. */
+  view?: (() => FleetView) | undefined;
   log?: Logger | undefined;
 }>;
+
+/** The steering server, with what its manifest cache holds (bytes as it charges them). */
+export type SteeringServer = Server &
+  Readonly<{ manifestCache: Readonly<{ bytes: number; entries: number; maxBytes: number }> }>;
 
 /** Thrown by createSteeringServer for invalid settings; the message names each field and rule. */
 export class SteeringConfigError extends Error {
@@ -61,7 +107,7 @@ const PLAYBACK = "/v1/playback/";
  * over them (12 is a multiple of 1, 2, 3 and 4), and each class's manifests are still cached.
  */
 const SPREAD = 12;
-function spreadOf(address: IpAddress): number {
+export function spreadOf(address: IpAddress): number {
   let h = 0x811c9dc5;
   for (const w of address.words) h = Math.imul(h ^ w, 0x01000193) ^ (h >>> 15);
   return (h >>> 0) % SPREAD;
@@ -84,71 +130,127 @@ type Service = Readonly<{
   cfg: SteeringServiceConfig;
   trusted: TrustedProxies;
   cache: ManifestCache;
+  limiter: RateLimiter | undefined;
   deps: SteeringServiceDeps;
 }>;
 
-export function createSteeringServer(config: z.input<typeof SteeringServiceConfig>, deps: SteeringServiceDeps): Server {
+/** Validates settings; throws SteeringConfigError naming each field and rule. */
+export function parseSteeringConfig(config: z.input<typeof SteeringServiceConfig>): SteeringServiceConfig {
   const parsed = SteeringServiceConfig.safeParse(config);
   if (!parsed.success) {
     throw new SteeringConfigError(`invalid steering settings: ${z.prettifyError(parsed.error)}`, {
       cause: parsed.error,
     });
   }
-  const cfg = parsed.data;
+  return parsed.data;
+}
+
+export function createSteeringServer(
+  config: z.input<typeof SteeringServiceConfig>,
+  deps: SteeringServiceDeps,
+): SteeringServer {
+  const cfg = parseSteeringConfig(config);
   let trusted: TrustedProxies;
   try {
     trusted = new TrustedProxies(cfg.trustedProxies);
   } catch (err) {
     throw new SteeringConfigError(`invalid steering settings: ${String(err)}`, { cause: err });
   }
-  const svc: Service = { cfg, trusted, cache: new ManifestCache(cfg.manifestCacheEntries), deps };
-  const server = createServer({ maxHeaderSize: cfg.maxHeaderBytes, requestTimeout: 10_000 }, (req, res) =>
-    handle(svc, req, res),
+  const limiter =
+    cfg.rateLimitPerSecond > 0
+      ? new RateLimiter({ perSecond: cfg.rateLimitPerSecond, burst: cfg.rateLimitBurst })
+      : undefined;
+  const cache = new ManifestCache(cfg.manifestCacheBytes);
+  const svc: Service = { cfg, trusted, cache, limiter, deps };
+  const headersTimeout = cfg.headersTimeoutSeconds * 1000;
+  const server = createServer(
+    {
+      maxHeaderSize: cfg.maxHeaderBytes,
+      headersTimeout,
+      requestTimeout: cfg.requestTimeoutSeconds * 1000,
+      keepAliveTimeout: cfg.keepAliveTimeoutSeconds * 1000,
+      // Node checks both timeouts only this often (30 s by default): a slow socket would outlive them.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, headersTimeout / 4)),
+    },
+    (req, res) => handle(svc, req, res),
   );
-  server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (!socket.writable) return socket.destroy();
-    const [status, code, message] =
-      err.code === "HPE_HEADER_OVERFLOW"
-        ? [431, "HeadersTooLarge", `headers: must be at most ${cfg.maxHeaderBytes} bytes in all`]
-        : [400, "BadRequest", "malformed HTTP request"];
-    const body = JSON.stringify({ error: { code, message } });
-    const reason = status === 431 ? "Request Header Fields Too Large" : "Bad Request";
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    );
-  });
-  return server;
+  server.maxConnections = cfg.maxConnections;
+  // A socket with no traffic either way for this long is destroyed: a client that stops reading its
+  // answers blocks our writes (Node then stops reading its requests), and would otherwise hold on.
+  server.timeout = cfg.requestTimeoutSeconds * 1000;
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => clientError(cfg, err, socket));
+  return Object.assign(server, { manifestCache: cache });
 }
 
-/** `nowMs` is read once per request: ranking, liveness and link expiry all see the same instant. */
-function rank(svc: Service, state: SteeringState, address: IpAddress, nowMs: number) {
+/** A request Node could not parse or that took too long: a JSON answer when the socket still takes one. */
+function clientError(cfg: SteeringServiceConfig, err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) return void socket.destroy();
+  const [status, reason, code, message] =
+    err.code === "HPE_HEADER_OVERFLOW"
+      ? [
+          431,
+          "Request Header Fields Too Large",
+          "HeadersTooLarge",
+          `headers: must be at most ${cfg.maxHeaderBytes} bytes in all`,
+        ]
+      : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "Request Timeout", "RequestTimeout", "the request did not arrive in time"]
+        : [400, "Bad Request", "BadRequest", "malformed HTTP request"];
+  const body = JSON.stringify({ error: { code, message } });
+  // Destroyed once written, not merely ended: the server keeps half-open sockets, and a client that
+  // never reads would never close its side (so never free the server's).
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}
+
+/**
+ * What one request reads, taken once: the state, the time, and the instant liveness is judged at (the
+ * same as `nowMs` unless the heartbeat watch is down): ranking, liveness and link expiry all agree.
+ */
+type Request = Readonly<{ state: SteeringState; nowMs: number; clock: LivenessClock }>;
+
+function rank(svc: Service, r: Request, address: IpAddress) {
   return rankClusters({
-    index: state.index,
-    health: state.health,
+    index: r.state.index,
+    health: r.state.health,
     policy: { saturationLoad: svc.cfg.saturationLoad },
-    nowMs,
+    nowMs: r.clock.atMs,
     address,
     clientLocation: svc.deps.geo?.(address) ?? svc.cfg.regionDefault,
   });
+}
+
+/** What a 200 carries while the view is stale: when the heartbeat watch broke. */
+const staleField = (r: Request) =>
+  r.clock.stale === undefined ? {} : { stale: { since: new Date(r.clock.stale.sinceMs).toISOString() } };
+
+function noCluster(svc: Service, r: Request): Reply {
+  const stale = r.clock.stale;
+  const why =
+    stale === undefined || stale.held
+      ? ""
+      : ` (the heartbeat watch has been down for ${Math.round((r.nowMs - stale.sinceMs) / 1000)} s, longer than the ${svc.cfg.staleWhileErrorSeconds} s steering answers from its last view)`;
+  return error(503, "NoClusterAvailable", `no healthy cluster can serve this client${why}`);
 }
 
 /**
  * `GET /v1/steering?ip=…`: the clusters for an address (the client's own without `ip`), best first,
  * each with its servers that are live now.
  */
-function steering(svc: Service, state: SteeringState, query: URLSearchParams, client: () => IpAddress): Reply {
+function steering(svc: Service, r: Request, query: URLSearchParams, client: () => IpAddress): Reply {
   const ipParam = query.get("ip");
   const address = ipParam === null ? client() : parseIp(ipParam, "ip");
-  const nowMs = svc.deps.now();
-  const ranking = rank(svc, state, address, nowMs);
-  if (ranking.clusters.length === 0)
-    return error(503, "NoClusterAvailable", "no healthy cluster can serve this client");
+  const ranking = rank(svc, r, address);
+  if (ranking.clusters.length === 0) return noCluster(svc, r);
   return {
     status: 200,
     body: {
       client: formatIp(address),
       by: ranking.by,
-      clusters: ranking.clusters.slice(0, svc.cfg.maxClusters).map((r) => describe(r, state.health, nowMs)),
+      clusters: ranking.clusters.slice(0, svc.cfg.maxClusters).map((c) => describe(c, r.state.health, r.clock.atMs)),
+      ...staleField(r),
     },
   };
 }
@@ -156,10 +258,12 @@ function steering(svc: Service, state: SteeringState, query: URLSearchParams, cl
 /**
  * `GET /v1/playback/{title}`: the title's manifest with signed URLs, cached per client class and minute.
  * The cache key names the live servers of each top cluster (liveSetKey), so a cached manifest never
- * outlives a server's liveness, and a server that renews after going stale is named again at once.
+ * outlives a server's liveness, and a server that renews after going stale is named again at once; a
+ * stale answer has a key of its own (its body says it is stale).
  */
-function playback(svc: Service, state: SteeringState, id: string, client: () => IpAddress): Reply {
+function playback(svc: Service, r: Request, id: string, client: () => IpAddress): Reply {
   const { cfg, cache } = svc;
+  const { state, clock } = r;
   if (!TITLE_ID.test(id)) {
     return error(
       400,
@@ -170,17 +274,15 @@ function playback(svc: Service, state: SteeringState, id: string, client: () => 
   const title = state.titles.get(id);
   if (title === undefined) return error(404, "UnknownTitle", `title "${id}" is not in the catalog`);
   const address = client();
-  const nowMs = svc.deps.now();
-  const ranking = rank(svc, state, address, nowMs);
-  if (ranking.clusters.length === 0) {
-    return error(503, "NoClusterAvailable", "no healthy cluster can serve this client");
-  }
-  const expiresMs = Math.ceil((nowMs + cfg.urlTtlSeconds * 1000) / EXPIRY_STEP_MS) * EXPIRY_STEP_MS;
+  const ranking = rank(svc, r, address);
+  if (ranking.clusters.length === 0) return noCluster(svc, r);
+  const expiresMs = Math.ceil((r.nowMs + cfg.urlTtlSeconds * 1000) / EXPIRY_STEP_MS) * EXPIRY_STEP_MS;
   const top = ranking.clusters
     .slice(0, cfg.maxClusters)
-    .map(({ cluster: c }) => c.name + liveSetKey(c, state.health.get(c.name), nowMs));
+    .map(({ cluster: c }) => c.name + liveSetKey(c, state.health.get(c.name), clock.atMs));
   const spread = spreadOf(address);
-  const key = `${id} ${address.family} ${spread} ${expiresMs} ${top.join(" ")}`;
+  const stale = clock.stale === undefined ? "" : ` ~${clock.stale.sinceMs}`;
+  const key = `${id} ${address.family} ${spread} ${expiresMs} ${top.join(" ")}${stale}`;
   const cached = cache.get(state.generation, key);
   if (cached !== undefined) return { status: 200, body: cached };
   const manifest = buildManifest({
@@ -190,7 +292,7 @@ function playback(svc: Service, state: SteeringState, id: string, client: () => 
     placements: state.placements,
     linkSecrets: state.linkSecrets,
     health: state.health,
-    nowMs,
+    nowMs: clock.atMs,
     clientFamily: address.family,
     spread,
     expiresAt: new Date(expiresMs),
@@ -198,12 +300,13 @@ function playback(svc: Service, state: SteeringState, id: string, client: () => 
   if (manifest === undefined) {
     return error(404, "TitleNotAvailable", `title "${id}" is not filled in any cluster that serves this client yet`);
   }
-  const body = Buffer.from(JSON.stringify(manifest));
-  if (cfg.manifestCacheEntries > 0) cache.set(state.generation, key, body);
+  const body = ownBuffer(JSON.stringify({ ...manifest, ...staleField(r) }));
+  cache.set(state.generation, key, body);
   return { status: 200, body };
 }
 
-function route(svc: Service, req: IncomingMessage): Reply {
+/** Checks that come before any routing: the request's size and method, the view, the client's rate. */
+function admit(svc: Service, req: IncomingMessage, view: FleetView, client: () => IpAddress): Reply | undefined {
   const raw = req.url ?? "/";
   if (Buffer.byteLength(raw) > svc.cfg.maxUrlBytes) {
     return error(414, "UriTooLong", `request target: must be at most ${svc.cfg.maxUrlBytes} bytes`);
@@ -211,15 +314,52 @@ function route(svc: Service, req: IncomingMessage): Reply {
   if (req.method !== "GET" && req.method !== "HEAD") {
     return error(405, "MethodNotAllowed", "method: only GET and HEAD", { allow: "GET, HEAD" });
   }
+  const wait = svc.limiter?.take(client(), svc.deps.now()) ?? 0;
+  if (wait > 0) {
+    return error(
+      429,
+      "TooManyRequests",
+      `more than ${svc.cfg.rateLimitPerSecond} requests per second from this client`,
+      {
+        "retry-after": String(wait),
+      },
+    );
+  }
+  if (!view.synced) {
+    const waiting = view.waitingFor.length > 0 ? ` (waiting for ${view.waitingFor.join(", ")})` : "";
+    return error(503, "NotSynced", `steering has not loaded the fleet from the API yet${waiting}`, {
+      "retry-after": "1",
+    });
+  }
+  return undefined;
+}
+
+function route(svc: Service, req: IncomingMessage): Reply {
+  const view = svc.deps.view?.() ?? CURRENT_VIEW;
+  const client = () => clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], svc.trusted);
+  const refused = admit(svc, req, view, client);
+  if (refused !== undefined) return refused;
+  const raw = req.url ?? "/";
   const q = raw.indexOf("?");
   const pathname = q < 0 ? raw : raw.slice(0, q);
-  const client = () => clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], svc.trusted);
-  const state = svc.deps.state();
-  if (pathname === "/v1/steering")
-    return steering(svc, state, new URLSearchParams(q < 0 ? "" : raw.slice(q + 1)), client);
-  if (pathname.startsWith(PLAYBACK)) return playback(svc, state, pathname.slice(PLAYBACK.length), client);
-  return error(404, "NotFound", `no route for ${JSON.stringify(pathname.slice(0, 128))}`);
+  const nowMs = svc.deps.now();
+  const r: Request = {
+    state: svc.deps.state(),
+    nowMs,
+    clock: livenessClock(nowMs, view, svc.cfg.staleWhileErrorSeconds * 1000),
+  };
+  let reply: Reply;
+  if (pathname === "/v1/steering") reply = steering(svc, r, new URLSearchParams(q < 0 ? "" : raw.slice(q + 1)), client);
+  else if (pathname.startsWith(PLAYBACK)) reply = playback(svc, r, pathname.slice(PLAYBACK.length), client);
+  else reply = error(404, "NotFound", `no route for ${JSON.stringify(pathname.slice(0, 128))}`);
+  const stale = r.clock.stale;
+  if (stale === undefined) return reply;
+  const age = String(Math.max(0, Math.floor((nowMs - stale.sinceMs) / 1000)));
+  return { ...reply, headers: { ...reply.headers, [STALE_HEADER]: age } };
 }
+
+/** On every answer given while the heartbeat watch is down: whole seconds since it broke. */
+export const STALE_HEADER = "x-edgefleet-stale";
 
 function handle(svc: Service, req: IncomingMessage, res: ServerResponse): void {
   let reply: Reply;
@@ -244,7 +384,7 @@ function handle(svc: Service, req: IncomingMessage, res: ServerResponse): void {
   res.end(req.method === "HEAD" ? undefined : body);
 }
 
-function describe(r: RankedCluster, health: SteeringState["health"], nowMs: number) {
+function describe(r: RankedCluster, health: SteeringState["health"], atMs: number) {
   const h = health.get(r.cluster.name);
   return {
     name: r.cluster.name,
@@ -253,7 +393,7 @@ function describe(r: RankedCluster, health: SteeringState["health"], nowMs: numb
     ...(r.distanceKm === undefined ? {} : { distanceKm: Math.round(r.distanceKm) }),
     load: r.load,
     servers: r.cluster.servers
-      .filter((s) => isServerLive(h, s.name, nowMs))
+      .filter((s) => isServerLive(h, s.name, atMs))
       .map((s) => ({ name: s.name, ipv4: s.ipv4, ipv6: s.ipv6 })),
   };
 }

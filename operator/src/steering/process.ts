@@ -2,19 +2,27 @@
  * The steering process: shared caches of OCAClusters, Titles, Popularities, Placements and heartbeat
  * Leases feed a SteeringStore (feed.ts), and the steering HTTP service (http.ts) answers from it, with
  * /healthz, /readyz and /metrics on a port of their own. Every steering replica runs this (no leader):
- * it only reads the API. It listens once the caches have synced; a stop before that (a CRD not
- * installed, RBAC missing for a kind) ends it without ever listening.
+ * it only reads the API.
+ *
+ * It listens at once and answers 503 NotSynced until the caches have synced and filled the store; a
+ * stop before that (an API server that is away, a CRD not installed, RBAC missing for a kind) ends it
+ * within moments. While its heartbeat watch is down it answers from its last view (freshness.ts), for at
+ * most the configured bound; /readyz fails, naming the kinds, once any watch has been down for longer
+ * than `watchGraceMs`.
  */
 import type { Server } from "node:http";
 import type { Logger } from "pino";
+import { Gauge, type Registry } from "prom-client";
 import type { z } from "zod";
 import { Kinds } from "../api/index.js";
 import { Informers } from "../runtime/caches.js";
 import { startHealthServer } from "../runtime/health.js";
+import type { WatchHealth } from "../runtime/informer.js";
 import type { Kube } from "../runtime/kube.js";
 import { makeMetrics } from "../runtime/metrics.js";
 import { SteeringFeed } from "./feed.js";
-import { createSteeringServer, type SteeringServiceConfig } from "./http.js";
+import type { FleetView } from "./freshness.js";
+import { createSteeringServer, parseSteeringConfig, type SteeringServer, type SteeringServiceConfig } from "./http.js";
 import { SteeringStore } from "./store.js";
 
 export type SteeringOptions = Readonly<{
@@ -27,11 +35,15 @@ export type SteeringOptions = Readonly<{
   config: z.input<typeof SteeringServiceConfig>;
   /** The URL-signing key (the chart mounts it from the Secret the edge nginx reads too). */
   signingKey: string;
+  /** How long a watch may be down before /readyz fails; 15 s. */
+  watchGraceMs?: number | undefined;
+  /** How long open connections may finish their request after the stop before they are closed; 1 s. */
+  drainMs?: number | undefined;
 }>;
 
 export type RunningSteering = Readonly<{
-  /** Listening once the caches synced; never, when the process was stopped before. */
-  server: Server;
+  /** Listening from the start: 503 NotSynced until the store is filled. */
+  server: SteeringServer;
   health: Server;
   done: Promise<void>;
 }>;
@@ -39,6 +51,7 @@ export type RunningSteering = Readonly<{
 export async function startSteering(o: SteeringOptions, signal: AbortSignal): Promise<RunningSteering> {
   const { log } = o;
   const host = o.host ?? "0.0.0.0";
+  const config = parseSteeringConfig(o.config);
   const informers = new Informers(o.kube, log, { namespace: o.namespace }, signal);
   const store = new SteeringStore();
   const feed = new SteeringFeed(
@@ -49,29 +62,88 @@ export async function startSteering(o: SteeringOptions, signal: AbortSignal): Pr
       popularities: informers.of(Kinds.Popularity),
       placements: informers.of(Kinds.Placement),
       leases: informers.of(Kinds.Lease),
+      watches: informers,
     },
-    { signingKey: o.signingKey, log },
+    { signingKey: o.signingKey, log, maxOutageCreditMs: config.staleWhileErrorSeconds * 1000 },
   );
+  let filled = false;
+  const view = (): FleetView => fleetView(filled, informers.health());
   const metrics = makeMetrics();
   const health = await startHealthServer(o.healthPort, host, {
-    ready: () => informers.hasSynced(),
+    ready: () => informers.readiness(Date.now(), o.watchGraceMs ?? 15_000),
     registry: metrics.registry,
   });
-  const server = createSteeringServer(o.config, { state: () => store.state, now: Date.now, log });
-  if (await informers.synced(signal)) {
-    feed.refreshAll();
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(o.port, host, resolve);
-    });
-  }
+  const server = createSteeringServer(config, { state: () => store.state, now: Date.now, view, log });
+  steeringGauges(metrics.registry, view, server);
+  await listen(server, o.port, host).catch(async (err: unknown) => {
+    await new Promise((r) => health.close(r));
+    throw err;
+  });
+  log.info({ address: server.address(), health: health.address() }, "steering listening");
   const done = (async () => {
+    if (await informers.synced(signal)) {
+      feed.refreshAll();
+      filled = true;
+      log.info("caches synced; steering answers");
+    }
     if (!signal.aborted) await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
     feed.stop();
-    if (server.listening) await new Promise((r) => server.close(r));
-    await new Promise((r) => health.close(r));
+    await Promise.all([close(server, o.drainMs ?? 1000), close(health, 0)]);
     await informers.stopped();
-    log.info({ synced: informers.hasSynced() }, "steering stopped");
+    log.info({ synced: filled }, "steering stopped");
   })();
   return { server, health, done };
+}
+
+/** What an operator alerts on: how stale the view is, and what the manifest cache holds. */
+function steeringGauges(registry: Registry, view: () => FleetView, server: SteeringServer): void {
+  new Gauge({
+    name: "edgefleet_steering_stale_seconds",
+    help: "Seconds since steering's heartbeat watch broke (0 while it runs): answers come from its last view",
+    registers: [registry],
+    collect() {
+      const since = view().leasesDownSinceMs;
+      this.set(since === undefined ? 0 : (Date.now() - since) / 1000);
+    },
+  });
+  new Gauge({
+    name: "edgefleet_steering_manifest_cache_bytes",
+    help: "Bytes the manifest cache holds, as it charges them (body, key, per-entry overhead)",
+    registers: [registry],
+    collect() {
+      this.set(server.manifestCache.bytes);
+    },
+  });
+}
+
+/** What the HTTP service knows of its view: filled yet, and since when the heartbeat watch is down. */
+function fleetView(filled: boolean, watches: readonly WatchHealth[]): FleetView {
+  return {
+    synced: filled,
+    waitingFor: filled ? [] : watches.filter((w) => !w.synced).map((w) => w.kind),
+    leasesDownSinceMs: watches.find((w) => w.kind === Kinds.Lease.plural)?.downSinceMs,
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Stops taking connections, closes idle ones, and gives those mid-request `drainMs` before closing
+ * them too: a slow or stalled client must not hold the stop past its grace period.
+ */
+async function close(server: Server, drainMs: number): Promise<void> {
+  if (!server.listening) return;
+  const closed = new Promise((r) => server.close(r));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), drainMs);
+  await closed;
+  clearTimeout(timer);
 }

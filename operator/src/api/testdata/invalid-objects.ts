@@ -36,6 +36,10 @@ const plc = (name: string, path: string, edit: Edit) => make("Placement", name, 
 const pop = (name: string, path: string, edit: Edit) => make("Popularity", name, path, edit);
 
 export function invalidObjects(): InvalidCase[] {
+  return [...invalidClusters(), ...invalidTitles(), ...invalidOthers()];
+}
+
+function invalidClusters(): InvalidCase[] {
   return [
     oca("region not a DNS label", "spec.region", (s) => (s.region = "EU-West")),
     oca("site type unknown", "spec.site.type", (s) => (s.site.type = "colo")),
@@ -71,13 +75,32 @@ export function invalidObjects(): InvalidCase[] {
     oca("kTLS mode unknown", "spec.edge.ktls", (s) => (s.edge.ktls = "maybe")),
     oca("content path climbs out", "spec.edge.contentPath", (s) => (s.edge.contentPath = "/var/lib/../etc")),
     oca("content path relative", "spec.edge.contentPath", (s) => (s.edge.contentPath = "var/lib/edgefleet")),
+    // A fill Job hands its content path to the edge user and evict empties it: never a system directory.
+    oca("content path is the host's root", "spec.edge.contentPath", (s) => (s.edge.contentPath = "/")),
+    oca("content path is /etc", "spec.edge.contentPath", (s) => (s.edge.contentPath = "/etc")),
+    oca("content path is kubelet's", "spec.edge.contentPath", (s) => (s.edge.contentPath = "/var/lib/kubelet")),
+    oca("content path is the root itself", "spec.edge.contentPath", (s) => (s.edge.contentPath = "/var/lib/edgefleet")),
+    oca("content path with a dot segment", "spec.edge.contentPath", (s) => {
+      s.edge.contentPath = "/var/lib/edgefleet/./content";
+    }),
+    oca("content path trailing slash", "spec.edge.contentPath", (s) => (s.edge.contentPath = "/var/lib/edgefleet/c/")),
     oca("cutoff neither auto nor integer", "spec.hca.cutoff", (s) => (s.hca.cutoff = "manual")),
     oca("cutoff negative", "spec.hca.cutoff", (s) => (s.hca.cutoff = -5)),
     oca("hysteresis above 1", "spec.hca.hysteresis", (s) => (s.hca.hysteresis = 1.5)),
     oca("unknown field", "spec.site.pop", (s) => (s.site.pop = "AMS1")),
     oca("fill missing", "spec.fill", (s) => delete s.fill),
+  ];
+}
+
+function invalidTitles(): InvalidCase[] {
+  return [
     title("absolute file path", "spec.files[0].path", (s) => (s.files[0].path = "/srv/night-harbor/a.mp4")),
     title("file path with ..", "spec.files[1].path", (s) => (s.files[1].path = "night-harbor/../etc/passwd")),
+    // The agent's own rule (api/paths.ts): no segment starts with "." (its partial downloads live in .edgefleet/).
+    title("file path with a . segment", "spec.files[2].path", (s) => (s.files[2].path = "night-harbor/./a.mp4")),
+    title("file path with a hidden segment", "spec.files[3].path", (s) => (s.files[3].path = ".hidden/x.mp4")),
+    title("file path into .edgefleet", "spec.files[4].path", (s) => (s.files[4].path = "t/.edgefleet/partial/x")),
+    title("file path with an empty segment", "spec.files[0].path", (s) => (s.files[0].path = "night-harbor//a.mp4")),
     title("sha256 too short", "spec.files[2].sha256", (s) => (s.files[2].sha256 = "abc123")),
     title("sha256 uppercase", "spec.files[0].sha256", (s) => (s.files[0].sha256 = s.files[0].sha256.toUpperCase())),
     title("file of zero bytes", "spec.files[3].bytes", (s) => (s.files[3].bytes = 0)),
@@ -97,6 +120,11 @@ export function invalidObjects(): InvalidCase[] {
       "spec.files",
       (s) => (s.files = s.files.filter((f: { kind: string }) => f.kind !== "video")),
     ),
+  ];
+}
+
+function invalidOthers(): InvalidCase[] {
+  return [
     plc("negative cutoff", "spec.cutoff", (s) => (s.cutoff = -1)),
     plc("negative head tokens", "spec.servers[0].headTokens", (s) => (s.servers[0].headTokens = -3)),
     plc("tokens beyond the maximum", "spec.servers[1].tailTokens", (s) => (s.servers[1].tailTokens = 1_000_000)),
