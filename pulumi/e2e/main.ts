@@ -68,6 +68,8 @@ async function main(): Promise<number> {
   try {
     const install = await installPulumi(dir, randomBytes(16).toString("hex"));
     seconds.install = Math.round(performance.now() - t0) / 1000;
+    // A run killed midway (or --keep) leaves its cluster and objects behind; the cycle needs an empty one.
+    await clusterDown(clusterName);
     const cluster = await clusterUp(clusterName);
     seconds.cluster = Math.round(performance.now() - t0) / 1000 - seconds.install;
     const { kubectl } = await ensureBinaries(["kubectl"]);
