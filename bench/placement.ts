@@ -3,23 +3,33 @@
  * hashing baselines. Prints balance, churn under 7 days of drift, churn on adding and removing a
  * server, time and memory. Each algorithm runs in its own process so that peak RSS is its own.
  *
+ * Balance is judged twice: in sample (on the popularity the placement was computed from) and on the
+ * next day (the placement of day d on day d + 1's demand, from the same drift model), where a placement
+ * actually serves.
+ *
  *   npm run bench:placement -- [--files N] [--servers M] [--alpha A] [--days D] [--seed S]
- *                              [--mix name:TB:Gbps:share,...] [--fill-gbps G] [--window-h H] [--json]
+ *                              [--mix name:TB:Gbps:share,...] [--storage-scale X|auto]
+ *                              [--fill-gbps G] [--window-h H] [--json]
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { balance, canonicalServers, churn, type Server } from "../operator/src/placement/index.js";
+import { balance, canonicalServers, churn, type Server, served } from "../operator/src/placement/index.js";
 import { DEFAULT_DRIFT, driftCatalog, generateCatalog } from "../operator/src/placement/testing/synthetic-catalog.js";
 import { algorithms, RING_TOKENS } from "./placement/algorithms.js";
 
+/** The default catalog; `--storage-scale auto` keeps its catalog-to-storage ratio. */
+const DEFAULT_FILES = 1_000_000;
+
 const { values: opts } = parseArgs({
   options: {
-    files: { type: "string", default: "1000000" },
+    files: { type: "string", default: String(DEFAULT_FILES) },
     servers: { type: "string", default: "100" },
     alpha: { type: "string", default: "0.9" },
     days: { type: "string", default: "7" },
     seed: { type: "string", default: "1" },
     mix: { type: "string", default: "storage:200:40:0.2,flash:18:100:0.8" },
+    // Multiplies every class's storage; "auto" = files ÷ 1M, the default catalog-to-storage ratio.
+    "storage-scale": { type: "string", default: "1" },
     "fill-gbps": { type: "string", default: "1.2" },
     "window-h": { type: "string", default: "12" },
     only: { type: "string" },
@@ -76,7 +86,8 @@ const m = num("servers", 2);
 const alpha = num("alpha", 0);
 const days = num("days", 1);
 const seed = num("seed", 0);
-const classes = parseMix(opts.mix ?? "");
+const storageScale = opts["storage-scale"] === "auto" ? files / DEFAULT_FILES : num("storage-scale", Number.MIN_VALUE);
+const classes = parseMix(opts.mix ?? "").map((c) => ({ ...c, storageBytes: c.storageBytes * storageScale }));
 const servers = cluster(classes, m);
 const nightlyBudget = ((num("fill-gbps", 0) * 1e9) / 8) * num("window-h", 0) * 3600;
 const ALGORITHMS = algorithms(nightlyBudget);
@@ -84,6 +95,17 @@ const ALGORITHMS = algorithms(nightlyBudget);
 export type Row = {
   name: string;
   peakToMean: number;
+  /** In sample: share of the day's traffic on files the cluster does not hold. */
+  missShare: number;
+  /** Placement of day d judged on day d + 1's demand, over the drift days: mean and worst. */
+  nextDay: {
+    peakToMeanMean: number;
+    peakToMeanWorst: number;
+    missShareMean: number;
+    missShareWorst: number;
+    /** The miss had the cluster stored day d + 1's own stored set (mean over the days). */
+    impliedMissShareMean: number;
+  };
   maxStorageUse: number;
   overflowBytes: number;
   holeBytes: number;
@@ -108,7 +130,16 @@ function runWorker(name: string): Row {
   const ms = performance.now() - wall;
   const used = process.cpuUsage(cpu);
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
-  const b = balance(placed.assignment, canonicalServers(servers));
+  const list = canonicalServers(servers);
+  const b = balance(placed.assignment, list);
+  const inSample = served(placed.assignment, list, day0.files);
+  const nextDay = {
+    peakToMeanMean: 0,
+    peakToMeanWorst: 0,
+    missShareMean: 0,
+    missShareWorst: 0,
+    impliedMissShareMean: 0,
+  };
 
   let prev = placed;
   let catalog = day0;
@@ -117,6 +148,12 @@ function runWorker(name: string): Row {
   const byCause = { drift: 0, cutoff: 0, servers: 0 };
   for (let d = 1; d <= days; d++) {
     catalog = driftCatalog(catalog, d, { ...DEFAULT_DRIFT, seed: seed + 1 });
+    const judged = served(prev.assignment, list, catalog.files);
+    nextDay.peakToMeanMean += judged.peakToMean / days;
+    nextDay.peakToMeanWorst = Math.max(nextDay.peakToMeanWorst, judged.peakToMean);
+    nextDay.missShareMean += judged.missShare / days;
+    nextDay.missShareWorst = Math.max(nextDay.missShareWorst, judged.missShare);
+    nextDay.impliedMissShareMean += judged.impliedMissShare / days;
     const next = alg.place(catalog.files, servers, prev.state);
     const c = churn(prev.assignment, next.assignment);
     total += c.totalBytes;
@@ -147,6 +184,8 @@ function runWorker(name: string): Row {
   return {
     name,
     ...b,
+    missShare: inSample.missShare,
+    nextDay,
     churnDailyBytes: total / days,
     churnDailyByCause: byCause,
     nightlyFillMaxBytes: maxFill,
@@ -162,11 +201,14 @@ function runWorker(name: string): Row {
 const TB = 1e12;
 const f2 = (x: number) => x.toFixed(2);
 const f3 = (x: number) => x.toFixed(3);
+const pct = (x: number) => (100 * x).toFixed(1);
 
 function table(rows: readonly Row[]): string {
   const head = [
     "algorithm",
     "peak/mean",
+    "next-day peak/mean mean/worst",
+    "miss % (next-day mean/worst; implied)",
     "max use",
     "overflow TB",
     "holes TB",
@@ -182,6 +224,8 @@ function table(rows: readonly Row[]): string {
   const lines = rows.map((r) => [
     r.name,
     f3(r.peakToMean),
+    `${f3(r.nextDay.peakToMeanMean)}/${f3(r.nextDay.peakToMeanWorst)}`,
+    `${pct(r.missShare)} (${pct(r.nextDay.missShareMean)}/${pct(r.nextDay.missShareWorst)}; ${pct(r.nextDay.impliedMissShareMean)})`,
     f3(r.maxStorageUse),
     f2(r.overflowBytes / TB),
     f2(r.holeBytes / TB),
@@ -222,13 +266,15 @@ function main(): void {
   }
   const command = `npm run bench:placement -- ${process.argv.slice(2).join(" ")}`.trim();
   if (opts.json) {
-    console.log(JSON.stringify({ command, files, servers: m, alpha, days, mix: opts.mix, algorithms: rows }));
+    console.log(
+      JSON.stringify({ command, files, servers: m, alpha, days, mix: opts.mix, storageScale, algorithms: rows }),
+    );
     return;
   }
   const stored = rows[0];
   console.log(`# ${command}`);
   console.log(
-    `${files} files, α = ${alpha}, ${m} servers (${opts.mix}), ${days} days of drift, nightly budget ${f2(nightlyBudget / TB)} TB/server; rings: ${RING_TOKENS.baseline} tokens/server (baselines), ${RING_TOKENS.hca} (HCA)`,
+    `${files} files, α = ${alpha}, ${m} servers (${opts.mix}, storage × ${storageScale}), ${days} days of drift, nightly budget ${f2(nightlyBudget / TB)} TB/server; rings: ${RING_TOKENS.baseline} tokens/server (baselines), ${RING_TOKENS.hca} (HCA)`,
   );
   console.log(table(rows));
   if (stored === undefined) console.log("(no algorithm matched --only)");
