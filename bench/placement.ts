@@ -13,8 +13,17 @@
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
+import { maxForecastTitles } from "../operator/src/api/popularity.js";
+import { forecastDemand } from "../operator/src/catalog/forecast.js";
 import { balance, canonicalServers, churn, type Server, served } from "../operator/src/placement/index.js";
-import { DEFAULT_DRIFT, driftCatalog, generateCatalog } from "../operator/src/placement/testing/synthetic-catalog.js";
+import {
+  DEFAULT_DRIFT,
+  driftCatalog,
+  forecastFiles,
+  generateCatalog,
+  type SyntheticCatalog,
+  titlePlays,
+} from "../operator/src/placement/testing/synthetic-catalog.js";
 import { algorithms, RING_TOKENS } from "./placement/algorithms.js";
 
 /** The default catalog; `--storage-scale auto` keeps its catalog-to-storage ratio. */
@@ -30,6 +39,9 @@ const { values: opts } = parseArgs({
     mix: { type: "string", default: "storage:200:40:0.2,flash:18:100:0.8" },
     // Multiplies every class's storage; "auto" = files ÷ 1M, the default catalog-to-storage ratio.
     "storage-scale": { type: "string", default: "1" },
+    // "trend": place each night by the forecast a Popularity producer would write (catalog/forecast.ts);
+    // "none": by the day's plays.
+    forecast: { type: "string", default: "trend" },
     "fill-gbps": { type: "string", default: "1.2" },
     "window-h": { type: "string", default: "12" },
     only: { type: "string" },
@@ -91,6 +103,20 @@ const classes = parseMix(opts.mix ?? "").map((c) => ({ ...c, storageBytes: c.sto
 const servers = cluster(classes, m);
 const nightlyBudget = ((num("fill-gbps", 0) * 1e9) / 8) * num("window-h", 0) * 3600;
 const ALGORITHMS = algorithms(nightlyBudget);
+if (opts.forecast !== "trend" && opts.forecast !== "none") {
+  console.error(`--forecast: must be "trend" or "none", got ${String(opts.forecast)}`);
+  process.exit(2);
+}
+/** Days of plays the forecast looks back over. */
+const FORECAST_DAYS = 4;
+
+/** What the operator places tonight: the catalog ranked by the forecast of tomorrow's plays, or by today's. */
+function planned(history: Record<string, number>[], catalog: SyntheticCatalog) {
+  history.push(titlePlays(catalog));
+  if (history.length > FORECAST_DAYS) history.shift();
+  if (opts.forecast === "none") return catalog.files;
+  return forecastFiles(catalog, forecastDemand(history, { limit: maxForecastTitles }));
+}
 
 export type Row = {
   name: string;
@@ -101,6 +127,7 @@ export type Row = {
   nextDay: {
     peakToMeanMean: number;
     peakToMeanWorst: number;
+    peakToMeanByDay: number[];
     missShareMean: number;
     missShareWorst: number;
     /** The miss had the cluster stored day d + 1's own stored set (mean over the days). */
@@ -123,10 +150,19 @@ export type Row = {
 function runWorker(name: string): Row {
   const alg = ALGORITHMS.find((a) => a.name === name);
   if (!alg) throw new Error(`unknown algorithm ${name}`);
-  const day0 = generateCatalog({ files, alpha, seed });
+  // Warm-up: FORECAST_DAYS − 1 days of drift before day 0, so that every night's forecast, the first
+  // one included, has the history it has in steady operation.
+  const drift = { ...DEFAULT_DRIFT, seed: seed + 1 };
+  const history: Record<string, number>[] = [];
+  let day0 = generateCatalog({ files, alpha, seed });
+  for (let w = 1; w < FORECAST_DAYS; w++) {
+    history.push(titlePlays(day0));
+    day0 = driftCatalog(day0, w, drift);
+  }
+  const files0 = planned(history, day0);
   const wall = performance.now();
   const cpu = process.cpuUsage();
-  const placed = alg.place(day0.files, servers, undefined);
+  const placed = alg.place(files0, servers, undefined);
   const ms = performance.now() - wall;
   const used = process.cpuUsage(cpu);
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
@@ -136,6 +172,7 @@ function runWorker(name: string): Row {
   const nextDay = {
     peakToMeanMean: 0,
     peakToMeanWorst: 0,
+    peakToMeanByDay: [] as number[],
     missShareMean: 0,
     missShareWorst: 0,
     impliedMissShareMean: 0,
@@ -147,14 +184,15 @@ function runWorker(name: string): Row {
   let maxFill = 0;
   const byCause = { drift: 0, cutoff: 0, servers: 0 };
   for (let d = 1; d <= days; d++) {
-    catalog = driftCatalog(catalog, d, { ...DEFAULT_DRIFT, seed: seed + 1 });
+    catalog = driftCatalog(catalog, FORECAST_DAYS - 1 + d, drift);
     const judged = served(prev.assignment, list, catalog.files);
     nextDay.peakToMeanMean += judged.peakToMean / days;
     nextDay.peakToMeanWorst = Math.max(nextDay.peakToMeanWorst, judged.peakToMean);
+    nextDay.peakToMeanByDay.push(judged.peakToMean);
     nextDay.missShareMean += judged.missShare / days;
     nextDay.missShareWorst = Math.max(nextDay.missShareWorst, judged.missShare);
     nextDay.impliedMissShareMean += judged.impliedMissShare / days;
-    const next = alg.place(catalog.files, servers, prev.state);
+    const next = alg.place(planned(history, catalog), servers, prev.state);
     const c = churn(prev.assignment, next.assignment);
     total += c.totalBytes;
     byCause.drift += c.byCause.drift / days;
@@ -171,11 +209,11 @@ function runWorker(name: string): Row {
     storageBytes: last.storageBytes,
     throughputBitsPerSec: last.throughputBitsPerSec,
   };
-  const grown = alg.place(day0.files, [...servers, added], placed.state);
+  const grown = alg.place(files0, [...servers, added], placed.state);
   const addIdeal = grown.assignment.bytes[grown.assignment.servers.indexOf(added.name)] ?? 0;
   const victim = servers.find((s) => s.name.startsWith(`${last.name}-`)) as Server;
   const shrunk = alg.place(
-    day0.files,
+    files0,
     servers.filter((s) => s !== victim),
     placed.state,
   );
