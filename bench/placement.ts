@@ -9,6 +9,7 @@
  *
  *   npm run bench:placement -- [--files N] [--servers M] [--alpha A] [--days D] [--seed S]
  *                              [--mix name:TB:Gbps:share,...] [--storage-scale X|auto]
+ *                              [--forecast trend|none] [--releases fraction]
  *                              [--fill-gbps G] [--window-h H] [--json]
  */
 import { spawnSync } from "node:child_process";
@@ -42,6 +43,8 @@ const { values: opts } = parseArgs({
     // "trend": place each night by the forecast a Popularity producer would write (catalog/forecast.ts);
     // "none": by the day's plays.
     forecast: { type: "string", default: "trend" },
+    // New titles a day as a fraction of the catalog's (the drift model's releases; 0 isolates the rest).
+    releases: { type: "string", default: String(DEFAULT_DRIFT.releases) },
     "fill-gbps": { type: "string", default: "1.2" },
     "window-h": { type: "string", default: "12" },
     only: { type: "string" },
@@ -152,7 +155,7 @@ function runWorker(name: string): Row {
   if (!alg) throw new Error(`unknown algorithm ${name}`);
   // Warm-up: FORECAST_DAYS − 1 days of drift before day 0, so that every night's forecast, the first
   // one included, has the history it has in steady operation.
-  const drift = { ...DEFAULT_DRIFT, seed: seed + 1 };
+  const drift = { ...DEFAULT_DRIFT, releases: num("releases", 0), seed: seed + 1 };
   const history: Record<string, number>[] = [];
   let day0 = generateCatalog({ files, alpha, seed });
   for (let w = 1; w < FORECAST_DAYS; w++) {
@@ -305,14 +308,25 @@ function main(): void {
   const command = `npm run bench:placement -- ${process.argv.slice(2).join(" ")}`.trim();
   if (opts.json) {
     console.log(
-      JSON.stringify({ command, files, servers: m, alpha, days, mix: opts.mix, storageScale, algorithms: rows }),
+      JSON.stringify({
+        command,
+        files,
+        servers: m,
+        alpha,
+        days,
+        mix: opts.mix,
+        storageScale,
+        forecast: opts.forecast,
+        releases: num("releases", 0),
+        algorithms: rows,
+      }),
     );
     return;
   }
   const stored = rows[0];
   console.log(`# ${command}`);
   console.log(
-    `${files} files, α = ${alpha}, ${m} servers (${opts.mix}, storage × ${storageScale}), ${days} days of drift, nightly budget ${f2(nightlyBudget / TB)} TB/server; rings: ${RING_TOKENS.baseline} tokens/server (baselines), ${RING_TOKENS.hca} (HCA)`,
+    `${files} files, α = ${alpha}, ${m} servers (${opts.mix}, storage × ${storageScale}), ${days} days of drift (releases ${num("releases", 0)}/day; placed by forecast "${opts.forecast}"), nightly budget ${f2(nightlyBudget / TB)} TB/server; rings: ${RING_TOKENS.baseline} tokens/server (baselines), ${RING_TOKENS.hca} (HCA)`,
   );
   console.log(table(rows));
   if (stored === undefined) console.log("(no algorithm matched --only)");
