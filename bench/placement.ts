@@ -9,7 +9,10 @@
  *
  *   npm run bench:placement -- [--files N] [--servers M] [--alpha A] [--days D] [--seed S]
  *                              [--mix name:TB:Gbps:share,...] [--storage-scale X|auto]
- *                              [--forecast trend|none] [--releases fraction]
+ *                              [--forecast trend|none] [--releases fraction] [--mixes random:N]
+ *
+ * `--mixes random:N` runs HCA alone on N seeded random fleets (2–4 server classes of 4–400 TB and
+ * 10–400 Gbps, 10–200 servers, α 0.6–1.2) instead of `--mix`, and prints the distribution.
  *                              [--fill-gbps G] [--window-h H] [--json]
  */
 import { spawnSync } from "node:child_process";
@@ -17,6 +20,7 @@ import { parseArgs } from "node:util";
 import { maxForecastTitles } from "../operator/src/api/popularity.js";
 import { forecastDemand } from "../operator/src/catalog/forecast.js";
 import { balance, canonicalServers, churn, type Server, served } from "../operator/src/placement/index.js";
+import { Rng } from "../operator/src/placement/rng.js";
 import {
   DEFAULT_DRIFT,
   driftCatalog,
@@ -48,6 +52,7 @@ const { values: opts } = parseArgs({
     "fill-gbps": { type: "string", default: "1.2" },
     "window-h": { type: "string", default: "12" },
     only: { type: "string" },
+    mixes: { type: "string" },
     worker: { type: "string" },
     json: { type: "boolean", default: false },
   },
@@ -124,6 +129,8 @@ function planned(history: Record<string, number>[], catalog: SyntheticCatalog) {
 export type Row = {
   name: string;
   peakToMean: number;
+  /** HCA only: λ, the least peak/mean a two-ring placement can reach here (1 when a cutoff balances traffic). */
+  trafficBound?: number;
   /** In sample: share of the day's traffic on files the cluster does not hold. */
   missShare: number;
   /** Placement of day d judged on day d + 1's demand, over the drift days: mean and worst. */
@@ -225,6 +232,7 @@ function runWorker(name: string): Row {
   return {
     name,
     ...b,
+    ...(placed.trafficBound === undefined ? {} : { trafficBound: placed.trafficBound }),
     missShare: inSample.missShare,
     nextDay,
     churnDailyBytes: total / days,
@@ -282,30 +290,105 @@ function table(rows: readonly Row[]): string {
   return [head, head.map(() => "---"), ...lines].map((l) => `| ${l.join(" | ")} |`).join("\n");
 }
 
+/** Runs one algorithm in a fresh process (its own peak RSS) with these arguments. */
+function spawnWorker(args: readonly string[], name: string): Row {
+  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1] ?? "", ...args, "--worker", name], {
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) {
+    console.error(`${name} failed (${args.join(" ")}):\n${r.stderr}`);
+    process.exit(1);
+  }
+  return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as Row;
+}
+
+type RandomMix = { mix: string; servers: number; alpha: number };
+
+/** Issue 15's random fleets: 2–4 classes, 4–400 TB and 10–400 Gbps (log-uniform), 10–200 servers, α 0.6–1.2. */
+function randomMixes(n: number): RandomMix[] {
+  const rng = new Rng(seed * 7919 + 17);
+  const logUniform = (lo: number, hi: number) => lo * (hi / lo) ** rng.next();
+  return Array.from({ length: n }, () => {
+    const k = 2 + Math.floor(rng.next() * 3);
+    const classes = Array.from({ length: k }, (_, c) => {
+      const tb = logUniform(4, 400).toFixed(1);
+      const gbps = logUniform(10, 400).toFixed(0);
+      return `c${c}:${tb}:${gbps}:${(0.1 + rng.next()).toFixed(2)}`;
+    });
+    return {
+      mix: classes.join(","),
+      servers: Math.round(logUniform(10, 200)),
+      alpha: Number((0.6 + 0.6 * rng.next()).toFixed(2)),
+    };
+  });
+}
+
+const quantile = (xs: readonly number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
+};
+
+function runMixes(n: number, command: string): void {
+  const keep = ["--files", String(files), "--days", String(days), "--seed", String(seed)];
+  keep.push("--forecast", String(opts.forecast), "--releases", String(num("releases", 0)));
+  const runs = randomMixes(n).map((x) => ({
+    ...x,
+    row: spawnWorker([...keep, "--mix", x.mix, "--servers", String(x.servers), "--alpha", String(x.alpha)], "hca"),
+  }));
+  // Goal (issue 15): peak/mean ≤ 1.05 where a cutoff balances traffic, else within 2 % of λ.
+  const met = (r: Row) => r.peakToMean <= Math.max(1.05, 1.02 * (r.trafficBound ?? 1));
+  const metrics: [string, (r: Row) => number][] = [
+    ["peak/mean", (r) => r.peakToMean],
+    ["peak/mean ÷ max(1.05, 1.02 λ)", (r) => r.peakToMean / Math.max(1.05, 1.02 * (r.trafficBound ?? 1))],
+    ["next-day peak/mean (mean of days)", (r) => r.nextDay.peakToMeanMean],
+    ["next-day peak/mean (worst day)", (r) => r.nextDay.peakToMeanWorst],
+    ["add churn ÷ ideal", (r) => r.churnAddRatio],
+    ["remove churn ÷ ideal", (r) => r.churnRemoveRatio],
+    ["max night fill ÷ budget", (r) => r.nightlyFillMaxBytes / r.nightlyFillBudgetBytes],
+  ];
+  const summary = Object.fromEntries(
+    metrics.map(([name, f]) => {
+      const xs = runs.map((x) => f(x.row));
+      return [name, { p50: quantile(xs, 0.5), p90: quantile(xs, 0.9), max: Math.max(...xs) }];
+    }),
+  );
+  const feasible = runs.filter((x) => (x.row.trafficBound ?? 1) === 1).length;
+  const goal = runs.filter((x) => met(x.row)).length;
+  if (opts.json) {
+    console.log(JSON.stringify({ command, files, days, feasible, balanceGoalMet: goal, summary, runs }));
+    return;
+  }
+  console.log(`# ${command}`);
+  console.log(
+    `${n} random fleets, ${files} files, ${days} days of drift; ${feasible} with a balancing cutoff (λ = 1); balance goal met on ${goal}`,
+  );
+  console.log("| metric | p50 | p90 | max |\n| --- | --- | --- | --- |");
+  for (const [name, q] of Object.entries(summary))
+    console.log(`| ${name} | ${f3(q.p50)} | ${f3(q.p90)} | ${f3(q.max)} |`);
+}
+
 function main(): void {
   if (opts.worker) {
     process.stdout.write(`${JSON.stringify(runWorker(opts.worker))}\n`);
+    return;
+  }
+  const command = `npm run bench:placement -- ${process.argv.slice(2).join(" ")}`.trim();
+  if (opts.mixes !== undefined) {
+    const n = /^random:(\d+)$/.exec(opts.mixes)?.[1];
+    if (n === undefined || Number(n) < 1) {
+      console.error(`--mixes: must be random:N with N ≥ 1, got ${opts.mixes}`);
+      process.exit(2);
+    }
+    runMixes(Number(n), command);
     return;
   }
   const passthrough = process.argv.slice(2).filter((a) => a !== "--json");
   const rows: Row[] = [];
   for (const alg of ALGORITHMS) {
     if (opts.only && !opts.only.split(",").includes(alg.name)) continue;
-    const r = spawnSync(
-      process.execPath,
-      [...process.execArgv, process.argv[1] ?? "", ...passthrough, "--worker", alg.name],
-      {
-        encoding: "utf8",
-        maxBuffer: 1 << 24,
-      },
-    );
-    if (r.status !== 0) {
-      console.error(`${alg.name} failed:\n${r.stderr}`);
-      process.exit(1);
-    }
-    rows.push(JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as Row);
+    rows.push(spawnWorker(passthrough, alg.name));
   }
-  const command = `npm run bench:placement -- ${process.argv.slice(2).join(" ")}`.trim();
   if (opts.json) {
     console.log(
       JSON.stringify({
