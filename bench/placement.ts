@@ -9,7 +9,7 @@
  *
  *   npm run bench:placement -- [--files N] [--servers M] [--alpha A] [--days D] [--seed S]
  *                              [--mix name:TB:Gbps:share,...] [--storage-scale X|auto]
- *                              [--forecast trend|none] [--releases fraction] [--mixes random:N]
+ *                              [--forecast trend|none] [--releases fraction] [--announce σ] [--mixes random:N]
  *
  * `--mixes random:N` runs HCA alone on N seeded random fleets (2–4 server classes of 4–400 TB and
  * 10–400 Gbps, 10–200 servers, α 0.6–1.2) instead of `--mix`, and prints the distribution.
@@ -53,6 +53,8 @@ const { values: opts } = parseArgs({
     "window-h": { type: "string", default: "12" },
     only: { type: "string" },
     mixes: { type: "string" },
+    // σ of the log-normal error of the forecast of announced releases; absent: releases are unannounced.
+    announce: { type: "string" },
     worker: { type: "string" },
     json: { type: "boolean", default: false },
   },
@@ -119,11 +121,34 @@ if (opts.forecast !== "trend" && opts.forecast !== "none") {
 const FORECAST_DAYS = 4;
 
 /** What the operator places tonight: the catalog ranked by the forecast of tomorrow's plays, or by today's. */
-function planned(history: Record<string, number>[], catalog: SyntheticCatalog) {
+function planned(
+  history: Record<string, number>[],
+  catalog: SyntheticCatalog,
+  tomorrow: SyntheticCatalog,
+  day: number,
+) {
   history.push(titlePlays(catalog));
   if (history.length > FORECAST_DAYS) history.shift();
   if (opts.forecast === "none") return catalog.files;
-  return forecastFiles(catalog, forecastDemand(history, { limit: maxForecastTitles }));
+  const releases = announced(catalog, tomorrow, day);
+  const forecast = forecastDemand(history, { limit: maxForecastTitles - releases.length });
+  for (const t of releases) forecast[t.id] = t.popularity;
+  return forecastFiles(catalog, forecast, releases);
+}
+
+/**
+ * With `--announce σ`, tomorrow's releases as the producer knows them tonight (their Titles are ingested
+ * before they go live): each with its first day's plays times a log-normal forecast error exp(σ·N(0,1)).
+ * Without it, none: a release misses the cluster on its first day.
+ */
+function announced(today: SyntheticCatalog, tomorrow: SyntheticCatalog, day: number) {
+  if (opts.announce === undefined) return [];
+  const sigma = num("announce", 0);
+  const rng = new Rng(seed * 1_000_003 + day + 7);
+  const known = new Set(today.titles.map((t) => t.id));
+  return tomorrow.titles
+    .filter((t) => !known.has(t.id))
+    .map((t) => ({ ...t, popularity: t.popularity * Math.exp(sigma * rng.normal()) }));
 }
 
 export type Row = {
@@ -169,7 +194,10 @@ function runWorker(name: string): Row {
     history.push(titlePlays(day0));
     day0 = driftCatalog(day0, w, drift);
   }
-  const files0 = planned(history, day0);
+  // Day d's catalog is drift day FORECAST_DAYS − 1 + d; tomorrow's is drawn a night ahead for --announce.
+  const dayCatalog = (prev: SyntheticCatalog, d: number) => driftCatalog(prev, FORECAST_DAYS - 1 + d, drift);
+  let tomorrow = dayCatalog(day0, 1);
+  const files0 = planned(history, day0, tomorrow, 0);
   const wall = performance.now();
   const cpu = process.cpuUsage();
   const placed = alg.place(files0, servers, undefined);
@@ -194,7 +222,8 @@ function runWorker(name: string): Row {
   let maxFill = 0;
   const byCause = { drift: 0, cutoff: 0, servers: 0 };
   for (let d = 1; d <= days; d++) {
-    catalog = driftCatalog(catalog, FORECAST_DAYS - 1 + d, drift);
+    catalog = tomorrow;
+    tomorrow = dayCatalog(catalog, d + 1);
     const judged = served(prev.assignment, list, catalog.files);
     nextDay.peakToMeanMean += judged.peakToMean / days;
     nextDay.peakToMeanWorst = Math.max(nextDay.peakToMeanWorst, judged.peakToMean);
@@ -202,7 +231,7 @@ function runWorker(name: string): Row {
     nextDay.missShareMean += judged.missShare / days;
     nextDay.missShareWorst = Math.max(nextDay.missShareWorst, judged.missShare);
     nextDay.impliedMissShareMean += judged.impliedMissShare / days;
-    const next = alg.place(planned(history, catalog), servers, prev.state);
+    const next = alg.place(planned(history, catalog, tomorrow, d), servers, prev.state);
     const c = churn(prev.assignment, next.assignment);
     total += c.totalBytes;
     byCause.drift += c.byCause.drift / days;
@@ -332,6 +361,7 @@ const quantile = (xs: readonly number[], q: number) => {
 function runMixes(n: number, command: string): void {
   const keep = ["--files", String(files), "--days", String(days), "--seed", String(seed)];
   keep.push("--forecast", String(opts.forecast), "--releases", String(num("releases", 0)));
+  if (opts.announce !== undefined) keep.push("--announce", opts.announce);
   const runs = randomMixes(n).map((x) => ({
     ...x,
     row: spawnWorker([...keep, "--mix", x.mix, "--servers", String(x.servers), "--alpha", String(x.alpha)], "hca"),
@@ -401,6 +431,7 @@ function main(): void {
         storageScale,
         forecast: opts.forecast,
         releases: num("releases", 0),
+        announce: opts.announce === undefined ? null : num("announce", 0),
         algorithms: rows,
       }),
     );

@@ -187,8 +187,14 @@ export function titlePlays(c: SyntheticCatalog): Record<string, number> {
 
 /**
  * The catalog the operator places when the day's Popularity carries a forecast: each title's files
- * ranked by its forecast plays, or by its plays where the forecast names it not (catalog.ts).
+ * ranked by its forecast plays, or by its plays where the forecast names it not (catalog.ts), plus
+ * `upcoming` titles (ingested, not yet released) at their forecast.
  */
-export function forecastFiles(c: SyntheticCatalog, forecast: Readonly<Record<string, number>>): CatalogFile[] {
-  return ladder(c.titles.map((t) => ({ ...t, popularity: forecast[t.id] ?? t.popularity })));
+export function forecastFiles(
+  c: SyntheticCatalog,
+  forecast: Readonly<Record<string, number>>,
+  upcoming: readonly SyntheticTitle[] = [],
+): CatalogFile[] {
+  const titles = [...c.titles, ...upcoming];
+  return ladder(titles.map((t) => ({ ...t, popularity: forecast[t.id] ?? t.popularity })));
 }
