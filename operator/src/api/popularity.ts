@@ -8,8 +8,9 @@
  * Placement records). Demand is a map, not a list: keys are unique by construction, and an atomic map
  * keeps server-side apply from tracking one managedFields entry per title.
  *
- * Size: at most 15,000 titles of ids ≤ 32 characters and demands ≤ 10^12 is under 800 KiB; apply it
- * server-side, since client-side apply would store a second copy in an annotation.
+ * Size: at most 15,000 titles of ids ≤ 32 characters and demands ≤ 10^12 is under 800 KiB, and the
+ * forecast's 5,000 at most add under 270 KiB (etcd's limit is 1.5 MiB); apply it server-side, since
+ * client-side apply would store a second copy in an annotation.
  */
 import { z } from "zod";
 import { conditions, dnsLabel, objectSchema } from "./common.js";
