@@ -3,26 +3,58 @@
  * hashing baselines. Prints balance, churn under 7 days of drift, churn on adding and removing a
  * server, time and memory. Each algorithm runs in its own process so that peak RSS is its own.
  *
+ * Balance is judged twice: in sample (on the popularity the placement was computed from) and on the
+ * next day (the placement of day d on day d + 1's demand, from the same drift model), where a placement
+ * actually serves.
+ *
  *   npm run bench:placement -- [--files N] [--servers M] [--alpha A] [--days D] [--seed S]
- *                              [--mix name:TB:Gbps:share,...] [--fill-gbps G] [--window-h H] [--json]
+ *                              [--mix name:TB:Gbps:share,...] [--storage-scale X|auto]
+ *                              [--forecast trend|none] [--releases fraction] [--announce σ] [--mixes random:N]
+ *
+ * `--mixes random:N` runs HCA alone on N seeded random fleets (2–4 server classes of 4–400 TB and
+ * 10–400 Gbps, 10–200 servers, α 0.6–1.2) instead of `--mix`, and prints the distribution.
+ *                              [--fill-gbps G] [--window-h H] [--json]
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { balance, canonicalServers, churn, type Server } from "../operator/src/placement/index.js";
-import { DEFAULT_DRIFT, driftCatalog, generateCatalog } from "../operator/src/placement/testing/synthetic-catalog.js";
+import { maxForecastTitles } from "../operator/src/api/popularity.js";
+import { forecastDemand } from "../operator/src/catalog/forecast.js";
+import { balance, canonicalServers, churn, type Server, served } from "../operator/src/placement/index.js";
+import { Rng } from "../operator/src/placement/rng.js";
+import {
+  DEFAULT_DRIFT,
+  driftCatalog,
+  forecastFiles,
+  generateCatalog,
+  type SyntheticCatalog,
+  titlePlays,
+} from "../operator/src/placement/testing/synthetic-catalog.js";
 import { algorithms, RING_TOKENS } from "./placement/algorithms.js";
+
+/** The default catalog; `--storage-scale auto` keeps its catalog-to-storage ratio. */
+const DEFAULT_FILES = 1_000_000;
 
 const { values: opts } = parseArgs({
   options: {
-    files: { type: "string", default: "1000000" },
+    files: { type: "string", default: String(DEFAULT_FILES) },
     servers: { type: "string", default: "100" },
     alpha: { type: "string", default: "0.9" },
     days: { type: "string", default: "7" },
     seed: { type: "string", default: "1" },
     mix: { type: "string", default: "storage:200:40:0.2,flash:18:100:0.8" },
+    // Multiplies every class's storage; "auto" = files ÷ 1M, the default catalog-to-storage ratio.
+    "storage-scale": { type: "string", default: "1" },
+    // "trend": place each night by the forecast a Popularity producer would write (catalog/forecast.ts);
+    // "none": by the day's plays.
+    forecast: { type: "string", default: "trend" },
+    // New titles a day as a fraction of the catalog's (the drift model's releases; 0 isolates the rest).
+    releases: { type: "string", default: String(DEFAULT_DRIFT.releases) },
     "fill-gbps": { type: "string", default: "1.2" },
     "window-h": { type: "string", default: "12" },
     only: { type: "string" },
+    mixes: { type: "string" },
+    // σ of the log-normal error of the forecast of announced releases; absent: releases are unannounced.
+    announce: { type: "string" },
     worker: { type: "string" },
     json: { type: "boolean", default: false },
   },
@@ -76,14 +108,66 @@ const m = num("servers", 2);
 const alpha = num("alpha", 0);
 const days = num("days", 1);
 const seed = num("seed", 0);
-const classes = parseMix(opts.mix ?? "");
+const storageScale = opts["storage-scale"] === "auto" ? files / DEFAULT_FILES : num("storage-scale", Number.MIN_VALUE);
+const classes = parseMix(opts.mix ?? "").map((c) => ({ ...c, storageBytes: c.storageBytes * storageScale }));
 const servers = cluster(classes, m);
 const nightlyBudget = ((num("fill-gbps", 0) * 1e9) / 8) * num("window-h", 0) * 3600;
 const ALGORITHMS = algorithms(nightlyBudget);
+if (opts.forecast !== "trend" && opts.forecast !== "none") {
+  console.error(`--forecast: must be "trend" or "none", got ${String(opts.forecast)}`);
+  process.exit(2);
+}
+/** Days of plays the forecast looks back over. */
+const FORECAST_DAYS = 4;
+
+/** What the operator places tonight: the catalog ranked by the forecast of tomorrow's plays, or by today's. */
+function planned(
+  history: Record<string, number>[],
+  catalog: SyntheticCatalog,
+  tomorrow: SyntheticCatalog,
+  day: number,
+) {
+  history.push(titlePlays(catalog));
+  if (history.length > FORECAST_DAYS) history.shift();
+  if (opts.forecast === "none") return catalog.files;
+  const releases = announced(catalog, tomorrow, day);
+  const forecast = forecastDemand(history, { limit: maxForecastTitles - releases.length });
+  for (const t of releases) forecast[t.id] = t.popularity;
+  return forecastFiles(catalog, forecast, releases);
+}
+
+/**
+ * With `--announce σ`, tomorrow's releases as the producer knows them tonight (their Titles are ingested
+ * before they go live): each with its first day's plays times a log-normal forecast error exp(σ·N(0,1)).
+ * Without it, none: a release misses the cluster on its first day.
+ */
+function announced(today: SyntheticCatalog, tomorrow: SyntheticCatalog, day: number) {
+  if (opts.announce === undefined) return [];
+  const sigma = num("announce", 0);
+  const rng = new Rng(seed * 1_000_003 + day + 7);
+  const known = new Set(today.titles.map((t) => t.id));
+  return tomorrow.titles
+    .filter((t) => !known.has(t.id))
+    .map((t) => ({ ...t, popularity: t.popularity * Math.exp(sigma * rng.normal()) }));
+}
 
 export type Row = {
   name: string;
   peakToMean: number;
+  /** HCA only: λ, the least peak/mean a two-ring placement can reach here (1 when a cutoff balances traffic). */
+  trafficBound?: number;
+  /** In sample: share of the day's traffic on files the cluster does not hold. */
+  missShare: number;
+  /** Placement of day d judged on day d + 1's demand, over the drift days: mean and worst. */
+  nextDay: {
+    peakToMeanMean: number;
+    peakToMeanWorst: number;
+    peakToMeanByDay: number[];
+    missShareMean: number;
+    missShareWorst: number;
+    /** The miss had the cluster stored day d + 1's own stored set (mean over the days). */
+    impliedMissShareMean: number;
+  };
   maxStorageUse: number;
   overflowBytes: number;
   holeBytes: number;
@@ -101,14 +185,36 @@ export type Row = {
 function runWorker(name: string): Row {
   const alg = ALGORITHMS.find((a) => a.name === name);
   if (!alg) throw new Error(`unknown algorithm ${name}`);
-  const day0 = generateCatalog({ files, alpha, seed });
+  // Warm-up: FORECAST_DAYS − 1 days of drift before day 0, so that every night's forecast, the first
+  // one included, has the history it has in steady operation.
+  const drift = { ...DEFAULT_DRIFT, releases: num("releases", 0), seed: seed + 1 };
+  const history: Record<string, number>[] = [];
+  let day0 = generateCatalog({ files, alpha, seed });
+  for (let w = 1; w < FORECAST_DAYS; w++) {
+    history.push(titlePlays(day0));
+    day0 = driftCatalog(day0, w, drift);
+  }
+  // Day d's catalog is drift day FORECAST_DAYS − 1 + d; tomorrow's is drawn a night ahead for --announce.
+  const dayCatalog = (prev: SyntheticCatalog, d: number) => driftCatalog(prev, FORECAST_DAYS - 1 + d, drift);
+  let tomorrow = dayCatalog(day0, 1);
+  const files0 = planned(history, day0, tomorrow, 0);
   const wall = performance.now();
   const cpu = process.cpuUsage();
-  const placed = alg.place(day0.files, servers, undefined);
+  const placed = alg.place(files0, servers, undefined);
   const ms = performance.now() - wall;
   const used = process.cpuUsage(cpu);
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
-  const b = balance(placed.assignment, canonicalServers(servers));
+  const list = canonicalServers(servers);
+  const b = balance(placed.assignment, list);
+  const inSample = served(placed.assignment, list, day0.files);
+  const nextDay = {
+    peakToMeanMean: 0,
+    peakToMeanWorst: 0,
+    peakToMeanByDay: [] as number[],
+    missShareMean: 0,
+    missShareWorst: 0,
+    impliedMissShareMean: 0,
+  };
 
   let prev = placed;
   let catalog = day0;
@@ -116,8 +222,16 @@ function runWorker(name: string): Row {
   let maxFill = 0;
   const byCause = { drift: 0, cutoff: 0, servers: 0 };
   for (let d = 1; d <= days; d++) {
-    catalog = driftCatalog(catalog, d, { ...DEFAULT_DRIFT, seed: seed + 1 });
-    const next = alg.place(catalog.files, servers, prev.state);
+    catalog = tomorrow;
+    tomorrow = dayCatalog(catalog, d + 1);
+    const judged = served(prev.assignment, list, catalog.files);
+    nextDay.peakToMeanMean += judged.peakToMean / days;
+    nextDay.peakToMeanWorst = Math.max(nextDay.peakToMeanWorst, judged.peakToMean);
+    nextDay.peakToMeanByDay.push(judged.peakToMean);
+    nextDay.missShareMean += judged.missShare / days;
+    nextDay.missShareWorst = Math.max(nextDay.missShareWorst, judged.missShare);
+    nextDay.impliedMissShareMean += judged.impliedMissShare / days;
+    const next = alg.place(planned(history, catalog, tomorrow, d), servers, prev.state);
     const c = churn(prev.assignment, next.assignment);
     total += c.totalBytes;
     byCause.drift += c.byCause.drift / days;
@@ -134,11 +248,11 @@ function runWorker(name: string): Row {
     storageBytes: last.storageBytes,
     throughputBitsPerSec: last.throughputBitsPerSec,
   };
-  const grown = alg.place(day0.files, [...servers, added], placed.state);
+  const grown = alg.place(files0, [...servers, added], placed.state);
   const addIdeal = grown.assignment.bytes[grown.assignment.servers.indexOf(added.name)] ?? 0;
   const victim = servers.find((s) => s.name.startsWith(`${last.name}-`)) as Server;
   const shrunk = alg.place(
-    day0.files,
+    files0,
     servers.filter((s) => s !== victim),
     placed.state,
   );
@@ -147,6 +261,9 @@ function runWorker(name: string): Row {
   return {
     name,
     ...b,
+    ...(placed.trafficBound === undefined ? {} : { trafficBound: placed.trafficBound }),
+    missShare: inSample.missShare,
+    nextDay,
     churnDailyBytes: total / days,
     churnDailyByCause: byCause,
     nightlyFillMaxBytes: maxFill,
@@ -162,11 +279,14 @@ function runWorker(name: string): Row {
 const TB = 1e12;
 const f2 = (x: number) => x.toFixed(2);
 const f3 = (x: number) => x.toFixed(3);
+const pct = (x: number) => (100 * x).toFixed(1);
 
 function table(rows: readonly Row[]): string {
   const head = [
     "algorithm",
     "peak/mean",
+    "next-day peak/mean mean/worst",
+    "miss % (next-day mean/worst; implied)",
     "max use",
     "overflow TB",
     "holes TB",
@@ -182,6 +302,8 @@ function table(rows: readonly Row[]): string {
   const lines = rows.map((r) => [
     r.name,
     f3(r.peakToMean),
+    `${f3(r.nextDay.peakToMeanMean)}/${f3(r.nextDay.peakToMeanWorst)}`,
+    `${pct(r.missShare)} (${pct(r.nextDay.missShareMean)}/${pct(r.nextDay.missShareWorst)}; ${pct(r.nextDay.impliedMissShareMean)})`,
     f3(r.maxStorageUse),
     f2(r.overflowBytes / TB),
     f2(r.holeBytes / TB),
@@ -197,38 +319,128 @@ function table(rows: readonly Row[]): string {
   return [head, head.map(() => "---"), ...lines].map((l) => `| ${l.join(" | ")} |`).join("\n");
 }
 
+/** Runs one algorithm in a fresh process (its own peak RSS) with these arguments. */
+function spawnWorker(args: readonly string[], name: string): Row {
+  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1] ?? "", ...args, "--worker", name], {
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) {
+    console.error(`${name} failed (${args.join(" ")}):\n${r.stderr}`);
+    process.exit(1);
+  }
+  return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as Row;
+}
+
+type RandomMix = { mix: string; servers: number; alpha: number };
+
+/** Issue 15's random fleets: 2–4 classes, 4–400 TB and 10–400 Gbps (log-uniform), 10–200 servers, α 0.6–1.2. */
+function randomMixes(n: number): RandomMix[] {
+  const rng = new Rng(seed * 7919 + 17);
+  const logUniform = (lo: number, hi: number) => lo * (hi / lo) ** rng.next();
+  return Array.from({ length: n }, () => {
+    const k = 2 + Math.floor(rng.next() * 3);
+    const classes = Array.from({ length: k }, (_, c) => {
+      const tb = logUniform(4, 400).toFixed(1);
+      const gbps = logUniform(10, 400).toFixed(0);
+      return `c${c}:${tb}:${gbps}:${(0.1 + rng.next()).toFixed(2)}`;
+    });
+    return {
+      mix: classes.join(","),
+      servers: Math.round(logUniform(10, 200)),
+      alpha: Number((0.6 + 0.6 * rng.next()).toFixed(2)),
+    };
+  });
+}
+
+const quantile = (xs: readonly number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
+};
+
+function runMixes(n: number, command: string): void {
+  const keep = ["--files", String(files), "--days", String(days), "--seed", String(seed)];
+  keep.push("--forecast", String(opts.forecast), "--releases", String(num("releases", 0)));
+  if (opts.announce !== undefined) keep.push("--announce", opts.announce);
+  const runs = randomMixes(n).map((x) => ({
+    ...x,
+    row: spawnWorker([...keep, "--mix", x.mix, "--servers", String(x.servers), "--alpha", String(x.alpha)], "hca"),
+  }));
+  // Goal (issue 15): peak/mean ≤ 1.05 where a cutoff balances traffic, else within 2 % of λ.
+  const met = (r: Row) => r.peakToMean <= Math.max(1.05, 1.02 * (r.trafficBound ?? 1));
+  const metrics: [string, (r: Row) => number][] = [
+    ["peak/mean", (r) => r.peakToMean],
+    ["peak/mean ÷ max(1.05, 1.02 λ)", (r) => r.peakToMean / Math.max(1.05, 1.02 * (r.trafficBound ?? 1))],
+    ["next-day peak/mean (mean of days)", (r) => r.nextDay.peakToMeanMean],
+    ["next-day peak/mean (worst day)", (r) => r.nextDay.peakToMeanWorst],
+    ["add churn ÷ ideal", (r) => r.churnAddRatio],
+    ["remove churn ÷ ideal", (r) => r.churnRemoveRatio],
+    ["max night fill ÷ budget", (r) => r.nightlyFillMaxBytes / r.nightlyFillBudgetBytes],
+  ];
+  const summary = Object.fromEntries(
+    metrics.map(([name, f]) => {
+      const xs = runs.map((x) => f(x.row));
+      return [name, { p50: quantile(xs, 0.5), p90: quantile(xs, 0.9), max: Math.max(...xs) }];
+    }),
+  );
+  const feasible = runs.filter((x) => (x.row.trafficBound ?? 1) === 1).length;
+  const goal = runs.filter((x) => met(x.row)).length;
+  if (opts.json) {
+    console.log(JSON.stringify({ command, files, days, feasible, balanceGoalMet: goal, summary, runs }));
+    return;
+  }
+  console.log(`# ${command}`);
+  console.log(
+    `${n} random fleets, ${files} files, ${days} days of drift; ${feasible} with a balancing cutoff (λ = 1); balance goal met on ${goal}`,
+  );
+  console.log("| metric | p50 | p90 | max |\n| --- | --- | --- | --- |");
+  for (const [name, q] of Object.entries(summary))
+    console.log(`| ${name} | ${f3(q.p50)} | ${f3(q.p90)} | ${f3(q.max)} |`);
+}
+
 function main(): void {
   if (opts.worker) {
     process.stdout.write(`${JSON.stringify(runWorker(opts.worker))}\n`);
+    return;
+  }
+  const command = `npm run bench:placement -- ${process.argv.slice(2).join(" ")}`.trim();
+  if (opts.mixes !== undefined) {
+    const n = /^random:(\d+)$/.exec(opts.mixes)?.[1];
+    if (n === undefined || Number(n) < 1) {
+      console.error(`--mixes: must be random:N with N ≥ 1, got ${opts.mixes}`);
+      process.exit(2);
+    }
+    runMixes(Number(n), command);
     return;
   }
   const passthrough = process.argv.slice(2).filter((a) => a !== "--json");
   const rows: Row[] = [];
   for (const alg of ALGORITHMS) {
     if (opts.only && !opts.only.split(",").includes(alg.name)) continue;
-    const r = spawnSync(
-      process.execPath,
-      [...process.execArgv, process.argv[1] ?? "", ...passthrough, "--worker", alg.name],
-      {
-        encoding: "utf8",
-        maxBuffer: 1 << 24,
-      },
-    );
-    if (r.status !== 0) {
-      console.error(`${alg.name} failed:\n${r.stderr}`);
-      process.exit(1);
-    }
-    rows.push(JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as Row);
+    rows.push(spawnWorker(passthrough, alg.name));
   }
-  const command = `npm run bench:placement -- ${process.argv.slice(2).join(" ")}`.trim();
   if (opts.json) {
-    console.log(JSON.stringify({ command, files, servers: m, alpha, days, mix: opts.mix, algorithms: rows }));
+    console.log(
+      JSON.stringify({
+        command,
+        files,
+        servers: m,
+        alpha,
+        days,
+        mix: opts.mix,
+        storageScale,
+        forecast: opts.forecast,
+        releases: num("releases", 0),
+        announce: opts.announce === undefined ? null : num("announce", 0),
+        algorithms: rows,
+      }),
+    );
     return;
   }
   const stored = rows[0];
   console.log(`# ${command}`);
   console.log(
-    `${files} files, α = ${alpha}, ${m} servers (${opts.mix}), ${days} days of drift, nightly budget ${f2(nightlyBudget / TB)} TB/server; rings: ${RING_TOKENS.baseline} tokens/server (baselines), ${RING_TOKENS.hca} (HCA)`,
+    `${files} files, α = ${alpha}, ${m} servers (${opts.mix}, storage × ${storageScale}), ${days} days of drift (releases ${num("releases", 0)}/day; placed by forecast "${opts.forecast}"), nightly budget ${f2(nightlyBudget / TB)} TB/server; rings: ${RING_TOKENS.baseline} tokens/server (baselines), ${RING_TOKENS.hca} (HCA)`,
   );
   console.log(table(rows));
   if (stored === undefined) console.log("(no algorithm matched --only)");

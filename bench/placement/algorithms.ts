@@ -23,7 +23,8 @@ export type Algorithm = Readonly<{
   place(catalog: readonly CatalogFile[], servers: readonly Server[], previous: Plan | undefined): Placed;
 }>;
 
-export type Placed = Readonly<{ assignment: Assignment; state?: Plan }>;
+/** `trafficBound`: HCA's λ, the least peak any two-ring placement reaches (1 when a cutoff balances traffic). */
+export type Placed = Readonly<{ assignment: Assignment; state?: Plan; trafficBound?: number }>;
 
 /** ε of consistent hashing with bounded loads; 0.25 is the usual choice (Vimeo, HAProxy's 125%). */
 const CHBL_EPSILON = 0.25;
@@ -122,7 +123,7 @@ const boundedLoads: Algorithm = {
 const hca = (fillBudgetBytes: number): Algorithm => ({
   name: "hca",
   place(catalog, servers, previous) {
-    const { plan } = planHca({
+    const { plan, expectations } = planHca({
       cluster: "bench",
       catalogGeneration: "bench",
       servers,
@@ -130,7 +131,7 @@ const hca = (fillBudgetBytes: number): Algorithm => ({
       previous,
       fillBudgetBytes,
     });
-    return { assignment: assign(plan, catalog, servers), state: plan };
+    return { assignment: assign(plan, catalog, servers), state: plan, trafficBound: expectations.trafficBound };
   },
 });
 

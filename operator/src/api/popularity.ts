@@ -8,8 +8,9 @@
  * Placement records). Demand is a map, not a list: keys are unique by construction, and an atomic map
  * keeps server-side apply from tracking one managedFields entry per title.
  *
- * Size: at most 15,000 titles of ids ≤ 32 characters and demands ≤ 10^12 is under 800 KiB; apply it
- * server-side, since client-side apply would store a second copy in an annotation.
+ * Size: at most 15,000 titles of ids ≤ 32 characters and demands ≤ 10^12 is under 800 KiB, and the
+ * forecast's 5,000 at most add under 270 KiB (etcd's limit is 1.5 MiB); apply it server-side, since
+ * client-side apply would store a second copy in an annotation.
  */
 import { z } from "zod";
 import { conditions, dnsLabel, objectSchema } from "./common.js";
@@ -17,21 +18,20 @@ import { withRules } from "./rules.js";
 import { TitleId } from "./title.js";
 
 export const maxPopularityTitles = 15_000;
+/** The hot set a forecast covers; with a full demand map the object stays under 1.1 MB (etcd: 1.5 MiB). */
+export const maxForecastTitles = 5_000;
 
-const demand = withRules(
-  z
-    .record(z.string(), z.int().min(0).max(1e12))
-    .meta({ "x-kubernetes-map-type": "atomic", maxProperties: maxPopularityTitles }),
-  [
-    {
-      rule: "self.all(id, id.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && size(id) <= 32)",
-      message: "keys must be title ids (lowercase alphanumerics and '-', at most 32 characters)",
-      test: (d) => Object.keys(d).every((id) => TitleId.safeParse(id).success),
-    },
-  ],
-).refine((d) => Object.keys(d).length <= maxPopularityTitles, {
-  message: `at most ${maxPopularityTitles} titles`,
-});
+const plays = (max: number) =>
+  withRules(
+    z.record(z.string(), z.int().min(0).max(1e12)).meta({ "x-kubernetes-map-type": "atomic", maxProperties: max }),
+    [
+      {
+        rule: "self.all(id, id.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && size(id) <= 32)",
+        message: "keys must be title ids (lowercase alphanumerics and '-', at most 32 characters)",
+        test: (d) => Object.keys(d).every((id) => TitleId.safeParse(id).success),
+      },
+    ],
+  ).refine((d) => Object.keys(d).length <= max, { message: `at most ${max} titles` });
 
 export const PopularitySpec = z.strictObject({
   /** The region this demand was measured in; name the object after it. Immutable. */
@@ -43,7 +43,13 @@ export const PopularitySpec = z.strictObject({
     .max(63)
     .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/),
   /** Title id → plays over the last day. Only ratios matter; titles absent have no demand. */
-  demand,
+  demand: plays(maxPopularityTitles),
+  /**
+   * Title id → expected plays over the next day, in the units of `demand` (catalog/forecast.ts is one
+   * way to make it). A Placement serves the next day, so the catalog ranks a title by its forecast where
+   * given, else by its demand; the hot set is where a forecast matters.
+   */
+  forecast: plays(maxForecastTitles).optional(),
 });
 
 export const PopularityStatus = z.strictObject({

@@ -50,3 +50,18 @@ describe("regionCatalog", () => {
     expect(a.generation.length).toBeLessThanOrEqual(63);
   });
 });
+
+describe("regionCatalog with a forecast", () => {
+  it("ranks a title by its forecast where the snapshot has one, else by its demand", () => {
+    if (!eu) throw new Error("no eu-west popularity sample");
+    const ids = Object.entries(eu.spec.demand).sort((a, b) => a[1] - b[1]);
+    const [coldest, plays] = ids[0] ?? [];
+    if (coldest === undefined || plays === undefined) throw new Error("empty sample popularity");
+    const top = Math.max(...ids.map(([, p]) => p));
+    const withForecast = { ...eu, spec: { ...eu.spec, forecast: { [coldest]: 10 * top } } };
+    const { files } = regionCatalog("eu-west", titles, withForecast);
+    expect(files[0]?.key.startsWith(`${coldest}/`)).toBe(true);
+    const before = regionCatalog("eu-west", titles, eu);
+    expect(regionCatalog("eu-west", titles, withForecast).generation).not.toBe(before.generation);
+  });
+});

@@ -6,6 +6,7 @@
  * - Only files on a title's convex-hull ladder are placed: playback never offers the others.
  * - A title's plays split evenly over its ladder's video rungs, and separately over its audio and its
  *   text files (each play fetches one of each): a file's demand is its share of the title's plays.
+ * - A title's plays are its forecast for the next day where the snapshot has one, else its last day's.
  * - Titles of other regions are left out; titles the snapshot does not mention have demand 0 and go
  *   to the end (they are still stored: the cluster holds the whole regional catalog when it fits).
  * - Of two Titles of the region naming the same file path, the later-created one is left out
@@ -43,9 +44,11 @@ export function regionCatalog(
   popularity: Popularity | undefined,
 ): RegionCatalog {
   const plays = popularity?.spec.demand ?? {};
+  const forecast = popularity?.spec.forecast ?? {};
   const files: CatalogFile[] = [];
   for (const t of regionTitles(region, titles)) {
-    const titlePlays = plays[t.spec.id] ?? 0;
+    // A Placement serves the next day: its forecast where the snapshot has one.
+    const titlePlays = forecast[t.spec.id] ?? plays[t.spec.id] ?? 0;
     // From the spec, not status: every caller must agree even while a status update is in flight.
     const ladder = buildLadder(t.spec.files);
     const bytesOf = new Map(t.spec.files.map((f) => [f.path, f.bytes]));

@@ -77,13 +77,18 @@ export class Assignment {
    * The first call builds a key index (O(files)); later calls are one hash-map lookup.
    */
   holdersOf(key: string): string[] {
+    const i = this.indexOf(key);
+    if (i < 0) return [];
+    return Array.from(this.holdersAt(i), (j) => this.servers[j] ?? "");
+  }
+
+  /** The rank of `key` in the catalog, -1 if absent (the first call builds the key index). */
+  indexOf(key: string): number {
     if (this.#index === undefined) {
       this.#index = new Map();
       for (let i = 0; i < this.catalog.length; i++) this.#index.set(this.catalog[i]?.key ?? "", i);
     }
-    const i = this.#index.get(key);
-    if (i === undefined) return [];
-    return Array.from(this.holdersAt(i), (j) => this.servers[j] ?? "");
+    return this.#index.get(key) ?? -1;
   }
 
   /** Keys of the files `server` holds, in rank order: what its edge agent must fill. */

@@ -13,6 +13,7 @@ export {
 } from "./hca.js";
 export { ringNeighbours } from "./neighbours.js";
 export { Ring } from "./ring.js";
+export { type Served, served } from "./served.js";
 export { fileTraffic, HCA, type StoredSet, storedSet } from "./stored.js";
 export {
   type CatalogFile,

@@ -137,5 +137,7 @@ function invalidOthers(): InvalidCase[] {
     pop("demand key not a title id", "spec.demand", (s) => (s.demand["Night Harbor"] = 5)),
     pop("negative demand", "spec.demand.night-harbor", (s) => (s.demand["night-harbor"] = -1)),
     pop("region missing", "spec.region", (s) => delete s.region),
+    pop("forecast key not a title id", "spec.forecast", (s) => (s.forecast = { "Night Harbor": 5 })),
+    pop("negative forecast", "spec.forecast.night-harbor", (s) => (s.forecast = { "night-harbor": -1 })),
   ];
 }

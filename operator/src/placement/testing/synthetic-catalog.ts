@@ -179,3 +179,22 @@ export function driftCatalog(prev: SyntheticCatalog, day: number, spec: DriftSpe
   });
   return { alpha: prev.alpha, titles, files: ladder(titles) };
 }
+
+/** Each title's plays of the day (its popularity), as a Popularity's `spec.demand` carries them. */
+export function titlePlays(c: SyntheticCatalog): Record<string, number> {
+  return Object.fromEntries(c.titles.map((t) => [t.id, t.popularity]));
+}
+
+/**
+ * The catalog the operator places when the day's Popularity carries a forecast: each title's files
+ * ranked by its forecast plays, or by its plays where the forecast names it not (catalog.ts), plus
+ * `upcoming` titles (ingested, not yet released) at their forecast.
+ */
+export function forecastFiles(
+  c: SyntheticCatalog,
+  forecast: Readonly<Record<string, number>>,
+  upcoming: readonly SyntheticTitle[] = [],
+): CatalogFile[] {
+  const titles = [...c.titles, ...upcoming];
+  return ladder(titles.map((t) => ({ ...t, popularity: forecast[t.id] ?? t.popularity })));
+}
