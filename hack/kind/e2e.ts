@@ -63,19 +63,28 @@ async function timed<T>(name: string, f: () => Promise<T>): Promise<T> {
 
 type VitestReport = { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
 
+/** What this run started and must stop: the cluster it created, the dockerd it started. */
+const started: { cluster?: string; docker?: DockerState; suite?: number | undefined } = {};
+
 function vitest(env: NodeJS.ProcessEnv, report: string): Promise<number> {
   return new Promise((resolve) => {
+    // Its own process group, so a signal to this runner can stop vitest and its workers too.
     const p = spawn(
       "npx",
       ["vitest", "run", "--project", "e2e", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`],
-      { stdio: ["ignore", flags.json ? process.stderr : "inherit", "inherit"], env: { ...process.env, ...env } },
+      {
+        stdio: ["ignore", flags.json ? process.stderr : "inherit", "inherit"],
+        env: { ...process.env, ...env },
+        detached: true,
+      },
     );
-    p.on("close", (code) => resolve(code ?? 1));
+    started.suite = p.pid;
+    p.on("close", (code) => {
+      started.suite = undefined;
+      resolve(code ?? 1);
+    });
   });
 }
-
-/** What this run started and must stop: the cluster it created, the dockerd it started. */
-const started: { cluster?: string; docker?: DockerState } = {};
 
 /** Deletes what this run started unless --keep (idempotent: a signal and the normal end may both call it). */
 async function cleanup(): Promise<void> {
@@ -94,6 +103,7 @@ async function cleanup(): Promise<void> {
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => {
     console.error(`e2e:kind: ${sig}: removing what this run started`);
+    if (started.suite) process.kill(-started.suite, "SIGTERM");
     void cleanup().finally(() => process.exit(130));
   });
 }

@@ -229,7 +229,10 @@ export function keptPlacements(
 
 /**
  * Every file `server` holds under the kept Placements, each Placement assigned over the CURRENT
- * catalog, as steering locates files (steering/feed.ts), one computed from an older snapshot too.
+ * catalog, as steering locates files (steering/feed.ts). For one computed from an older snapshot that
+ * is a guess (yesterday's ranking may have put a file on the other ring), so the files whose first
+ * server on either of its rings is `server` stay too (ringNeighbours, as the fill asks peers): when in
+ * doubt a file is kept, never deleted while a client may still be sent to it.
  * Throws PlacementMismatchError when one cannot be assigned (a server it names has left the cluster):
  * then what it names is unknown, and nothing may be deleted.
  */
@@ -250,6 +253,10 @@ export function keptFiles(
     } catch (err) {
       if (!(err instanceof PlacementInputError)) throw err;
       throw new PlacementMismatchError(`Placement ${nameOf(p)}: ${err.message}`, { cause: err });
+    }
+    if (p.spec.catalogGeneration !== catalog.generation) {
+      const near = ringNeighbours(p.spec, 1);
+      keys = [...keys, ...catalog.files.filter((f) => near(f.key).includes(server)).map((f) => f.key)];
     }
     for (const key of keys) {
       const f = byKey.get(key);
