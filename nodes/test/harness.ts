@@ -135,11 +135,15 @@ export type RunningNginx = Readonly<{
   stop(): Promise<void>;
 }>;
 
-/** Starts nginx in the foreground on free loopback ports, serving `contentPath`; resolves once stub_status answers. */
+/**
+ * Starts nginx in the foreground on free loopback ports, serving `contentPath`; resolves once stub_status
+ * answers. `editConf` changes the rendered nginx.conf first (the signing benchmark swaps the link check).
+ */
 export async function startNginx(
   dir: string,
   contentPath: string,
   over: Partial<EdgeSettingsInput> = {},
+  editConf: (conf: string) => string = (c) => c,
 ): Promise<RunningNginx> {
   const runDir = join(dir, "run");
   await mkdir(runDir, { recursive: true });
@@ -163,7 +167,7 @@ export async function startNginx(
     workerProcesses: 1,
     ...over,
   };
-  const conf = renderNginxConf(input);
+  const conf = editConf(renderNginxConf(input));
   const confPath = join(dir, "nginx.conf");
   await writeFile(confPath, conf);
   const proc = spawn(NGINX, ["-p", dir, "-c", confPath, "-e", join(dir, "error.log"), "-g", "daemon off;"], {
