@@ -29,7 +29,15 @@ import { eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.
 
 const suffix = Date.now().toString(36);
 const ns = `sign-${suffix}`;
-const node = `sign-node-${suffix}`;
+/**
+ * Two servers, each with its own agent, in front of the one nginx: steering signs with a kid only once
+ * every live server reports holding it. (One server alone does not plan: HCA gives it a trafficShare
+ * above 1 for this three-file catalog, which the Placement's schema refuses.)
+ */
+const servers = [
+  { name: "s01", node: `sign-node-${suffix}-1` },
+  { name: "s02", node: `sign-node-${suffix}-2` },
+] as const;
 const cluster = "rot-1";
 const region = "rot-r";
 const M1 = randomBytes(32).toString("base64");
@@ -57,10 +65,14 @@ describe("a URL-signing key rotation under a running playback", () => {
       primary,
     });
 
-  /** The kids the agent says its nginx holds, from its heartbeat Lease. */
+  /** The kids the agents say their nginx holds, from their heartbeat Leases, when they all say the same. */
   const reportedKids = async () => {
-    const l = await kube.get<Lease>(Kinds.Lease, { namespace: ns, name: heartbeatLeaseName(cluster, "s01") });
-    return l === undefined ? undefined : heartbeatOf(l)?.linkKids?.join(",");
+    const said = new Set<string | undefined>();
+    for (const s of servers) {
+      const l = await kube.get<Lease>(Kinds.Lease, { namespace: ns, name: heartbeatLeaseName(cluster, s.name) });
+      said.add(l === undefined ? undefined : heartbeatOf(l)?.linkKids?.join(","));
+    }
+    return said.size === 1 ? [...said][0] : undefined;
   };
 
   beforeAll(async () => {
@@ -68,7 +80,13 @@ describe("a URL-signing key rotation under a running playback", () => {
     kube = await Kube.connect(kubeconfig());
     await installCrds();
     await kubectlOk(["create", "namespace", ns]);
-    await kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: node } }));
+    // Fill Jobs run as the agent's ServiceAccount (kwok completes them).
+    await kubectlOk(["create", "serviceaccount", "edgefleet-agent", "-n", ns]);
+    for (const s of servers)
+      await kubectlOk(
+        ["apply", "-f", "-"],
+        JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: s.node } }),
+      );
     mastersDir = join(dir, "masters");
     await setMasters({ k1: M1 }, "k1");
     const masters = await watchKeyDir(mastersDir, parseMasterKeys, { intervalMs: 200, log, signal: stop.signal });
@@ -103,29 +121,32 @@ describe("a URL-signing key rotation under a running playback", () => {
       stop.signal,
     );
     done.push(op.done, kubeletSync(keysDir));
-    const agent = await startAgent(
-      {
-        namespace: ns,
-        cluster,
-        servers: { [node]: "s01" },
-        ktls: "auto",
-        contentPath: content,
-        statusUrl: `http://127.0.0.1:${nginx.settings.statusPort}${STATUS_LOCATION}`,
-        accessLogUdpPort: nginx.settings.accessLogUdpPort ?? 0,
-        metricsPort: await freePort(),
-        metricsAddress: "127.0.0.1",
-        heartbeatSeconds: 1,
-        leaseDurationSeconds: 10,
-      },
-      {
-        server: "s01",
-        writer: kubeHeartbeatWriter(kube),
-        probeKtls: async () => ({ ulps: [], tlsStat: undefined }),
-        now: () => new Date(),
-        log,
-      },
-    );
-    stop.signal.addEventListener("abort", () => void agent.stop(), { once: true });
+    for (const s of servers) {
+      const agent = await startAgent(
+        {
+          namespace: ns,
+          cluster,
+          servers: { [s.node]: s.name },
+          ktls: "auto",
+          contentPath: content,
+          statusUrl: `http://127.0.0.1:${nginx.settings.statusPort}${STATUS_LOCATION}`,
+          // nginx logs to the first agent only: a UDP port has one listener.
+          accessLogUdpPort: s.name === "s01" ? (nginx.settings.accessLogUdpPort ?? 0) : await freePort(),
+          metricsPort: await freePort(),
+          metricsAddress: "127.0.0.1",
+          heartbeatSeconds: 1,
+          leaseDurationSeconds: 10,
+        },
+        {
+          server: s.name,
+          writer: kubeHeartbeatWriter(kube),
+          probeKtls: async () => ({ ulps: [], tlsStat: undefined }),
+          now: () => new Date(),
+          log,
+        },
+      );
+      stop.signal.addEventListener("abort", () => void agent.stop(), { once: true });
+    }
     const st = await startSteering(
       {
         kube,
@@ -149,7 +170,7 @@ describe("a URL-signing key rotation under a running playback", () => {
     await Promise.all(done);
     await nginx?.stop();
     await kubectl(["delete", "namespace", ns, "--wait=false"]);
-    await kubectl(["delete", "node", node, "--ignore-not-found"]);
+    for (const s of servers) await kubectl(["delete", "node", s.node, "--ignore-not-found"]);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -167,7 +188,7 @@ describe("a URL-signing key rotation under a running playback", () => {
           site: { type: "embedded", isp: "Loopback Telecom", asn: 64500 },
           location: { lat: 52.37, lon: 4.9 },
           serverClasses: [{ name: "storage", storage: "1Gi", throughput: "10Gbps" }],
-          servers: [{ name: "s01", node, class: "storage", ipv4: "127.0.0.1" }],
+          servers: servers.map((s) => ({ name: s.name, node: s.node, class: "storage", ipv4: "127.0.0.1" })),
           prefixes: [],
           fill: {
             window: { start: hhmm(start), end: hhmm(new Date(start.getTime() + 3 * 3600_000)), timeZone: "UTC" },
