@@ -18,6 +18,7 @@ import { type Kind, Kinds } from "../operator/src/api/index.js";
 import { repoRoot } from "../operator/src/api/testdata/samples.js";
 import { startOperator } from "../operator/src/operator.js";
 import { Kube, type KubeObject } from "../operator/src/runtime/kube.js";
+import { fixedLinkKeys } from "../operator/src/steering/link-keys.js";
 import { benchClusters, benchNodes, benchPopularity, benchTitles, regions } from "./operator/fleet.js";
 import { type Counts, RequestCounter, since } from "./operator/requests.js";
 
@@ -173,7 +174,19 @@ try {
   const log = pino({ level: process.env.LOG_LEVEL ?? "warn" }, pino.destination(2));
   const t0 = performance.now();
   const op = await startOperator(
-    { kube, log, namespace: ns, identity: "bench", leaseNamespace: ns, healthPort: 0, healthHost: "127.0.0.1" },
+    {
+      kube,
+      log,
+      namespace: ns,
+      identity: "bench",
+      leaseNamespace: ns,
+      healthPort: 0,
+      healthHost: "127.0.0.1",
+      linkKeys: fixedLinkKeys({
+        keys: new Map([["k1", Buffer.from("bench-master-k1-0123456789abcdefghij")]]),
+        primary: "k1",
+      }),
+    },
     stop.signal,
   );
   operatorDone = op.done;

@@ -8,7 +8,8 @@
  * heartbeat Leases are written here, as their agents would.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { heartbeatLease, Kinds, mustParse } from "../operator/src/api/index.js";
@@ -54,15 +55,6 @@ async function main() {
   const fleet = sampleFleet(new Date());
   await k(["create", "namespace", ns]).catch(() => "exists");
   await k(["create", "serviceaccount", "edgefleet-agent", "-n", ns]).catch(() => "exists");
-  await k([
-    "create",
-    "secret",
-    "generic",
-    "edgefleet-url-signing",
-    "-n",
-    ns,
-    "--from-literal=key=demo-signing-key",
-  ]).catch(() => "exists");
   const parsed = fleet.clusters.map((c) => mustParse("OCACluster", c));
   const nodes = parsed.flatMap((c) =>
     c.spec.servers.map((s) => ({
@@ -80,8 +72,11 @@ async function main() {
 
   say("starting the operator and the steering service (logs in a temp dir)");
   const logs = mkdtempSync(join(tmpdir(), "edgefleet-demo-"));
-  const keyFile = join(logs, "signing-key");
-  writeFileSync(keyFile, "demo-signing-key");
+  // The master URL-signing keys, as the chart mounts their Secret: one kid, primary.
+  const keysDir = join(logs, "url-signing");
+  mkdirSync(keysDir);
+  writeFileSync(join(keysDir, "k1.key"), randomBytes(32).toString("base64"));
+  writeFileSync(join(keysDir, "primary"), "k1");
   const env = { ...process.env, KUBECONFIG: kubeconfig };
   const start = (name: string, args: string[]): ChildProcess => {
     const p = spawn(process.execPath, ["--import", "tsx", "operator/src/cli/main.ts", ...args], { env });
@@ -91,14 +86,20 @@ async function main() {
     return p;
   };
   const procs = [
-    start("operator", ["operator", `--watch-namespace=${ns}`, `--lease-namespace=${ns}`, "--health-port=18081"]),
+    start("operator", [
+      "operator",
+      `--watch-namespace=${ns}`,
+      `--lease-namespace=${ns}`,
+      "--health-port=18081",
+      `--url-signing-keys-dir=${keysDir}`,
+    ]),
     start("steering", [
       "steering",
       `--watch-namespace=${ns}`,
       "--port=18080",
       "--health-port=18082",
       "--host=127.0.0.1",
-      `--url-signing-key-file=${keyFile}`,
+      `--url-signing-keys-dir=${keysDir}`,
       "--trusted-proxy=127.0.0.1/32",
     ]),
   ];

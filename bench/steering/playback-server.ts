@@ -17,10 +17,10 @@ const fleet = buildFleet(table, { clusterCount: 50, everyNthPrefix, titleCount: 
 const store = new SteeringStore();
 store.setClusters(fleet.clusters);
 store.setTitles(fleet.titles);
-for (const [name, locate] of fleet.placements) {
-  store.setActivePlacement(name, locate);
-  store.setLinkSecret(name, `bench-secret-of-${name}`);
-}
+for (const [name, locate] of fleet.placements) store.setActivePlacement(name, locate);
+store.setLinkKeys(
+  new Map(fleet.clusters.map((c, i) => [c.name, { keys: new Map([["k1", Buffer.alloc(32, i)]]), primary: "k1" }])),
+);
 // Every server live, and each beat a new health object per cluster, as the feed's refreshes make them.
 const beat = () => {
   for (const c of fleet.clusters) {

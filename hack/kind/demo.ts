@@ -64,9 +64,9 @@ async function main(): Promise<void> {
   for (const n of [fleetNames.releaseNamespace, ns]) console.log(await k(["-n", n, "get", "pods", "-o", "wide"]));
 
   say(`steering: a client inside ${fleetNames.cluster}'s prefixes (${clientInside})`);
-  const ask = async (path: string) => {
+  const ask = async (path: string, client = clientInside) => {
     for (let i = 0; ; i++) {
-      const r = await fetch(`${fleet.steeringUrl}${path}`, { headers: { "x-forwarded-for": clientInside } });
+      const r = await fetch(`${fleet.steeringUrl}${path}`, { headers: { "x-forwarded-for": client } });
       if (r.status === 200 || i > 60) return { status: r.status, body: (await r.json()) as unknown };
       await sleep(1000); // the edge heartbeats reach steering within a few seconds of the pods starting
     }
@@ -75,7 +75,8 @@ async function main(): Promise<void> {
   console.log(`GET ${fleet.steeringUrl}/v1/steering?ip=${clientInside} → ${steer.status}`);
   console.log(JSON.stringify(steer.body, null, 2));
   const title = "night-harbor";
-  const m = await ask(`/v1/playback/${title}`);
+  // Signed links are bound to the client's /24: the player is this host, as the edge nodes see it.
+  const m = await ask(`/v1/playback/${title}`, fleet.edgeClient);
   console.log(`GET ${fleet.steeringUrl}/v1/playback/${title} → ${m.status}; the video ladder:`);
   const ladder = (m.body as { ladder?: { kind: string; rungs: { path: string; urls: string[] }[] }[] }).ladder ?? [];
   const video = ladder.find((e) => e.kind === "video")?.rungs ?? [];

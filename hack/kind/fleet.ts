@@ -1,6 +1,6 @@
 /**
- * Installs the fleet into a kind cluster, as a user would: namespaces, the URL-signing and edge TLS
- * Secrets, `helm upgrade --install` of charts/edgefleet (its CRDs from the chart), the origin, then the
+ * Installs the fleet into a kind cluster, as a user would: namespaces, the master URL-signing Secret
+ * (release namespace: the operator derives the cluster's link keys from it) and the edge TLS Secret, `helm upgrade --install` of charts/edgefleet (its CRDs from the chart), the origin, then the
  * OCACluster, Titles and Popularity by server-side apply. Idempotent: a second run keeps the Secrets'
  * keys, so it can be re-run against a kept cluster.
  */
@@ -33,7 +33,13 @@ export type InstalledFleet = Readonly<{
   servers: readonly EdgeServer[];
   /** Steering's NodePort on the control-plane node, reachable from this host. */
   steeringUrl: string;
-  signingKey: string;
+  /** The master of kid k1, the primary (the URL-signing Secret's `k1.key`). */
+  linkMaster: string;
+  /**
+   * This host's address as the edge nodes see it (Docker's gateway on kind's network): links are bound
+   * to the client's /24, so a client of steering that fetches from the edges from here must be it.
+   */
+  edgeClient: string;
   /** The CA that signed the edge servers' certificate (their IPs are its subject alternative names). */
   caPem: string;
   files: readonly MediaFile[];
@@ -120,17 +126,20 @@ async function edgeCertificate(servers: readonly EdgeServer[]): Promise<{ ca: st
   }
 }
 
-/** Docker's subnet of kind's network: the peers steering sees behind the NodePort, whose X-Forwarded-For it believes. */
-async function kindSubnet(): Promise<string> {
+/**
+ * Docker's IPv4 `field` of kind's network: its Gateway (this host's address as the kind nodes see it)
+ * or its Subnet (the peers steering sees behind the NodePort, whose X-Forwarded-For it believes).
+ */
+async function kindNetwork(field: "Gateway" | "Subnet"): Promise<string> {
   const out = await step("docker", "docker", [
     "network",
     "inspect",
     "kind",
     "-f",
-    "{{range .IPAM.Config}}{{.Subnet}} {{end}}",
+    `{{range .IPAM.Config}}{{.${field}}} {{end}}`,
   ]);
-  const v4 = out.split(" ").find((s) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(s));
-  if (!v4) throw new Error(`no IPv4 subnet on Docker's kind network: "${out.trim()}"`);
+  const v4 = out.split(" ").find((s) => /^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(s));
+  if (!v4) throw new Error(`no IPv4 ${field} on Docker's kind network: "${out.trim()}"`);
   return v4;
 }
 
@@ -154,13 +163,16 @@ export async function installFleet(o: {
       [n.namespace, n.releaseNamespace].map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } })),
     ),
   );
-  const signingKey = (await secretValue(k, n.namespace, n.signingSecret, "key")) ?? randomBytes(32).toString("hex");
-  const signing = [n.namespace, n.releaseNamespace].map((namespace) => ({
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: n.signingSecret, namespace },
-    stringData: { key: signingKey },
-  }));
+  const linkMaster =
+    (await secretValue(k, n.releaseNamespace, n.signingSecret, "k1.key")) ?? randomBytes(32).toString("base64");
+  const signing = [
+    {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: n.signingSecret, namespace: n.releaseNamespace },
+      stringData: { "k1.key": linkMaster, primary: "k1" },
+    },
+  ];
   let caPem = await secretValue(k, n.namespace, n.tlsSecret, "ca.crt");
   const tls = [];
   if (!caPem) {
@@ -180,7 +192,9 @@ export async function installFleet(o: {
   const values = join(tmpdir(), `edgefleet-kind-values-${process.pid}.json`);
   await writeFile(
     values,
-    JSON.stringify(chartValues({ imageTag: o.imageTag, trustedProxies: [await kindSubnet(), "10.244.0.0/16"] })),
+    JSON.stringify(
+      chartValues({ imageTag: o.imageTag, trustedProxies: [await kindNetwork("Subnet"), "10.244.0.0/16"] }),
+    ),
   );
   await step(
     "helm-install",
@@ -228,7 +242,8 @@ export async function installFleet(o: {
     controlPlane,
     servers,
     steeringUrl: `http://${controlPlane.ipv4}:${nodePort.trim()}`,
-    signingKey,
+    linkMaster,
+    edgeClient: await kindNetwork("Gateway"),
     caPem,
     files: catalog.files,
     catalogGeneration: o.catalogGeneration,

@@ -1,10 +1,10 @@
 // The node agent. `fill` and `evict` run in the fill Job; `serve` runs beside nginx in the DaemonSet.
 // Usage:
-//   edgefleet-agent init  --settings edge.yaml --secret <file> --out <dir>
-//                                  render nginx.conf and the secret include (init container)
+//   edgefleet-agent init  --settings edge.yaml --out <dir>
+//                                  render nginx.conf and the njs link verifier (init container)
 //   edgefleet-agent serve --config serve.yaml --node <node name> [--server <name>]
 //                                  heartbeat Lease (with the kTLS state), /metrics, /readyz
-//   edgefleet-agent fill  --placement <ns>/<name> --server <name> [--content <dir>] [--secret <file>]
+//   edgefleet-agent fill  --placement <ns>/<name> --server <name> [--content <dir>] [--link-keys <dir>]
 //                         [--grace-seconds <s>] [--lock-wait-seconds <s>] [--report-file <file>]
 //                                  remove what no kept placement names, then fetch this server's files
 //   edgefleet-agent evict --placement <ns>/<name> --server <name> [--content <dir>] [--grace-seconds <s>] …
@@ -15,12 +15,13 @@
 //                                  as root with CAP_CHOWN alone: hand the content dir to the edge user
 // The API server comes from KUBECONFIG, or the pod's service account in the cluster.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { type Logger, pino } from "pino";
 import { parse as parseYaml } from "yaml";
 import { agentExit, formatAgentReport } from "../../operator/src/api/index.js";
-import { parseEdgeSettings, renderNginxConf, renderSecretInclude } from "../../operator/src/edge/nginx-config.js";
+import { renderLinkVerifier } from "../../operator/src/edge/link-verifier.js";
+import { parseEdgeSettings, renderNginxConf } from "../../operator/src/edge/nginx-config.js";
 import { edgeUser } from "../../operator/src/edge/user.js";
 import { sleep } from "../../operator/src/runtime/informer.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
@@ -35,7 +36,7 @@ import { kubeHeartbeatWriter } from "./serve/kube.js";
 import { startAgent } from "./serve/serve.js";
 
 const USAGE =
-  "usage: edgefleet-agent init --settings <edge.yaml> --secret <file> --out <dir> | serve --config <serve.yaml> --node <name> [--server <name>] | fill|evict --placement <ns>/<name> --server <name> [--content <dir>] [--secret <file>] [--grace-seconds <s>] [--lock-wait-seconds <s>] [--report-file <file>] | own-content --content <dir>";
+  "usage: edgefleet-agent init --settings <edge.yaml> --out <dir> | serve --config <serve.yaml> --node <name> [--server <name>] | fill|evict --placement <ns>/<name> --server <name> [--content <dir>] [--link-keys <dir>] [--grace-seconds <s>] [--lock-wait-seconds <s>] [--report-file <file>] | own-content --content <dir>";
 
 function need(v: string | undefined, flag: string): string {
   if (v === undefined) throw new Error(`${flag} is required. ${USAGE}`);
@@ -49,7 +50,8 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       settings: { type: "string" },
-      secret: { type: "string" },
+      /** The cluster's link keys (its mounted link-key Secret): fill signs fetches from peers with them. */
+      "link-keys": { type: "string" },
       out: { type: "string" },
       config: { type: "string" },
       node: { type: "string" },
@@ -73,16 +75,17 @@ async function main(argv: string[]): Promise<number> {
     case "init": {
       const out = need(values.out, "--out");
       const settings = parseYaml(await readFile(need(values.settings, "--settings"), "utf8"));
-      const secret = (await readFile(need(values.secret, "--secret"), "utf8")).trim();
-      // Render (and so validate) both before writing either; the include goes first because nginx.conf names it.
+      // Render (and so validate) both before writing either; the verifier goes first because nginx.conf names it.
       const conf = renderNginxConf(settings);
-      const include = renderSecretInclude(secret);
+      const parsed = parseEdgeSettings(settings);
+      const verifier = renderLinkVerifier(parsed.linkKeysDir);
       await mkdir(out, { recursive: true });
       // nginx creates its temp directories, but not their parent.
-      await mkdir(parseEdgeSettings(settings).runDir, { recursive: true });
-      await writeFileAtomic(join(out, "secret.conf"), include, 0o600);
+      await mkdir(parsed.runDir, { recursive: true });
+      await mkdir(dirname(parsed.linkVerifierPath), { recursive: true });
+      await writeFileAtomic(parsed.linkVerifierPath, verifier);
       await writeFileAtomic(join(out, "nginx.conf"), conf);
-      log.info({ out }, "nginx configuration written");
+      log.info({ out, linkKeys: parsed.linkKeysDir }, "nginx configuration written");
       return 0;
     }
     case "own-content": {
@@ -124,13 +127,13 @@ async function fillOrEvict(mode: "fill" | "evict", values: Flags, log: Logger, s
     ref,
     server: need(values.server, "--server"),
     content: values.content,
-    secretPath: values.secret,
+    linkKeysDir: values["link-keys"],
     graceSeconds: seconds(values["grace-seconds"] ?? "21600", "--grace-seconds"),
     lockWaitMs: seconds(values["lock-wait-seconds"] ?? "300", "--lock-wait-seconds") * 1000,
   };
   const d = { read: () => readPlacementInputs(kube, ref, log), log, now: () => new Date(), signal, sleep };
-  if (mode === "fill" && values.secret === undefined) {
-    log.warn("no --secret to sign peer fetches: filling from the origin only");
+  if (mode === "fill" && values["link-keys"] === undefined) {
+    log.warn("no --link-keys to sign peer fetches: filling from the origin only");
   }
   const r = await (mode === "fill" ? fillCommand(o, d) : evictCommand(o, d));
   process.stdout.write(`${JSON.stringify(r.stdout)}\n`);

@@ -1,12 +1,12 @@
-// `edgefleet-agent init` as the init container runs it: settings + Secret file → nginx.conf that the
-// real nginx accepts, with the secret only in the include.
+// `edgefleet-agent init` as the init container runs it: settings → nginx.conf and the njs link
+// verifier, which the real nginx accepts; no key is in either (nginx reads them from the mounted Secret).
 import { execFile, spawn } from "node:child_process";
 import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { NGINX, selfSignedCert, tempDir } from "./harness.js";
+import { edgeKeyEntries, NGINX, selfSignedCert, tempDir, writeLinkKeys } from "./harness.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const MAIN = join(ROOT, "nodes", "src", "main.ts");
@@ -34,8 +34,9 @@ function agent(args: string[]): Promise<{ code: number | null; stderr: string }>
 }
 
 describe("agent init", () => {
-  it("writes a config nginx accepts, the secret in its own include", async () => {
+  it("writes a config and a verifier nginx accepts, with no key in either", async () => {
     const { certPath, keyPath } = await selfSignedCert(dir);
+    const keys = await writeLinkKeys(join(dir, "link-keys"), edgeKeyEntries());
     const settings = {
       httpPort: 8080,
       httpsPort: 8443,
@@ -44,16 +45,18 @@ describe("agent init", () => {
       certPath,
       keyPath,
       ktls: "auto",
-      secretIncludePath: join(dir, "secret.conf"),
+      linkKeysDir: keys,
+      linkVerifierPath: join(dir, "js", "edgefleet-link.js"),
       runDir: join(dir, "run", "nginx"),
     };
     await writeFile(join(dir, "edge.yaml"), stringify(settings));
-    await writeFile(join(dir, "key"), "a-secret-from-the-Secret-0123\n");
-    const r = await agent(["init", "--settings", join(dir, "edge.yaml"), "--secret", join(dir, "key"), "--out", dir]);
-    expect(r.code).toBe(0);
+    const r = await agent(["init", "--settings", join(dir, "edge.yaml"), "--out", dir]);
+    expect(r.code, r.stderr).toBe(0);
     const conf = await readFile(join(dir, "nginx.conf"), "utf8");
-    expect(conf).not.toContain("a-secret-from-the-Secret");
-    expect(await readFile(join(dir, "secret.conf"), "utf8")).toContain('"a-secret-from-the-Secret-0123"');
+    const js = await readFile(join(dir, "js", "edgefleet-link.js"), "utf8");
+    expect(conf).toContain(`js_import edgefleet_link from "${join(dir, "js", "edgefleet-link.js")}";`);
+    expect(js).toContain(JSON.stringify(`${keys}/`));
+    for (const key of Object.values(edgeKeyEntries())) expect(conf + js).not.toContain(key);
     expect((await stat(join(dir, "run", "nginx"))).isDirectory()).toBe(true); // nginx makes its temp dirs, not this
     await promisify(execFile)(NGINX, ["-t", "-q", "-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "t.log")]);
   });
@@ -61,8 +64,7 @@ describe("agent init", () => {
   it("a bad setting fails with the field named, and writes no nginx.conf", async () => {
     const out = join(dir, "bad");
     await writeFile(join(dir, "bad.yaml"), stringify({ httpPort: 80, httpsPort: 443, statusPort: 99999 }));
-    await writeFile(join(dir, "key"), "a-secret-from-the-Secret-0123\n");
-    const r = await agent(["init", "--settings", join(dir, "bad.yaml"), "--secret", join(dir, "key"), "--out", out]);
+    const r = await agent(["init", "--settings", join(dir, "bad.yaml"), "--out", out]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("edge.statusPort:");
     expect(r.stderr).toContain("edge.contentPath:");

@@ -12,7 +12,15 @@ import { partialPath, scanContent } from "../src/fill/disk.js";
 import type { FileResult } from "../src/fill/fetch-file.js";
 import { runEvict, runFill, type StatFs } from "../src/fill/run.js";
 import { type FillSpecInput, parseFillSpec } from "../src/fill/spec.js";
-import { type Origin, type RunningNginx, SECRET, startNginx, startOrigin, tempDir } from "./harness.js";
+import {
+  edgeKeyEntries,
+  type Origin,
+  type RunningNginx,
+  startNginx,
+  startOrigin,
+  tempDir,
+  writeLinkKeys,
+} from "./harness.js";
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
@@ -63,7 +71,7 @@ beforeAll(async () => {
   peer = await startNginx(join(dir, "peer"), peerRoot);
   await mkdir(join(dir, "empty-peer", "content"), { recursive: true });
   emptyPeer = await startNginx(join(dir, "empty-peer"), join(dir, "empty-peer", "content"));
-  await writeFile(join(dir, "secret"), `${SECRET}\n`);
+  await writeLinkKeys(join(dir, "link-keys"), edgeKeyEntries());
 });
 
 afterAll(async () => {
@@ -80,7 +88,7 @@ const spec = (
 ): FillSpecInput => ({
   server: "oca-1",
   contentPath,
-  secretPath: join(dir, "secret"),
+  linkKeysDir: join(dir, "link-keys"),
   sources: {
     origin: origin.url,
     peers: [

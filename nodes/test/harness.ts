@@ -1,41 +1,84 @@
 // Real processes for the tests and the benchmark: nginx (Debian) with its own prefix in a temp dir, a
 // plain node:http origin, free loopback ports, a self-signed certificate from openssl.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { chmod, mkdir, mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
 import { promisify } from "node:util";
+import { renderLinkVerifier } from "../../operator/src/edge/link-verifier.js";
 import {
   type EdgeSettings,
   type EdgeSettingsInput,
   parseEdgeSettings,
   renderNginxConf,
-  renderSecretInclude,
   STATUS_LOCATION,
 } from "../../operator/src/edge/nginx-config.js";
-import { signUrl } from "../../operator/src/steering/sign-url.js";
+import { clusterKeyEntries } from "../../operator/src/steering/link-keys.js";
+import { deriveLinkKey, linkSignature, signUrl } from "../../operator/src/steering/sign-url.js";
 
 export const NGINX = process.env.NGINX_BIN ?? "/usr/sbin/nginx";
-export const SECRET = "test-secret-0123456789abcdef";
+/** The test fleet's master of kid k1 (as in the master Secret) and the test edge's cluster. */
+export const MASTER = Buffer.from("test-master-k1-0123456789abcdefghijkl");
+export const CLUSTER = { namespace: "test", name: "edge" } as const;
+/** The test edge's key for k1 (what its link-key Secret holds). */
+export const LINK_KEY = deriveLinkKey(MASTER, CLUSTER.namespace, CLUSTER.name);
+/** The network of a client on 127.0.0.1, the address the tests connect from. */
+export const LOOPBACK_NET = "127.0.0.0/24";
 
-/** The path and signed query the playback API would hand out for `path` (steering/sign-url.ts). */
-export function signedPath(path: string, expiresAt: Date, secret = SECRET): string {
+export type LinkOptions = Partial<Readonly<{ kid: string; key: Uint8Array; net: string }>>;
+
+/** The path and signed query the playback API would hand a client on 127.0.0.1 for `path` (steering/sign-url.ts). */
+export function signedPath(path: string, expiresAt: Date, o: LinkOptions = {}): string {
   const base = "http://edge";
-  return signUrl({ baseUrl: base, path, secret, expiresAt }).slice(base.length);
+  const link = { kid: "k1", key: LINK_KEY, net: LOOPBACK_NET, ...o };
+  return signUrl({ baseUrl: base, path, expiresAt, ...link }).slice(base.length);
 }
 
 /**
- * Signs any path, as someone holding the secret could: signUrl refuses "..", dot segments and
- * encoded characters, and the tests must show nginx refuses them even when the signature is good.
- * Same formula as nginx's `secure_link_md5 "$secure_link_expires$uri <secret>"`.
+ * Signs any path, as someone holding the key could: signUrl refuses "..", dot segments and encoded
+ * characters, and the tests must show nginx refuses them even when the signature is good.
  */
-export function forgedQuery(path: string, expiresUnix: number, secret = SECRET): string {
-  return `md5=${createHash("md5").update(`${expiresUnix}${path} ${secret}`).digest("base64url")}&expires=${expiresUnix}`;
+export function forgedQuery(path: string, expiresUnix: number, net = LOOPBACK_NET): string {
+  const sig = linkSignature(LINK_KEY, { kid: "k1", exp: expiresUnix, net, path });
+  return `kid=k1&exp=${expiresUnix}&net=${net}&sig=${sig}`;
+}
+
+/**
+ * Writes a cluster's link keys as the kubelet mounts its link-key Secret: the files live in a
+ * timestamped directory that `..data` points at, each entry a symlink through `..data`, and a change
+ * swaps `..data` atomically (what the verifier must cope with). Returns the directory nginx reads.
+ */
+export async function writeLinkKeys(dir: string, entries: Readonly<Record<string, string>>): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const stamp = `..${Date.now()}_${Math.random().toString(36).slice(2)}`;
+  await mkdir(join(dir, stamp));
+  for (const [name, text] of Object.entries(entries)) await writeFile(join(dir, stamp, name), text);
+  await rm(join(dir, "..data_tmp"), { force: true });
+  await symlink(stamp, join(dir, "..data_tmp"));
+  await rename(join(dir, "..data_tmp"), join(dir, "..data"));
+  for (const name of await readdir(dir)) {
+    if (!name.startsWith(".") && !(name in entries)) await rm(join(dir, name), { force: true });
+  }
+  for (const name of Object.keys(entries)) {
+    await symlink(join("..data", name), join(dir, name)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "EEXIST") throw err;
+    });
+  }
+  return dir;
+}
+
+/** The link keys of the test edge for these masters (kid → master), the first one primary. */
+export function edgeKeyEntries(masters: Readonly<Record<string, Buffer>> = { k1: MASTER }): Record<string, string> {
+  const kids = Object.keys(masters);
+  return clusterKeyEntries(
+    { keys: new Map(Object.entries(masters)), primary: kids[0] ?? "k1" },
+    CLUSTER.namespace,
+    CLUSTER.name,
+  );
 }
 
 export async function freePort(): Promise<number> {
@@ -92,17 +135,22 @@ export type RunningNginx = Readonly<{
   stop(): Promise<void>;
 }>;
 
-/** Starts nginx in the foreground on free loopback ports, serving `contentPath`; resolves once stub_status answers. */
+/**
+ * Starts nginx in the foreground on free loopback ports, serving `contentPath`; resolves once stub_status
+ * answers. `editConf` changes the rendered nginx.conf first (the signing benchmark swaps the link check).
+ */
 export async function startNginx(
   dir: string,
   contentPath: string,
   over: Partial<EdgeSettingsInput> = {},
+  editConf: (conf: string) => string = (c) => c,
 ): Promise<RunningNginx> {
   const runDir = join(dir, "run");
   await mkdir(runDir, { recursive: true });
   const { certPath, keyPath, cert } = await selfSignedCert(dir);
-  const secretIncludePath = join(dir, "secret.conf");
-  await writeFile(secretIncludePath, renderSecretInclude(SECRET));
+  const linkKeysDir = over.linkKeysDir ?? (await writeLinkKeys(join(dir, "link-keys"), edgeKeyEntries()));
+  const linkVerifierPath = join(dir, "edgefleet-link.js");
+  await writeFile(linkVerifierPath, renderLinkVerifier(linkKeysDir));
   const input: EdgeSettingsInput = {
     httpPort: await freePort(),
     httpsPort: await freePort(),
@@ -112,13 +160,14 @@ export async function startNginx(
     certPath,
     keyPath,
     ktls: "auto",
-    secretIncludePath,
+    linkKeysDir,
+    linkVerifierPath,
     runDir,
     errorLog: join(dir, "error.log"),
     workerProcesses: 1,
     ...over,
   };
-  const conf = renderNginxConf(input);
+  const conf = editConf(renderNginxConf(input));
   const confPath = join(dir, "nginx.conf");
   await writeFile(confPath, conf);
   const proc = spawn(NGINX, ["-p", dir, "-c", confPath, "-e", join(dir, "error.log"), "-g", "daemon off;"], {
@@ -183,7 +232,7 @@ export type Resp = Readonly<{ status: number; headers: IncomingMessage["headers"
 /** GET with the path sent verbatim (no client-side normalisation), trusting `ca` for https. */
 export function get(
   url: string,
-  opts: { headers?: Record<string, string>; ca?: Buffer; method?: string } = {},
+  opts: { headers?: Record<string, string>; ca?: Buffer; method?: string; localAddress?: string } = {},
 ): Promise<Resp> {
   const u = new URL(url);
   // Keep "..", "%2e" and the like exactly as written: URL() would resolve them.
@@ -192,7 +241,7 @@ export function get(
   return new Promise((resolve, reject) => {
     const r = req(
       {
-        host: u.hostname,
+        host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
         port: u.port,
         path: rawPath,
         method: opts.method ?? "GET",
@@ -200,6 +249,7 @@ export function get(
         ca: opts.ca,
         servername: "localhost",
         agent: false,
+        ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];

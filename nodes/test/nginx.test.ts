@@ -5,9 +5,22 @@ import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderNginxConf } from "../../operator/src/edge/nginx-config.js";
+import { LINK_KIDS_LOCATION, renderNginxConf } from "../../operator/src/edge/nginx-config.js";
+import { deriveLinkKey } from "../../operator/src/steering/sign-url.js";
 import { kernelHasKtls, ktlsReadiness, ktlsState, probeKtls } from "../src/ktls.js";
-import { forgedQuery, get, NGINX, type RunningNginx, signedPath, startNginx, tempDir } from "./harness.js";
+import {
+  CLUSTER,
+  edgeKeyEntries,
+  forgedQuery,
+  get,
+  MASTER,
+  NGINX,
+  type RunningNginx,
+  signedPath,
+  startNginx,
+  tempDir,
+  writeLinkKeys,
+} from "./harness.js";
 
 const FILE = "t1/video-1080p.mp4";
 const SIZE = 3 * 1024 * 1024 + 123;
@@ -16,6 +29,8 @@ let content: Buffer;
 let nginx: RunningNginx;
 const now = () => Math.floor(Date.now() / 1000);
 const signed = (uri: string, expires = now() + 3600) => signedPath(uri, new Date(expires * 1000));
+const inAnHour = () => new Date((now() + 3600) * 1000);
+const OTHER_MASTER = Buffer.from("another-master-k1-0123456789abcdefghij");
 
 beforeAll(async () => {
   dir = await tempDir("edge-nginx-");
@@ -61,21 +76,38 @@ describe.each(["http", "https"] as const)("%s", (scheme) => {
 
   it.each([
     { name: "no signature", path: () => `/${FILE}` },
-    { name: "bad md5", path: () => `/${FILE}?md5=AAAAAAAAAAAAAAAAAAAAAA&expires=${now() + 3600}` },
+    { name: "bad signature", path: () => signed(`/${FILE}`).replace(/sig=[^&]+/, "sig=AAAAAAAAAAAAAAAAAAAAAA") },
     { name: "expired", path: () => signed(`/${FILE}`, now() - 10) },
-    { name: "missing expires", path: () => signed(`/${FILE}`).replace(/&expires=\d+/, "") },
-    {
-      name: "expires changed after signing",
-      path: () => signed(`/${FILE}`).replace(/expires=\d+/, `expires=${now() + 99999}`),
-    },
+    { name: "missing exp", path: () => signed(`/${FILE}`).replace(/&exp=\d+/, "") },
+    { name: "exp changed after signing", path: () => signed(`/${FILE}`).replace(/exp=\d+/, `exp=${now() + 99999}`) },
     { name: "signed for another file", path: () => `/${FILE}${signed("/t1/other.mp4").slice("/t1/other.mp4".length)}` },
     {
-      name: "signed with another secret",
-      path: () => signedPath(`/${FILE}`, new Date((now() + 3600) * 1000), "not-the-secret-xxxxxxxx"),
+      name: "signed for another cluster",
+      path: () => signedPath(`/${FILE}`, inAnHour(), { key: deriveLinkKey(MASTER, CLUSTER.namespace, "other-edge") }),
     },
+    {
+      name: "signed with another master of the same kid",
+      path: () =>
+        signedPath(`/${FILE}`, inAnHour(), { key: deriveLinkKey(OTHER_MASTER, CLUSTER.namespace, CLUSTER.name) }),
+    },
+    { name: "signed with a kid this edge lacks", path: () => signedPath(`/${FILE}`, inAnHour(), { kid: "k9" }) },
+    {
+      name: "signed for another client network",
+      path: () => signedPath(`/${FILE}`, inAnHour(), { net: "198.51.100.0/24" }),
+    },
+    { name: "net widened to any after signing", path: () => signed(`/${FILE}`).replace(/net=[^&]+/, "net=any") },
   ])("$name → 403", async ({ path }) => {
     const r = await fetch(path());
     expect(r.status).toBe(403);
+  });
+
+  it("binds a link to the client's /24: another loopback /24 gets 403, an any-network link passes", async () => {
+    const other = { localAddress: "127.0.1.5" };
+    const get1 = (path: string, o: { localAddress?: string } = {}) => get(url(path), { ca: nginx.cert, ...o });
+    expect((await get1(signed(`/${FILE}`))).status).toBe(200);
+    expect((await get1(signed(`/${FILE}`), other)).status).toBe(403);
+    expect((await get1(signedPath(`/${FILE}`, inAnHour(), { net: "127.0.1.0/24" }), other)).status).toBe(200);
+    expect((await get1(signedPath(`/${FILE}`, inAnHour(), { net: "any" }), other)).status).toBe(200);
   });
 
   it.each([
@@ -109,6 +141,53 @@ describe.each(["http", "https"] as const)("%s", (scheme) => {
   it("is read-only: other methods → 403", async () => {
     const r = await get(url(signed(`/${FILE}`)), { method: "DELETE", ca: nginx.cert });
     expect(r.status).toBe(403);
+  });
+});
+
+describe("key rotation, without a reload", () => {
+  const M2 = Buffer.from("test-master-k2-0123456789abcdefghijkl");
+  const k2 = () =>
+    signedPath(`/${FILE}`, inAnHour(), { kid: "k2", key: deriveLinkKey(M2, CLUSTER.namespace, CLUSTER.name) });
+  const kids = async () => (await get(`${new URL(nginx.status).origin}${LINK_KIDS_LOCATION}`)).body.toString();
+  const fetch1 = async (path: string) => (await get(`${nginx.http}${path}`)).status;
+
+  it("accepts a kid once its key lands in the directory, and refuses one once its key is gone", async () => {
+    const keysDir = nginx.settings.linkKeysDir;
+    const workers = await nginx.pids();
+    expect(await kids()).toBe("k1\n");
+    expect(await fetch1(k2())).toBe(403);
+    await writeLinkKeys(keysDir, edgeKeyEntries({ k1: MASTER, k2: M2 }));
+    expect(await kids()).toBe("k1,k2\n");
+    expect(await fetch1(k2())).toBe(200);
+    expect(await fetch1(signed(`/${FILE}`))).toBe(200);
+    await writeLinkKeys(keysDir, edgeKeyEntries({ k2: M2 }));
+    expect(await kids()).toBe("k2\n");
+    expect(await fetch1(k2())).toBe(200);
+    expect(await fetch1(signed(`/${FILE}`))).toBe(403);
+    expect(await nginx.pids()).toEqual(workers); // the same master and workers: no reload
+    await writeLinkKeys(keysDir, edgeKeyEntries());
+  });
+
+  it("answers the kids only on loopback's status server, never on the client ports", async () => {
+    expect((await get(`${nginx.http}${LINK_KIDS_LOCATION}`)).status).toBe(403);
+  });
+});
+
+describe("IPv6 clients", () => {
+  let v6: RunningNginx | undefined;
+  beforeAll(async () => {
+    v6 = await startNginx(join(dir, "v6"), join(dir, "content"), { listen: ["[::1]"] }).catch(() => undefined);
+  });
+  afterAll(() => v6?.stop());
+
+  it("binds a link to the client's /48", async (ctx) => {
+    if (!v6) return ctx.skip();
+    const base = v6.http.replace("127.0.0.1", "[::1]");
+    const status = async (net: string) => (await get(`${base}${signedPath(`/${FILE}`, inAnHour(), { net })}`)).status;
+    expect(await status("::/48")).toBe(200);
+    expect(await status("2001:db8::/48")).toBe(403);
+    expect(await status("127.0.0.0/24")).toBe(403);
+    expect(await status("any")).toBe(200);
   });
 });
 

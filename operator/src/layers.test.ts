@@ -25,7 +25,7 @@ type Area =
 
 /** The area of a repository path, or undefined for what no rule covers (node_modules, bench/, hack/…). */
 function areaOf(path: string): Area | undefined {
-  if (path === "operator/src/steering/sign-url.ts") return "signing";
+  if (path === "operator/src/steering/sign-url.ts" || path === "operator/src/steering/link-keys.ts") return "signing";
   if (path.startsWith("nodes/")) return "nodes";
   const m = /^operator\/src\/(?:([a-z]+)\/)?/.exec(path);
   if (!m) return undefined;
@@ -40,13 +40,14 @@ const allowed: Record<Area, readonly Area[]> = {
   placement: [],
   ladder: ["api"],
   catalog: ["api", "ladder", "placement"],
-  edge: ["api"],
-  // Signed URLs: steering hands them out, nginx (edge/) checks them, fills use them between peers.
+  // Signed URLs: steering hands them out, nginx (edge/) checks them, the operator derives each cluster's
+  // keys (controllers/), fills use them between peers.
+  edge: ["api", "signing"],
   signing: [],
   steering: ["api", "placement", "catalog", "ladder", "signing", "runtime"],
   runtime: ["api"],
-  controllers: ["api", "placement", "catalog", "ladder", "edge", "runtime"],
-  process: ["api", "placement", "catalog", "ladder", "edge", "runtime", "controllers"],
+  controllers: ["api", "placement", "catalog", "ladder", "edge", "runtime", "signing"],
+  process: ["api", "placement", "catalog", "ladder", "edge", "runtime", "controllers", "signing"],
   cli: ["api", "placement", "catalog", "ladder", "edge", "runtime", "controllers", "steering", "signing", "process"],
   // The agent shares the contracts with the operator; it never reaches into its controllers.
   nodes: ["api", "placement", "catalog", "edge", "runtime", "signing"],

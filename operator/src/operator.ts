@@ -10,6 +10,7 @@ import { controllers } from "./controllers/index.js";
 import { planHca } from "./placement/index.js";
 import type { KubeClient } from "./runtime/kube.js";
 import { type RunningManager, startManager } from "./runtime/manager.js";
+import { fixedLinkKeys, type LinkKeySource } from "./steering/link-keys.js";
 
 export type OperatorOptions = Readonly<{
   kube: KubeClient;
@@ -22,8 +23,12 @@ export type OperatorOptions = Readonly<{
   healthPort: number;
   healthHost?: string | undefined;
   agentServiceAccount?: string | undefined;
-  /** The Secret (in each cluster's namespace) holding the URL-signing key edge nginx checks. */
-  signingSecret?: string | undefined;
+  /**
+   * The master URL-signing keys (link-keys.ts): each cluster's link-key Secret, which its edge nginx
+   * checks links with and its fills sign with, derives from them. Without them no edge is applied
+   * (EdgeConfigured=False, NoURLSigningKeys).
+   */
+  linkKeys?: LinkKeySource | undefined;
   /** Fill lifecycle timing and tidying (defaultFillPolicy for what is not given). */
   fill?: { [K in keyof FillPolicy]?: number | undefined } | undefined;
   /** Edge images and content paths clusters may use (controllers/edge-policy.ts); the project's image and /var/lib/edgefleet by default. */
@@ -35,18 +40,19 @@ export type OperatorOptions = Readonly<{
 export type RunningOperator = RunningManager;
 
 export function startOperator(o: OperatorOptions, signal: AbortSignal): Promise<RunningOperator> {
+  const linkKeys = o.linkKeys ?? fixedLinkKeys(undefined);
   const options = {
     agentServiceAccount: o.agentServiceAccount ?? "edgefleet-agent",
-    signingSecret: o.signingSecret ?? "edgefleet-url-signing",
     ...fillPolicy(o.fill),
     policy: o.edgePolicy ?? defaultEdgePolicy,
+    linkKeys,
   };
   return startManager(
     {
       kube: o.kube,
       log: o.log,
       namespace: o.namespace,
-      controllers,
+      controllers: controllers(linkKeys),
       deps: (caches) => ({ kube: o.kube, caches, now: o.now ?? (() => new Date()), plan: planHca, options }),
       election: { namespace: o.leaseNamespace, name: o.leaseName ?? "edgefleet-operator", identity: o.identity },
       health: { port: o.healthPort, host: o.healthHost },

@@ -34,6 +34,7 @@ export type CycleDeps = Readonly<{
   /** Starts the operator watching `namespace`; the returned function stops it. */
   startOperator: (namespace: string) => Promise<() => Promise<void>>;
   log: (line: string) => void;
+  /** The master of kid k1 (the stack's urlSigningKeys). */
   signingKey: string;
   overrides?: StackOverrides;
 }>;
@@ -193,7 +194,7 @@ export async function runStack(d: CycleDeps, name: string): Promise<StackRun> {
   const state = await stateOf(h);
   const clusterNames = exported.clusters.map((c) => c.name);
   const svc = /^http:\/\/([^.]+)\.([^.]+)\.svc/.exec(exported.steeringEndpoint ?? "");
-  const secret = await kubectl(["get", "secret", "edgefleet-url-signing", "-n", ns, "-o", "jsonpath={.data.key}"]);
+  const secret = await kubectl(["get", "secret", "edgefleet-url-signing", "-n", ns, "-o", "jsonpath={.data.k1\\.key}"]);
   const found = {
     crds: (await names(kubectl, ["get", "crd"])).filter((n) => n.endsWith(".cdn.edgefleet.dev")),
     ocaclusters: await names(kubectl, ["get", "ocaclusters", "-n", ns]),

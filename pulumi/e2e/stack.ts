@@ -50,7 +50,8 @@ export async function openStack(
   await stack.removeConfig(`${project}:context`);
   await stack.setAllConfig({
     [`${project}:kubeconfig`]: { value: copy },
-    [`${project}:urlSigningKey`]: { value: signingKey, secret: true },
+    // The master of kid k1, as `pulumi config set --secret --path urlSigningKeys.k1 …` stores it.
+    [`${project}:urlSigningKeys`]: { value: JSON.stringify({ k1: signingKey }), secret: true },
     ...Object.fromEntries(Object.entries(overrides).map(([k, v]) => [`${project}:${k}`, { value: v }])),
   });
   return { name, stack, stackFile, kubeconfig: copy };

@@ -39,7 +39,7 @@ describe("stack files", () => {
     const titles = samples.filter((s) => s.kind === "Title" && (s.spec.regions as string[]).includes(stack));
     expect(r.titles.map((t) => t.metadata.name)).toEqual(titles.map((t) => t.metadata.name));
     expect(r.chartPath).toBe(join(projectDir, "../charts/edgefleet"));
-    expect(r.chartDefaults).toMatchObject({ urlSigning: { secretName: "edgefleet-url-signing", key: "key" } });
+    expect(r.chartDefaults).toMatchObject({ urlSigning: { secretName: "edgefleet-url-signing" } });
   });
 });
 

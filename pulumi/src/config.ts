@@ -22,6 +22,8 @@ import {
   parseObject,
   type Title,
 } from "../../operator/src/api/index.js";
+import { LinkKeysError, parseMasterKeys } from "../../operator/src/steering/link-keys.js";
+import { KEY_SUFFIX } from "../../operator/src/steering/sign-url.js";
 
 /** The keys a stack may set under `edgefleet:`; any other is a typo and fails the preview. */
 export const configKeys = [
@@ -36,11 +38,12 @@ export const configKeys = [
   "catalog",
   "popularity",
   "sites",
-  "urlSigningKey",
+  "urlSigningKeys",
+  "urlSigningPrimary",
 ] as const;
 
-/** Read as a secret (never parsed here, never in an error message). */
-export const secretKeys: readonly string[] = ["urlSigningKey"];
+/** Read as a secret (never parsed with the rest, never in an error message). */
+export const secretKeys: readonly string[] = ["urlSigningKeys"];
 
 const RegionConfig = z.strictObject({
   /** Defaults to the stack's name. */
@@ -64,6 +67,8 @@ const RegionConfig = z.strictObject({
   popularity: z.record(z.string(), z.unknown()),
   /** OCACluster specs without their region, each with its object name. */
   sites: z.array(z.record(z.string(), z.unknown())).min(1),
+  /** The kid of urlSigningKeys that steering signs with; the only one when there is one. */
+  urlSigningPrimary: z.string().min(1).optional(),
 });
 
 export type Site = Readonly<{ name: string; spec: OCAClusterSpec }>;
@@ -88,6 +93,7 @@ export type RegionSpec = Readonly<{
   popularity: PopularitySpec;
   /** The catalog's titles of this region, parsed. */
   titles: readonly Title[];
+  urlSigningPrimary: string | undefined;
 }>;
 
 /** The file system as far as the loader reads it. */
@@ -153,8 +159,41 @@ export function loadRegionConfig(input: LoadInput): RegionSpec {
     sites: sites.filter((s) => s !== undefined),
     popularity: popularity ?? { region, catalogGeneration: "none", demand: {} },
     titles,
+    urlSigningPrimary: c.urlSigningPrimary,
   };
 }
+
+/**
+ * The master URL-signing Secret's entries (`<kid>.key`, `primary`: steering/link-keys.ts) from the
+ * secret `urlSigningKeys` (an object kid → master, as `pulumi config set --secret --path
+ * urlSigningKeys.k1 …` stores it) and `urlSigningPrimary`, checked by the operator's own parser. A
+ * StackConfigError names the entry and the rule, never a key.
+ */
+export function urlSigningEntries(stack: string, raw: string, primary: string | undefined): Record<string, string> {
+  const bad = (why: string) => new StackConfigError([`stack ${stack}: urlSigningKeys: ${why}`]);
+  let keys: unknown;
+  try {
+    keys = JSON.parse(raw);
+  } catch {
+    throw bad("must be an object of kid → master key (pulumi config set --secret --path urlSigningKeys.k1 …)");
+  }
+  if (!isStringRecord(keys)) throw bad("must be an object of kid → master key, each a string");
+  const kids = Object.keys(keys);
+  const first = primary ?? (kids.length === 1 ? kids[0] : undefined);
+  if (first === undefined)
+    throw bad(`urlSigningPrimary: required with ${kids.length} kids: the one steering signs with`);
+  const entries = { ...Object.fromEntries(kids.map((k) => [`${k}${KEY_SUFFIX}`, keys[k] as string])), primary: first };
+  try {
+    parseMasterKeys(new Map(Object.entries(entries)));
+  } catch (err) {
+    if (err instanceof LinkKeysError) throw bad(err.message);
+    throw err;
+  }
+  return entries;
+}
+
+const isStringRecord = (v: unknown): v is Record<string, string> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
 
 /** One site: its name, and its spec with the stack's region, parsed as the API server would. */
 function parseSite(stack: string, region: string, raw: Record<string, unknown>, i: number, problems: string[]) {

@@ -5,7 +5,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import * as pulumi from "@pulumi/pulumi";
-import { configKeys, type Files, loadRegionConfig, type RegionSpec, StackConfigError, secretKeys } from "./config.js";
+import {
+  configKeys,
+  type Files,
+  loadRegionConfig,
+  type RegionSpec,
+  StackConfigError,
+  secretKeys,
+  urlSigningEntries,
+} from "./config.js";
 import { type ClusterOutput, EdgefleetRegion } from "./region.js";
 
 export const project = "edgefleet";
@@ -49,11 +57,13 @@ function configValues(config: pulumi.Config): Record<string, unknown> {
 function checkedSpec(stack: string, config: pulumi.Config, projectDir: string, files: Files): RegionSpec {
   try {
     const spec = loadRegionConfig({ stack, values: configValues(config), projectDir, files });
-    if (pulumi.runtime.getConfig(`${project}:urlSigningKey`) === undefined)
+    const keys = pulumi.runtime.getConfig(`${project}:urlSigningKeys`);
+    if (keys === undefined)
       throw new StackConfigError([
-        `stack ${stack}: urlSigningKey: required: the URL-signing key, as a secret ` +
-          "(pulumi config set --secret urlSigningKey $(openssl rand -hex 32))",
+        `stack ${stack}: urlSigningKeys: required: the master URL-signing keys by kid, as a secret ` +
+          "(pulumi config set --secret --path urlSigningKeys.k1 $(openssl rand -base64 32))",
       ]);
+    urlSigningEntries(stack, keys, spec.urlSigningPrimary); // checked now, before anything is registered
     return spec;
   } catch (err) {
     if (err instanceof StackConfigError) throw new pulumi.RunError(err.message);
@@ -66,7 +76,10 @@ export function regionProgram(projectDir: string, files: Files = nodeFiles): () 
   return async () => {
     const config = new pulumi.Config(project);
     const spec = checkedSpec(pulumi.getStack(), config, projectDir, files);
-    const region = new EdgefleetRegion(spec.region, { ...spec, urlSigningKey: config.requireSecret("urlSigningKey") });
+    const urlSigning = config
+      .requireSecret("urlSigningKeys")
+      .apply((raw) => urlSigningEntries(spec.stack, raw, spec.urlSigningPrimary));
+    const region = new EdgefleetRegion(spec.region, { ...spec, urlSigning });
     return {
       region: spec.region,
       namespace: spec.namespace,

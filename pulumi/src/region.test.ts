@@ -10,7 +10,9 @@ import { files, projectDir, stackValues } from "./testing.js";
 type Registered = Readonly<{ type: string; name: string; inputs: Record<string, unknown> }>;
 const registered: Registered[] = [];
 
-function useStack(stack: string, values: Record<string, unknown>, signingKey: string | null = "0123456789abcdef") {
+const MASTER = "0123456789abcdef0123456789abcdef";
+
+function useStack(stack: string, values: Record<string, unknown>, signingKeys: string | null = `{"k1":"${MASTER}"}`) {
   pulumi.runtime.setMocks(
     {
       newResource: (args) => {
@@ -25,9 +27,9 @@ function useStack(stack: string, values: Record<string, unknown>, signingKey: st
     stack,
     false,
   );
-  const config: Record<string, string> = signingKey ? { "edgefleet:urlSigningKey": signingKey } : {};
+  const config: Record<string, string> = signingKeys ? { "edgefleet:urlSigningKeys": signingKeys } : {};
   for (const [k, v] of Object.entries(values)) config[`edgefleet:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-  pulumi.runtime.setAllConfig(config, ["edgefleet:urlSigningKey"]);
+  pulumi.runtime.setAllConfig(config, ["edgefleet:urlSigningKeys"]);
 }
 
 /** Runs the stack's program and waits for its outputs (and so for every registration). */
@@ -87,7 +89,7 @@ describe.each([
     for (const c of clusters) expect(c.placement).toMatch(new RegExp(`^${c.name}-[0-9a-f]{10}$`));
   });
 
-  it("keeps the URL-signing key a secret", async () => {
+  it("keeps the master URL-signing keys a secret, in the release namespace only", async () => {
     await run(stack);
     const [secret, ...more] = ofType("kubernetes:core/v1:Secret");
     expect(more).toEqual([]);
@@ -95,20 +97,20 @@ describe.each([
     // What the engine gets (and so the state): the value wrapped as a secret, never plain.
     expect(secret?.inputs.stringData).toEqual({
       [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
-      value: { key: "0123456789abcdef" },
+      value: { "k1.key": MASTER, primary: "k1" },
     });
   });
 });
 
 describe("a second fleet namespace", () => {
-  it("gets its own namespace, Secret and the agent's account; the release stays in its own", async () => {
+  it("gets its own namespace and the agent's account; the master Secret and the release stay in their own", async () => {
     await run("eu-west", { ...stackValues("eu-west"), fleetNamespace: "fleet" });
     expect(ofType("kubernetes:core/v1:Namespace").map((r) => meta(r).name)).toEqual(["edgefleet", "fleet"]);
     expect(
       ofType("kubernetes:core/v1:Secret")
         .map((r) => meta(r).namespace)
         .sort(),
-    ).toEqual(["edgefleet", "fleet"]);
+    ).toEqual(["edgefleet"]); // the operator derives each site's link keys into the fleet namespace
     expect(ofType("kubernetes:helm.sh/v4:Chart")[0]?.inputs).toMatchObject({
       namespace: "edgefleet",
       values: { agent: { namespaces: ["fleet"] } },
@@ -136,10 +138,38 @@ describe("a bad site", () => {
     expect(registered).toEqual([]);
   });
 
-  it("a missing signing key is reported as a secret to set", async () => {
+  it("missing signing keys are reported as a secret to set", async () => {
     useStack("eu-west", stackValues("eu-west"), null);
     await expect(regionProgram(projectDir, files)()).rejects.toThrow(
-      /^stack eu-west: urlSigningKey: required: the URL-signing key, as a secret \(pulumi config set --secret/,
+      /^stack eu-west: urlSigningKeys: required: the master URL-signing keys by kid, as a secret \(pulumi config set --secret --path/,
     );
   });
+
+  it.each([
+    {
+      name: "a short master",
+      keys: `{"k1":"short"}`,
+      want: /^stack eu-west: urlSigningKeys: k1\.key: must be at least 32/,
+    },
+    {
+      name: "two kids, no primary",
+      keys: `{"k1":"${MASTER}","k2":"${MASTER}"}`,
+      want: /urlSigningPrimary: required with 2 kids/,
+    },
+    { name: "not an object", keys: "just-a-string", want: /^stack eu-west: urlSigningKeys: must be an object of kid/ },
+    {
+      name: "a kid named wrong",
+      keys: `{"K1":"${MASTER}"}`,
+      want: /^stack eu-west: urlSigningKeys: K1\.key: entries are/,
+    },
+  ])(
+    "bad signing keys ($name) fail before anything is registered, naming the entry, never the key",
+    async ({ keys, want }) => {
+      useStack("eu-west", stackValues("eu-west"), keys);
+      const err = await regionProgram(projectDir, files)().catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(want);
+      expect((err as Error).message).not.toContain(MASTER);
+      expect(registered).toEqual([]);
+    },
+  );
 });

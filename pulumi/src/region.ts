@@ -4,7 +4,8 @@
  *   provider (kubeconfig, context)
  *   ├─ Namespaces: the release's, and the fleet's when it differs
  *   ├─ CRDs: the four kinds, generated from the zod schemas
- *   ├─ Secret edgefleet-url-signing in each namespace (the key is a Pulumi secret)
+ *   ├─ Secret edgefleet-url-signing in the release namespace: the master keys (a Pulumi secret), which
+ *   │  the operator derives each cluster's link-key Secret from
  *   ├─ the chart charts/edgefleet (helm.v4.Chart, its CRDs skipped: they are above) → operator, steering
  *   └─ OCAClusters (one per site), the region's Popularity and Titles, typed by their schemas
  *
@@ -18,7 +19,11 @@ import type { RegionSpec } from "./config.js";
 import { crdResources, KindResource } from "./objects.js";
 import { plannedPlacements } from "./planned.js";
 
-export type EdgefleetRegionArgs = RegionSpec & Readonly<{ urlSigningKey: pulumi.Input<string> }>;
+export type EdgefleetRegionArgs = RegionSpec &
+  Readonly<{
+    /** The master URL-signing Secret's entries (config.ts urlSigningEntries), a secret. */
+    urlSigning: pulumi.Input<Record<string, string>>;
+  }>;
 
 /** One OCACluster: its name, and the Placement it will be served from (null: no titles to place). */
 export type ClusterOutput = Readonly<{ name: string; placement: string | null }>;
@@ -61,19 +66,17 @@ export class EdgefleetRegion extends pulumi.ComponentResource {
     const namespaces = names.map((ns) => new k8s.core.v1.Namespace(`ns-${ns}`, { metadata: { name: ns } }, o));
     const crds = crdResources(o);
     const secretName = String(chartValue(args, "urlSigning.secretName"));
-    const secretKey = String(chartValue(args, "urlSigning.key"));
-    const secrets = names.map(
-      (ns) =>
-        new k8s.core.v1.Secret(
-          `url-signing-${ns}`,
-          {
-            metadata: { name: secretName, namespace: ns },
-            type: "Opaque",
-            stringData: { [secretKey]: pulumi.secret(args.urlSigningKey) },
-          },
-          { ...o, dependsOn: namespaces },
-        ),
-    );
+    const secrets = [
+      new k8s.core.v1.Secret(
+        `url-signing-${args.namespace}`,
+        {
+          metadata: { name: secretName, namespace: args.namespace },
+          type: "Opaque",
+          stringData: pulumi.secret(args.urlSigning),
+        },
+        { ...o, dependsOn: namespaces },
+      ),
+    ];
     this.chart = new k8s.helm.v4.Chart(
       args.release,
       {

@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { clientInside } from "../../hack/kind/fleet-objects.js";
 import { heartbeatOf } from "../../operator/src/api/index.js";
-import { signUrl } from "../../operator/src/steering/sign-url.js";
+import { deriveLinkKey, signUrl } from "../../operator/src/steering/sign-url.js";
 import {
   activePlacement,
   clusterObject,
@@ -182,7 +182,8 @@ describe.skipIf(skipReason !== "")("the fleet on kind, on real nodes", () => {
     let total = 0;
     for (const t of await titleObjects()) {
       const r = await until(`a playback manifest for ${t.spec.id}`, async () => {
-        const m = await steering(`/v1/playback/${t.spec.id}`, clientInside);
+        // Links are bound to the client's /24: the client is this host, as the edges see it.
+        const m = await steering(`/v1/playback/${t.spec.id}`, fleet.edgeClient);
         return m.status === 200 ? (m.body as ManifestBody) : undefined;
       });
       const rungs = r.ladder.flatMap((e) => e.rungs);
@@ -199,27 +200,33 @@ describe.skipIf(skipReason !== "")("the fleet on kind, on real nodes", () => {
     figure("playbackBytesFromEdge", total);
   });
 
-  it("answers 403 from the real edge for a tampered or an expired signature", async () => {
+  it("answers 403 from the real edge for a tampered, an expired, a foreign or a misused link", async () => {
     const { fleet } = e2e();
-    const m = (await steering(`/v1/playback/${(await titleObjects())[0]?.spec.id}`, clientInside)).body as ManifestBody;
+    const title = (await titleObjects())[0]?.spec.id;
+    const m = (await steering(`/v1/playback/${title}`, fleet.edgeClient)).body as ManifestBody;
     const good = new URL(m.ladder[0]?.rungs[0]?.urls[0] ?? "");
+    expect((await fetchEdge(good.href)).status).toBe(200);
     const tampered = new URL(good.href);
-    const md5 = good.searchParams.get("md5") ?? "";
-    tampered.searchParams.set("md5", `${md5.startsWith("A") ? "B" : "A"}${md5.slice(1)}`);
+    const sig = good.searchParams.get("sig") ?? "";
+    tampered.searchParams.set("sig", `${sig.startsWith("A") ? "B" : "A"}${sig.slice(1)}`);
     expect((await fetchEdge(tampered.href)).status).toBe(403);
-    const expired = signUrl({
-      baseUrl: good.origin,
-      path: good.pathname,
-      secret: fleet.signingKey,
-      expiresAt: new Date(Date.now() - 60_000),
-    });
-    expect((await fetchEdge(expired)).status).toBe(403);
-    const fresh = signUrl({
-      baseUrl: good.origin,
-      path: good.pathname,
-      secret: fleet.signingKey,
-      expiresAt: new Date(Date.now() + 600_000),
-    });
-    expect((await fetchEdge(fresh)).status).toBe(200);
+    const link = (o: { key?: Buffer; net?: string; expiresInMs?: number; kid?: string }) =>
+      signUrl({
+        baseUrl: good.origin,
+        path: good.pathname,
+        kid: o.kid ?? "k1",
+        key: o.key ?? deriveLinkKey(Buffer.from(fleet.linkMaster), names.namespace, names.cluster),
+        net: o.net ?? "any",
+        expiresAt: new Date(Date.now() + (o.expiresInMs ?? 600_000)),
+      });
+    expect((await fetchEdge(link({}))).status).toBe(200);
+    expect((await fetchEdge(link({ expiresInMs: -60_000 }))).status).toBe(403);
+    // Another cluster's key, a kid the edge lacks, a client network this host is not in.
+    const foreign = deriveLinkKey(Buffer.from(fleet.linkMaster), names.namespace, "another-cluster");
+    expect((await fetchEdge(link({ key: foreign }))).status).toBe(403);
+    expect((await fetchEdge(link({ kid: "k9" }))).status).toBe(403);
+    expect((await fetchEdge(link({ net: "198.51.100.0/24" }))).status).toBe(403);
+    const manifestForAnother = (await steering(`/v1/playback/${title}`, clientInside)).body as ManifestBody;
+    expect((await fetchEdge(manifestForAnother.ladder[0]?.rungs[0]?.urls[0] ?? "")).status).toBe(403);
   });
 });

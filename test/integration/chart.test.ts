@@ -16,6 +16,7 @@ import { repoRoot } from "../../operator/src/api/testdata/samples.js";
 import { steeringServiceConfig } from "../../operator/src/cli/serve.js";
 import { startOperator } from "../../operator/src/operator.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
+import { fixedLinkKeys } from "../../operator/src/steering/link-keys.js";
 import { type ExecResult, eventually, exec, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 
 const chart = join(repoRoot, "charts/edgefleet");
@@ -81,6 +82,9 @@ describe("helm lint and template", () => {
         `PodDisruptionBudget/${release}-edgefleet-steering`,
         `ValidatingAdmissionPolicy/${release}-edgefleet-agent-leases`,
         `ValidatingAdmissionPolicyBinding/${release}-edgefleet-agent-leases`,
+        `Role/${release}-edgefleet-operator-link-keys`,
+        `ValidatingAdmissionPolicy/${release}-edgefleet-operator-secrets`,
+        `ValidatingAdmissionPolicyBinding/${release}-edgefleet-operator-secrets`,
       ]),
     );
     // The agent has no rule on Nodes: its kTLS state travels in its Lease.
@@ -97,7 +101,7 @@ describe("helm lint and template", () => {
       "--lease-name=edgefleet-operator",
       "--health-port=8081",
       "--agent-service-account=edgefleet-agent",
-      "--url-signing-secret=edgefleet-url-signing",
+      "--url-signing-keys-dir=/etc/edgefleet/url-signing",
       "--url-ttl-seconds=21600",
       "--keep-superseded=3",
       "--job-ttl-seconds=86400",
@@ -347,7 +351,13 @@ describe("helm install and uninstall", () => {
       { who: "operator", verb: "update", res: "leases.coordination.k8s.io/someone-else", want: "no" },
       { who: "operator", verb: "patch", res: "daemonsets.apps", want: "yes" },
       { who: "operator", verb: "delete", res: "nodes", cluster: true, want: "no" },
+      // The link-key Secrets it derives, in the agent namespaces only, written blind (apply), never read.
       { who: "operator", verb: "get", res: "secrets", want: "no" },
+      { who: "operator", verb: "list", res: "secrets", want: "no" },
+      { who: "operator", verb: "create", res: "secrets", want: "yes" },
+      { who: "operator", verb: "patch", res: "secrets", want: "yes" },
+      { who: "operator", verb: "delete", res: "secrets", want: "no" },
+      { who: "operator", verb: "create", res: "secrets", ns: "kube-system", want: "no" },
       { who: "operator", verb: "update", res: "ocaclusters.cdn.edgefleet.dev", want: "no" },
       { who: "steering", verb: "list", res: "placements.cdn.edgefleet.dev", want: "yes" },
       { who: "steering", verb: "watch", res: "leases.coordination.k8s.io", want: "yes" },
@@ -366,11 +376,35 @@ describe("helm install and uninstall", () => {
       { who: "agent", verb: "create", res: "placements.cdn.edgefleet.dev", want: "no" },
       { who: "agent", verb: "create", res: "jobs.batch", want: "no" },
       { who: "agent", verb: "delete", res: "nodes", cluster: true, want: "no" },
-    ].map((c) => ({ sub: "", cluster: false, ...c })),
-  )("can-i: $who $verb $res $sub → $want", async ({ who, verb, res, sub, cluster, want }) => {
+    ].map((c) => ({ sub: "", cluster: false, ns: "", ...c })),
+  )("can-i: $who $verb $res $sub $ns → $want", async ({ who, verb, res, sub, cluster, want, ns: other }) => {
     const account = who === "agent" ? "edgefleet-agent" : `${release}-edgefleet-${who}`;
     const extra = sub ? [`--subresource=${sub}`] : [];
-    expect(await can(sa(account), verb, res, cluster ? undefined : ns, ...extra)).toBe(want);
+    expect(await can(sa(account), verb, res, cluster ? undefined : other || ns, ...extra)).toBe(want);
+  });
+
+  it("lets the operator write only link-key Secrets (the chart's admission policy, real requests)", async () => {
+    const as = `--as=${sa(`${release}-edgefleet-operator`)}`;
+    const secret = (name: string, cluster: string | undefined) =>
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name, namespace: ns, labels: cluster ? { "cdn.edgefleet.dev/cluster": cluster } : {} },
+        stringData: { "k1.key": "x", primary: "k1" },
+      });
+    const apply = (body: string) =>
+      kubectl(["apply", "--server-side", "--field-manager=chart-test", as, "-f", "-"], body);
+    const good = await apply(secret("edge-ams-1-link-keys", "ams-1"));
+    expect(good.code, good.stderr).toBe(0);
+    for (const [name, cluster] of [
+      ["edge-tls", "ams-1"],
+      ["edge-ams-1-link-keys", "fra-1"],
+      ["edge-ams-1-link-keys", undefined],
+    ] as const) {
+      const r = await apply(secret(name, cluster));
+      expect(r.code, `${name} ${cluster}`).not.toBe(0);
+      expect(r.stderr).toMatch(/operator-secrets|link-key/);
+    }
   });
 
   describe("the agent's Leases, as the agent's ServiceAccount (real requests, the chart's admission policy)", () => {
@@ -540,6 +574,10 @@ describe("helm install and uninstall", () => {
         healthPort: 0,
         healthHost: "127.0.0.1",
         agentServiceAccount: "edgefleet-agent",
+        linkKeys: fixedLinkKeys({
+          keys: new Map([["k1", Buffer.from("chart-test-master-0123456789abcdefgh")]]),
+          primary: "k1",
+        }),
       },
       stop.signal,
     );

@@ -19,15 +19,16 @@ import { parseServeConfig } from "../../nodes/src/serve/config.js";
 import { kubeHeartbeatWriter } from "../../nodes/src/serve/kube.js";
 import { startAgent } from "../../nodes/src/serve/serve.js";
 import {
+  edgeKeyEntries,
   freePort,
   get,
   type Origin,
   type RunningNginx,
-  SECRET,
   signedPath,
   startNginx,
   startOrigin,
   tempDir,
+  writeLinkKeys,
 } from "../../nodes/test/harness.js";
 import {
   heartbeatLeaseName,
@@ -139,6 +140,8 @@ describe("serve mode", () => {
       // Read back the way the OCACluster controller and steering read it.
       expect(heartbeatOf(first)).toMatchObject({ cluster: "edge-a", server: "s01", leaseDurationSeconds: 10 });
       expect(heartbeatOf(first)?.load?.ktls).toBe(want);
+      // The kids its nginx holds keys for, asked of nginx itself: steering signs with one of them only.
+      expect(heartbeatOf(first)?.linkKids).toEqual(["k1"]);
       expect(first.metadata.annotations?.[ktlsAnnotation]).toBe(want);
       const load = JSON.parse(first.metadata.annotations?.[loadAnnotation] ?? "{}");
       expect(Object.keys(load).sort()).toEqual([
@@ -213,7 +216,7 @@ describe("fill mode", () => {
   let origin: Origin;
   let titles: Title[];
   let popularity: Popularity;
-  const secretPath = () => join(dir, "link-secret");
+  const linkKeys = () => join(dir, "link-keys");
   let edgeA: OCACluster;
   let placementA: Awaited<ReturnType<typeof placeAndApply>>;
 
@@ -314,9 +317,9 @@ describe("fill mode", () => {
     return { name, inNs };
   }
 
-  /** `fill` of one server into `content`, signing peer fetches with the link secret. */
+  /** `fill` of one server into `content`, signing peer fetches with the cluster's link keys. */
   const fill = (ref: string, server: string, content: string) =>
-    agent(["fill", "--placement", ref, "--server", server, "--content", content, "--secret", secretPath()]).done;
+    agent(["fill", "--placement", ref, "--server", server, "--content", content, "--link-keys", linkKeys()]).done;
 
   const apply = (obj: unknown) =>
     kubectlOk(["apply", "--server-side", "--field-manager=edge-test", "-f", "-"], JSON.stringify(obj));
@@ -350,7 +353,7 @@ describe("fill mode", () => {
       await writeFile(join(originRoot, p), b);
     }
     origin = await startOrigin(originRoot);
-    await writeFile(secretPath(), `${SECRET}\n`);
+    await writeLinkKeys(linkKeys(), edgeKeyEntries());
     popularity = mustParse("Popularity", {
       apiVersion: "cdn.edgefleet.dev/v1alpha1",
       kind: "Popularity",

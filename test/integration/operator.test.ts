@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fleetNodes, sampleFleet } from "../../operator/src/api/testdata/samples.js";
 import { startOperator } from "../../operator/src/operator.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
+import { fixedLinkKeys, parseClusterKeys } from "../../operator/src/steering/link-keys.js";
+import { deriveLinkKey } from "../../operator/src/steering/sign-url.js";
 import { eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 
 const ns = `op-${Date.now().toString(36)}`;
@@ -15,6 +17,7 @@ const ns = `op-${Date.now().toString(36)}`;
 const pssNs = `${ns}-restricted`;
 const baselineNs = `${ns}-baseline`;
 const fleet = sampleFleet(new Date());
+const MASTER_K1 = Buffer.from("operator-test-master-k1-0123456789ab");
 const clusters = fleet.clusters;
 const nodeNames = fleetNodes(fleet);
 
@@ -70,6 +73,7 @@ describe("operator", () => {
         healthHost: "127.0.0.1",
         // Evict waits the signed-URL lifetime after promotion: seconds here, not six hours.
         fill: { evictDelaySeconds: 2 },
+        linkKeys: fixedLinkKeys({ keys: new Map([["k1", MASTER_K1]]), primary: "k1" }),
       },
       stop.signal,
     );
@@ -113,6 +117,16 @@ describe("operator", () => {
     expect(ds.spec.template.spec.hostNetwork).toBe(true);
     const cm = await json(["get", "configmap", "edge-ams-polder-1"]);
     expect(JSON.parse(cm.data["edge.yaml"])).toMatchObject({ ktls: "auto", contentPath: "/var/lib/edgefleet/content" });
+    // The cluster's link keys: derived for it from the master, in its own Secret, mounted into nginx.
+    const secret = await json(["get", "secret", "edge-ams-polder-1-link-keys"]);
+    const entries = new Map(
+      Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64")]),
+    );
+    const keys = parseClusterKeys(entries);
+    expect(keys.primary).toBe("k1");
+    expect(keys.keys.get("k1")?.equals(deriveLinkKey(MASTER_K1, ns, "ams-polder-1"))).toBe(true);
+    const volumes: { secret?: { secretName: string } }[] = ds.spec.template.spec.volumes;
+    expect(volumes.map((v) => v.secret?.secretName)).toContain("edge-ams-polder-1-link-keys");
     await eventually(async () => {
       const o = await json(["get", "oca", "ams-polder-1"]);
       const cs: { type: string; status: string }[] = o.status?.conditions ?? [];

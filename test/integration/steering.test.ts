@@ -17,7 +17,9 @@ import { serversOf } from "../../operator/src/catalog/servers.js";
 import { startOperator } from "../../operator/src/operator.js";
 import { assign } from "../../operator/src/placement/index.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
+import { fixedLinkKeys } from "../../operator/src/steering/link-keys.js";
 import { startSteering } from "../../operator/src/steering/process.js";
+import { deriveLinkKey, verifyLink } from "../../operator/src/steering/sign-url.js";
 import { clusterName, eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";
 
 const ns = `st-${Date.now().toString(36)}`;
@@ -32,6 +34,9 @@ const ams = mustParse(
 );
 const amsPrefix = ams.spec.prefixes.find((p) => p.cidr.includes("."))?.cidr ?? "";
 const clientInAms = amsPrefix.replace(/\.0\/\d+$/, ".77");
+const clientNetOfAms = clientInAms.replace(/\.\d+$/, ".0/24");
+const masterK1 = Buffer.from("integration-master-k1-0123456789abcdef");
+const masters = { keys: new Map([["k1", masterK1]]), primary: "k1" };
 
 describe("steering service on the real control plane", () => {
   const stop = new AbortController();
@@ -73,15 +78,6 @@ describe("steering service on the real control plane", () => {
     await installCrds();
     await kubectlOk(["create", "namespace", ns]);
     await kubectlOk(["create", "serviceaccount", "edgefleet-agent", "-n", ns]);
-    await kubectlOk([
-      "create",
-      "secret",
-      "generic",
-      "edgefleet-url-signing",
-      "-n",
-      ns,
-      "--from-literal=key=s3cret-for-tests",
-    ]);
     const nodeObjs = fleetNodes(fleet).map((name) => ({
       apiVersion: "v1",
       kind: "Node",
@@ -94,7 +90,16 @@ describe("steering service on the real control plane", () => {
     );
     const log = pino({ level: process.env.LOG_LEVEL ?? "silent" });
     const op = await startOperator(
-      { kube, log, namespace: ns, identity: "t", leaseNamespace: ns, healthPort: 0, healthHost: "127.0.0.1" },
+      {
+        kube,
+        log,
+        namespace: ns,
+        identity: "t",
+        leaseNamespace: ns,
+        healthPort: 0,
+        healthHost: "127.0.0.1",
+        linkKeys: fixedLinkKeys(masters),
+      },
       stopOperator.signal,
     );
     await eventually(
@@ -117,7 +122,7 @@ describe("steering service on the real control plane", () => {
         namespace: ns,
         port: 0,
         host: "127.0.0.1",
-        signingKey: "s3cret-for-tests",
+        linkKeys: fixedLinkKeys(masters),
         healthPort: 0,
         config: { trustedProxies: ["127.0.0.1/32"] },
       },
@@ -178,8 +183,15 @@ describe("steering service on the real control plane", () => {
     const url = rung.urls.map((u) => new URL(u)).find((u) => u.hostname === ipOf.get(holder));
     expect(url, `a URL on ${holder} (${ipOf.get(holder)}) among ${rung.urls.join(" ")}`).toBeDefined();
     expect(url?.pathname).toBe(`/${rung.path}`);
-    expect(url?.searchParams.get("md5")).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(Number(url?.searchParams.get("expires"))).toBeGreaterThan(Date.now() / 1000);
+    // Signed for ams-polder-1 with the primary kid, bound to the client's /24: what its edge accepts.
+    expect([url?.searchParams.get("kid"), url?.searchParams.get("net")]).toEqual(["k1", clientNetOfAms]);
+    expect(Number(url?.searchParams.get("exp"))).toBeGreaterThan(Date.now() / 1000);
+    const keyOfAms = deriveLinkKey(masterK1, ns, "ams-polder-1");
+    const check = (u: URL, net: string) =>
+      verifyLink({ path: u.pathname, query: u.searchParams, clientNet: net, keyOf: () => keyOfAms, nowMs: Date.now() });
+    if (!url) throw new Error("no URL");
+    expect(check(url, clientNetOfAms)).toBeUndefined();
+    expect(check(url, "192.0.2.0/24")).toBe("net");
   });
 
   it("does not offer a title that no active Placement holds", async () => {

@@ -23,7 +23,7 @@ export type CommandOptions = Readonly<{
   server: string;
   /** --content; the OCACluster's spec.edge.contentPath when absent. */
   content?: string | undefined;
-  secretPath?: string | undefined;
+  linkKeysDir?: string | undefined;
   /**
    * --grace-seconds: how long a superseded Placement's files stay (signed URLs still point at them),
    * and how long after its promotion an evict may start. The operator passes its evict delay.
@@ -84,7 +84,7 @@ export async function fillCommand(o: CommandOptions, d: CommandDeps): Promise<Co
   try {
     if (lock.waitedMs > 0) inputs = await readLogged(d); // what changed while another held the disk
     if (claim === "claimable") await markContentRoot(contentPath, `fill of ${refOf(o.ref)}`, d.now());
-    const { spec, active } = fillSpecFor(inputs, { server: o.server, contentPath, secretPath: o.secretPath });
+    const { spec, active } = fillSpecFor(inputs, { server: o.server, contentPath, linkKeysDir: o.linkKeysDir });
     let keep: KeptFile[] | undefined;
     try {
       keep = keepOf(inputs, o.server, d.now(), o.graceSeconds);

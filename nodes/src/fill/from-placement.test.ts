@@ -19,7 +19,7 @@ const cluster = mustParse("OCACluster", sample("OCACluster", "ams-polder-1"));
 
 const placement = placementFor(cluster);
 const inputs: PlacementInputs = { placement, cluster, titles, popularity };
-const target = { server: "s01", contentPath: "/var/lib/edgefleet/content", secretPath: "/etc/edgefleet/secret/key" };
+const target = { server: "s01", contentPath: "/var/lib/edgefleet/content", linkKeysDir: "/etc/edgefleet/link-keys" };
 
 describe("fillSpecFor", () => {
   it("gives each server exactly the files assign() gives it, and every stored file lands somewhere", () => {
@@ -178,8 +178,8 @@ describe("fillSpecFor with the cluster's Active placement", () => {
   });
 });
 
-it("without a secret to sign with, fills from the origin only", () => {
-  const { spec } = fillSpecFor(inputs, { ...target, secretPath: undefined });
+it("without link keys to sign with, fills from the origin only", () => {
+  const { spec } = fillSpecFor(inputs, { ...target, linkKeysDir: undefined });
   expect(spec.sources.peers).toEqual([]);
   expect(spec.files.every((f) => f.peers.length === 0)).toBe(true);
   expect(spec.files.map((f) => f.path)).toEqual(fillSpecFor(inputs, target).spec.files.map((f) => f.path));

@@ -40,8 +40,8 @@ export type FillTarget = Readonly<{
   /** The OCACluster server name this node is. */
   server: string;
   contentPath: string;
-  /** The cluster's secure-link secret, to sign fetches from peers' nginx; without it, origin only. */
-  secretPath: string | undefined;
+  /** The cluster's link keys (its link-key Secret), to sign fetches from peers' nginx; without them, origin only. */
+  linkKeysDir: string | undefined;
 }>;
 
 /** The Active placement whose holders the fill asks first, or why there is none. */
@@ -154,7 +154,7 @@ export function assignedFiles(
   return { files, servers, active };
 }
 
-/** Drops peers the spec cannot sign for: without the secret, every file comes from the origin. */
+/** Drops peers the spec cannot sign for: without the link keys, every file comes from the origin. */
 function reachable(files: readonly WantedFile[], peers: readonly { name: string }[]): WantedFile[] {
   return files.map((f) => ({ ...f, peers: f.peers.filter((p) => peers.some((x) => x.name === p)) }));
 }
@@ -162,7 +162,7 @@ function reachable(files: readonly WantedFile[], peers: readonly { name: string 
 /**
  * The fill of `target.server` for `placement`: its files, the cluster's other servers that hold files
  * under this Placement or the Active one as peers (their nginx at ipv4 and edge.httpPort; none without
- * a secret to sign with), the origin, and the cap. The cluster's bandwidthCap is for all its servers
+ * link keys to sign with), the origin, and the cap. The cluster's bandwidthCap is for all its servers
  * together and each server's fill Job paces itself alone, so each gets an equal share. `active` says
  * which Active placement the peers were ordered by, or why none.
  */
@@ -172,13 +172,13 @@ export function fillSpecFor(inputs: PlacementInputs, target: FillTarget): { spec
   const holding = new Set([...servers.map((s) => s.name), ...(active.holders?.servers ?? [])]);
   const port = cluster.spec.edge.httpPort;
   const peers = cluster.spec.servers
-    .filter((s) => target.secretPath !== undefined && s.name !== target.server && holding.has(s.name))
+    .filter((s) => target.linkKeysDir !== undefined && s.name !== target.server && holding.has(s.name))
     .map((s) => ({ name: s.name, url: `http://${s.ipv4}${port === 80 ? "" : `:${port}`}` }));
   const spec: FillSpecInput = {
     server: target.server,
     contentPath: target.contentPath,
     bandwidthCap: parseBitsPerSecond(cluster.spec.fill.bandwidthCap) / servers.length,
-    secretPath: target.secretPath,
+    linkKeysDir: target.linkKeysDir,
     sources: { origin: cluster.spec.fill.sources.origin, peers },
     files: reachable(files, peers),
   };

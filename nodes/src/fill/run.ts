@@ -1,6 +1,8 @@
-import { mkdir, readdir, readFile, stat, statfs, unlink } from "node:fs/promises";
+import { mkdir, readdir, stat, statfs, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { signUrl } from "../../../operator/src/steering/sign-url.js";
+import { readKeyDir } from "../../../operator/src/runtime/key-dir.js";
+import { type LinkKeyring, parseClusterKeys } from "../../../operator/src/steering/link-keys.js";
+import { ANY_NET, signUrl } from "../../../operator/src/steering/sign-url.js";
 import { digestOf, removeDigest } from "./digest.js";
 import { PARTIAL_DIR, partialName, partialPath, removePublished, scanContent } from "./disk.js";
 import { type BySourceKind, type FileResult, fillFile } from "./fetch-file.js";
@@ -150,11 +152,7 @@ async function checkSpace(root: string, fetch: readonly WantedFile[], fs: StatFs
 }
 
 async function fetchAll(spec: FillSpec, fetch: readonly WantedFile[], deps: FillDeps): Promise<FileResult[]> {
-  const secret = spec.secretPath === undefined ? undefined : (await readFile(spec.secretPath, "utf8")).trim();
-  const signPeer = (baseUrl: string, path: string) => {
-    if (secret === undefined) throw new Error("no secret to sign peer fetches");
-    return signUrl({ baseUrl, path, secret, expiresAt: new Date(deps.now().getTime() + PEER_LINK_TTL_S * 1000) });
-  };
+  const dir = spec.linkKeysDir;
   // A burst of ~100 ms at the cap keeps pacing smooth without starving a 64 KiB chunk.
   const bucket =
     spec.bandwidthCap === undefined
@@ -162,6 +160,8 @@ async function fetchAll(spec: FillSpec, fetch: readonly WantedFile[], deps: Fill
       : new TokenBucket(spec.bandwidthCap, Math.max(spec.bandwidthCap / 10, 1 << 16));
   const fetchDeps = { bucket, idleTimeoutMs: deps.idleTimeoutMs ?? 30_000, signal: deps.signal };
   return pool(fetch, spec.concurrency, async (f) => {
+    // Read per file: a fill runs for hours, and the keys may rotate meanwhile (a kid removed).
+    const signPeer = peerSigner(dir === undefined ? undefined : await readClusterKeys(dir), deps.now());
     const r = await fillFile(
       spec.contentPath,
       f,
@@ -171,6 +171,30 @@ async function fetchAll(spec: FillSpec, fetch: readonly WantedFile[], deps: Fill
     deps.onFile?.(r);
     return r;
   });
+}
+
+/**
+ * Signs a fetch from a peer with the cluster's primary kid, for any network: peers see this Job's
+ * fetches from whatever address NAT gives it, and only a holder of the cluster's keys can sign such a
+ * link (who holds them could sign for any network anyway).
+ */
+function peerSigner(keys: LinkKeyring | undefined, now: Date) {
+  return (baseUrl: string, path: string): string => {
+    const key = keys?.keys.get(keys.primary);
+    if (keys === undefined || key === undefined) throw new Error("no link keys to sign peer fetches");
+    const expiresAt = new Date(now.getTime() + PEER_LINK_TTL_S * 1000);
+    return signUrl({ baseUrl, path, kid: keys.primary, key, net: ANY_NET, expiresAt });
+  };
+}
+
+/** A cluster's link keys, from the directory its link-key Secret is mounted at (or a copy of it). */
+export async function readClusterKeys(dir: string): Promise<LinkKeyring> {
+  const entries = await readKeyDir(dir);
+  try {
+    return parseClusterKeys(entries);
+  } catch (err) {
+    throw new Error(`link keys in ${dir}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }
 
 export type EvictReport = Readonly<{ server: string; evicted: Tally; partialsRemoved: number }>;

@@ -6,7 +6,7 @@ const base: FillSpecInput = {
   server: "oca-1",
   contentPath: "/var/lib/edgefleet/content",
   bandwidthCap: "1.2Gbps",
-  secretPath: "/etc/edgefleet/secret/key",
+  linkKeysDir: "/etc/edgefleet/link-keys",
   sources: { origin: "https://origin.example/", peers: [{ name: "oca-2", url: "http://10.0.0.2" }] },
   files: [{ path: "t1/v.mp4", bytes: 10, sha256: sha, peers: ["oca-2"] }],
 };
@@ -30,7 +30,7 @@ describe("parseFillSpec", () => {
     { name: "bad cap", spec: { ...base, bandwidthCap: "fast" }, field: "fill.bandwidthCap" },
     { name: "origin not http", spec: { ...base, sources: { origin: "ftp://o" } }, field: "fill.sources.origin" },
     { name: "relative content path", spec: { ...base, contentPath: "content" }, field: "fill.contentPath" },
-    { name: "peers without a secret", spec: { ...base, secretPath: undefined }, field: "fill.secretPath" },
+    { name: "peers without link keys", spec: { ...base, linkKeysDir: undefined }, field: "fill.linkKeysDir" },
     {
       name: "duplicate path",
       spec: { ...base, files: [...base.files, ...base.files] },

@@ -39,8 +39,8 @@ export const FillSpec = z
       })
       .optional(),
     concurrency: z.int().min(1).max(64).default(4),
-    /** File holding the secure-link secret, to sign fetches from peers' nginx. */
-    secretPath: z.string().regex(/^\//, "must be an absolute path").optional(),
+    /** The cluster's link keys (`<kid>.key`, `primary`), to sign fetches from peers' nginx. */
+    linkKeysDir: z.string().regex(/^\//, "must be an absolute path").optional(),
     sources: z.object({
       origin: httpUrl,
       peers: z.array(z.object({ name: z.string().min(1), url: httpUrl })).default([]),
@@ -64,8 +64,8 @@ export const FillSpec = z
         }
       });
     });
-    if (s.sources.peers.length > 0 && s.secretPath === undefined) {
-      ctx.addIssue({ code: "custom", path: ["secretPath"], message: "is required to sign fetches from peers" });
+    if (s.sources.peers.length > 0 && s.linkKeysDir === undefined) {
+      ctx.addIssue({ code: "custom", path: ["linkKeysDir"], message: "is required to sign fetches from peers" });
     }
   });
 export type FillSpec = z.output<typeof FillSpec>;

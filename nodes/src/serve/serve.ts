@@ -8,7 +8,7 @@ import { AccessLogCounter } from "./access-log.js";
 import { computeLoad, type Sample } from "./heartbeat.js";
 import type { HeartbeatWriter } from "./kube.js";
 import { renderMetrics } from "./metrics.js";
-import { readStubStatus, type StubStatus } from "./stub-status.js";
+import { readLinkKids, readStubStatus, type StubStatus } from "./stub-status.js";
 
 export type ServeDeps = Readonly<{
   server: string;
@@ -38,13 +38,14 @@ export async function startAgent(cfg: ServeConfig, deps: ServeDeps): Promise<Age
   let failures = 0;
 
   const beat = async () => {
-    const [nginx, probe, fs] = await Promise.all([
+    const [nginx, probe, fs, linkKids] = await Promise.all([
       readStubStatus(cfg.statusUrl).catch((err: unknown) => {
         deps.log.warn({ err }, "stub_status unreadable");
         return undefined;
       }),
       deps.probeKtls(),
       statfs(cfg.contentPath),
+      readLinkKids(cfg.statusUrl),
     ]);
     const ktls = ktlsState(cfg.ktls, probe);
     const sample: Sample = {
@@ -66,6 +67,8 @@ export async function startAgent(cfg: ServeConfig, deps: ServeDeps): Promise<Age
           load,
           now: deps.now(),
           leaseDurationSeconds: cfg.leaseDurationSeconds,
+          // What nginx holds keys for: steering signs this cluster's links only with a kid all its servers hold.
+          linkKids,
         }),
       );
     } catch (err) {

@@ -1,3 +1,5 @@
+import { LINK_KIDS_LOCATION } from "../../../operator/src/edge/nginx-config.js";
+
 export type StubStatus = Readonly<{
   active: number;
   accepts: number;
@@ -37,4 +39,16 @@ export async function readStubStatus(url: string, signal?: AbortSignal): Promise
   const res = await fetch(url, { signal: signal ?? AbortSignal.timeout(2000) });
   if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
   return parseStubStatus(await res.text());
+}
+
+/**
+ * The link key ids nginx holds now (its verifier lists its key directory: edge/link-verifier.ts `kids`,
+ * served on the loopback status server next to stub_status). Undefined when nginx does not answer.
+ */
+export async function readLinkKids(statusUrl: string, signal?: AbortSignal): Promise<string[] | undefined> {
+  const url = new URL(LINK_KIDS_LOCATION, statusUrl);
+  const res = await fetch(url, { signal: signal ?? AbortSignal.timeout(2000) }).catch(() => undefined);
+  if (res?.status !== 200) return undefined;
+  const text = (await res.text()).trim();
+  return text === "" ? [] : text.split(",");
 }

@@ -23,7 +23,32 @@ describe("heartbeat lease", () => {
       renewTime: now,
       leaseDurationSeconds: 30,
       load,
+      linkKids: undefined,
     });
+  });
+
+  it.each([
+    { name: "two kids", kids: ["k1", "k2"], annotation: "k1,k2", want: ["k1", "k2"] },
+    { name: "no key held", kids: [], annotation: "", want: [] },
+    { name: "not asked", kids: undefined, annotation: undefined, want: undefined },
+  ])("carries the link kids its nginx holds: $name", ({ kids, annotation, want }) => {
+    const l = heartbeatLease({
+      namespace: "e",
+      cluster: "c",
+      server: "s",
+      load,
+      now,
+      leaseDurationSeconds: 30,
+      linkKids: kids,
+    });
+    expect(l.metadata.annotations["cdn.edgefleet.dev/link-kids"]).toBe(annotation);
+    expect(heartbeatOf(l)?.linkKids).toEqual(want);
+  });
+
+  it("malformed link kids count as not reported", () => {
+    const l = lease(now);
+    l.metadata.annotations["cdn.edgefleet.dev/link-kids"] = "k1,,K2";
+    expect(heartbeatOf(l)?.linkKids).toBeUndefined();
   });
 
   it.each([{ name: "no labels (another component's Lease)", labels: {}, annotations: {}, want: undefined }])(

@@ -11,6 +11,9 @@ export const clusterLabel = `${group}/cluster`;
 export const serverLabel = `${group}/server`;
 export const loadAnnotation = `${group}/load`;
 export const ktlsAnnotation = `${group}/ktls`;
+/** The link key ids the server's nginx holds now, comma-separated (steering signs only with one of them). */
+export const linkKidsAnnotation = `${group}/link-kids`;
+const KIDS = /^[a-z0-9-]{1,16}(,[a-z0-9-]{1,16})*$/;
 
 export const KtlsState = z.enum(["active", "unavailable"]);
 export type KtlsState = z.infer<typeof KtlsState>;
@@ -44,8 +47,11 @@ export function heartbeatLease(
     load: EdgeLoad;
     now: Date;
     leaseDurationSeconds: number;
+    /** The kids the server's nginx holds keys for; undefined when it could not be asked (no annotation). */
+    linkKids?: readonly string[] | undefined;
   }>,
 ): HeartbeatLease {
+  const kids: Record<string, string> = a.linkKids === undefined ? {} : { [linkKidsAnnotation]: a.linkKids.join(",") };
   return {
     apiVersion: "coordination.k8s.io/v1",
     kind: "Lease",
@@ -53,7 +59,7 @@ export function heartbeatLease(
       name: heartbeatLeaseName(a.cluster, a.server),
       namespace: a.namespace,
       labels: { [clusterLabel]: a.cluster, [serverLabel]: a.server },
-      annotations: { [loadAnnotation]: JSON.stringify(a.load), [ktlsAnnotation]: a.load.ktls },
+      annotations: { [loadAnnotation]: JSON.stringify(a.load), [ktlsAnnotation]: a.load.ktls, ...kids },
     },
     spec: { holderIdentity: a.server, leaseDurationSeconds: a.leaseDurationSeconds, renewTime: microTime(a.now) },
   };
@@ -67,6 +73,8 @@ export type Heartbeat = Readonly<{
   leaseDurationSeconds: number;
   /** Undefined when the annotation is missing or malformed: health still counts, load is unknown. */
   load: EdgeLoad | undefined;
+  /** The link key ids its nginx holds; undefined when the annotation is missing or malformed. */
+  linkKids: readonly string[] | undefined;
 }>;
 
 /** Reads a heartbeat from any Lease; undefined for Leases that are not edge heartbeats. */
@@ -86,7 +94,10 @@ export function heartbeatOf(lease: {
   } catch {
     load = undefined;
   }
-  return { cluster, server, renewTime, leaseDurationSeconds: spec.leaseDurationSeconds ?? 30, load };
+  const kids = lease.metadata.annotations?.[linkKidsAnnotation];
+  // "" is a server that holds no key at all (its Secret not mounted yet): it accepts nothing.
+  const linkKids = kids === "" ? [] : kids !== undefined && KIDS.test(kids) ? kids.split(",") : undefined;
+  return { cluster, server, renewTime, leaseDurationSeconds: spec.leaseDurationSeconds ?? 30, load, linkKids };
 }
 
 /**

@@ -120,6 +120,7 @@ export const Kinds = {
   Job: theirs("batch/v1", "Job", "jobs", Job),
   Pod: theirs("v1", "Pod", "pods", Pod),
   ConfigMap: theirs("v1", "ConfigMap", "configmaps", Written),
+  Secret: theirs("v1", "Secret", "secrets", Written),
   DaemonSet: theirs("apps/v1", "DaemonSet", "daemonsets", Written),
   Node: theirs("v1", "Node", "nodes", Written),
 } as const;

@@ -3,7 +3,7 @@
  * it answers 503 NotSynced meanwhile and exits 0 within its grace period.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,11 +72,31 @@ describe("steering flags", () => {
   it("a bad flag exits 2 with one line naming it", async () => {
     const errs: string[] = [];
     const code = await main(
-      ["steering", "--max-connections=0", "--url-signing-key-file=/nonexistent"],
+      ["steering", "--max-connections=0", "--url-signing-keys-dir=/nonexistent"],
       () => {},
       (s) => errs.push(s),
     );
     expect([code, errs.join("")]).toEqual([2, expect.stringMatching(/^error: --max-connections: /)]);
+  });
+
+  it.each([
+    { name: "no keys directory", flag: undefined, want: /^error: --url-signing-keys-dir: required/ },
+    {
+      name: "a directory that is not there",
+      flag: "/nonexistent",
+      want: /^error: --url-signing-keys-dir: \/nonexistent: /,
+    },
+  ])("without its master keys steering exits 2 naming the flag: $name", async ({ flag, want }) => {
+    const errs: string[] = [];
+    const args = ["steering", ...(flag === undefined ? [] : [`--url-signing-keys-dir=${flag}`])];
+    expect(
+      await main(
+        args,
+        () => {},
+        (s) => errs.push(s),
+      ),
+    ).toBe(2);
+    expect(errs.join("")).toMatch(want);
   });
 });
 
@@ -101,7 +121,7 @@ async function startProcess(dir: string, kubeconfig: string): Promise<{ child: C
       mainTs,
       "steering",
       `--kubeconfig=${kubeconfig}`,
-      `--url-signing-key-file=${join(dir, "key")}`,
+      `--url-signing-keys-dir=${join(dir, "keys")}`,
       "--host=127.0.0.1",
       "--port=0",
       "--health-port=0",
@@ -123,7 +143,9 @@ describe("edgefleet steering, SIGTERM during an API outage", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "edgefleet-serve-"));
-    await writeFile(join(dir, "key"), "0123456789abcdef\n");
+    await mkdir(join(dir, "keys"));
+    await writeFile(join(dir, "keys", "k1.key"), "0123456789abcdef0123456789abcdef\n");
+    await writeFile(join(dir, "keys", "primary"), "k1\n");
     const probe = createServer();
     await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
     refusedPort = (probe.address() as { port: number }).port;

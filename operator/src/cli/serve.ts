@@ -3,16 +3,17 @@
  * parsed and checked here, once (the only place that reads process.env); SIGTERM and SIGINT stop them
  * cleanly: the operator releases its leader Lease, both close their listeners.
  */
-import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { z } from "zod";
 import { defaultContentRoot, parseBytes } from "../api/index.js";
 import { contentRootProblem, defaultAllowedEdgeImages, type EdgePolicy } from "../controllers/edge-policy.js";
 import { startOperator } from "../operator.js";
+import { watchKeyDir } from "../runtime/key-dir.js";
 import { Kube } from "../runtime/kube.js";
 import { parseSteeringConfig, SteeringConfigError, type SteeringServiceConfig } from "../steering/http.js";
+import { type LinkKeySource, parseMasterKeys } from "../steering/link-keys.js";
 import { startSteering } from "../steering/process.js";
 
 export class FlagError extends Error {
@@ -49,7 +50,8 @@ export async function runOperator(argv: readonly string[]): Promise<number> {
       "lease-name": { type: "string", default: "edgefleet-operator" },
       "health-port": { type: "string", default: "8081" },
       "agent-service-account": { type: "string", default: "edgefleet-agent" },
-      "url-signing-secret": { type: "string", default: "edgefleet-url-signing" },
+      /** The master URL-signing keys, the Secret mounted as a directory (link-keys.ts). */
+      "url-signing-keys-dir": { type: "string" },
       /** Steering's --url-ttl-seconds (the chart passes the same value to both). */
       "url-ttl-seconds": { type: "string", default: "21600" },
       /** Evict this long after promotion; defaults to --url-ttl-seconds. Lower only in tests. */
@@ -75,6 +77,7 @@ export async function runOperator(argv: readonly string[]): Promise<number> {
   }
   const edgePolicy = edgePolicyFlags(values["content-root"], values["allowed-edge-image"]);
   const signal = stopSignal();
+  const linkKeys = await linkKeysFlag(values["url-signing-keys-dir"], log, signal);
   const op = await startOperator(
     {
       kube: await Kube.connect(values.kubeconfig),
@@ -85,7 +88,7 @@ export async function runOperator(argv: readonly string[]): Promise<number> {
       leaseName: values["lease-name"],
       healthPort: check(port("--health-port"), values["health-port"], "--health-port"),
       agentServiceAccount: values["agent-service-account"],
-      signingSecret: values["url-signing-secret"],
+      linkKeys,
       fill,
       edgePolicy,
     },
@@ -182,6 +185,24 @@ export function edgePolicyFlags(contentRoot: string, images: readonly string[]):
   return { contentRoot, allowedImages: images.length > 0 ? images : defaultAllowedEdgeImages };
 }
 
+/** How often the master keys' directory is read again: the kubelet updates a mounted Secret within about a minute. */
+const KEYS_POLL_MS = 10_000;
+
+/**
+ * --url-signing-keys-dir: the master URL-signing keys (the Secret, mounted as a directory: `<kid>.key`
+ * entries and `primary`), read now and every 10 s, so a rotation needs no restart. A FlagError when the
+ * flag is missing or the directory does not hold valid keys.
+ */
+async function linkKeysFlag(dir: string | undefined, log: Logger, signal: AbortSignal): Promise<LinkKeySource> {
+  const flag = "--url-signing-keys-dir";
+  if (!dir) throw new FlagError(`${flag}: required (the master keys every cluster's link keys derive from)`);
+  try {
+    return await watchKeyDir(dir, parseMasterKeys, { intervalMs: KEYS_POLL_MS, log, signal });
+  } catch (err) {
+    throw new FlagError(`${flag}: ${dir}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
 export async function runSteering(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...argv],
@@ -193,7 +214,7 @@ export async function runSteering(argv: readonly string[]): Promise<number> {
       "trusted-proxy": { type: "string", multiple: true, default: [] },
       ...Object.fromEntries(Object.keys(serviceFlags).map((f) => [f, { type: "string" } as const])),
       "manifest-cache-size": { type: "string" },
-      "url-signing-key-file": { type: "string" },
+      "url-signing-keys-dir": { type: "string" },
       "log-level": { type: "string", default: "info" },
       kubeconfig: { type: "string" },
     },
@@ -203,15 +224,8 @@ export async function runSteering(argv: readonly string[]): Promise<number> {
     base: { component: "edgefleet-steering" },
   });
   const config = steeringServiceConfig(values as Parameters<typeof steeringServiceConfig>[0]);
-  const keyFile = values["url-signing-key-file"];
-  if (!keyFile) throw new FlagError("--url-signing-key-file: required (the key edge nginx checks signed URLs with)");
-  const signingKey = (
-    await readFile(keyFile, "utf8").catch((err: unknown) => {
-      throw new FlagError(`--url-signing-key-file: cannot read ${keyFile}`, { cause: err });
-    })
-  ).trim();
-  if (!signingKey) throw new FlagError(`--url-signing-key-file: ${keyFile} is empty`);
   const signal = stopSignal();
+  const linkKeys = await linkKeysFlag(values["url-signing-keys-dir"], log, signal);
   const st = await startSteering(
     {
       kube: await Kube.connect(values.kubeconfig),
@@ -220,7 +234,7 @@ export async function runSteering(argv: readonly string[]): Promise<number> {
       port: check(port("--port"), values.port, "--port"),
       healthPort: check(port("--health-port"), values["health-port"], "--health-port"),
       host: values.host,
-      signingKey,
+      linkKeys,
       config,
     },
     signal,

@@ -2,6 +2,7 @@
 import type { PlanInput, PlanResult } from "../placement/index.js";
 import type { Caches } from "../runtime/caches.js";
 import type { KubeClient } from "../runtime/kube.js";
+import type { LinkKeySource } from "../steering/link-keys.js";
 import type { EdgePolicy } from "./edge-policy.js";
 import type { FillJobOptions, FillPolicy } from "./fill-job.js";
 
@@ -12,10 +13,10 @@ export type ControllerDeps = Readonly<{
   /** The placement engine (planHca; a test may pass another). */
   plan: (i: PlanInput) => PlanResult;
   /**
-   * Who runs the edge and fill pods, and the Secret with the URL-signing key they share; how the fill
-   * lifecycle is timed and tidied; what a cluster may put on its nodes (edge-policy.ts).
+   * Who runs the edge and fill pods; how the fill lifecycle is timed and tidied; what a cluster may put
+   * on its nodes (edge-policy.ts); the master link keys each cluster's link-key Secret derives from.
    */
-  options: FillJobOptions & FillPolicy & Readonly<{ policy: EdgePolicy }>;
+  options: FillJobOptions & FillPolicy & Readonly<{ policy: EdgePolicy; linkKeys: LinkKeySource }>;
 }>;
 
 /** The namespace of a "<namespace>/<name>" key, and the keys of a namespace's objects in a cache. */

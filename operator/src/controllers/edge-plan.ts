@@ -1,18 +1,23 @@
 /**
  * The edge pods of an OCACluster, as a pure function of its spec: a ConfigMap with the nginx settings
- * and the agent's serve settings, and a DaemonSet on exactly the cluster's nodes. Each pod runs, on the
- * host network so clients reach the server's own addresses, every container as the edge user
+ * and the agent's serve settings, a DaemonSet on exactly the cluster's nodes, and the cluster's
+ * link-key Secret (linkKeysSecret: its keys derived from the master keys, one per kid). Each pod runs,
+ * on the host network so clients reach the server's own addresses, every container as the edge user
  * (pod-security.ts):
- *   init   edgefleet-agent init: renders nginx.conf and the URL-signing include (validates both first)
- *   nginx  serves the host's content disk, read-only, with sendfile and kTLS where the kernel has it
- *   agent  edgefleet-agent serve: heartbeat Lease (with the kTLS state), /metrics, /readyz (kTLS required)
- * Only the agent holds API credentials.
+ *   init   edgefleet-agent init: renders nginx.conf and the njs link verifier (validates both first)
+ *   nginx  serves the host's content disk, read-only, with sendfile and kTLS where the kernel has it;
+ *          checks signed links against the link-key Secret, mounted: the kubelet updates its files in
+ *          place when a kid is added or removed, and the verifier reads them per request (no restart)
+ *   agent  edgefleet-agent serve: heartbeat Lease (with the kTLS state and the kids nginx holds),
+ *          /metrics, /readyz (kTLS required)
+ * Only the agent holds API credentials; only nginx holds the cluster's link keys (and fill Jobs).
  */
 
-import type { OCACluster } from "../api/index.js";
+import { clusterLabel, type OCACluster } from "../api/index.js";
 import { type EdgeSettingsInput, renderNginxConf } from "../edge/nginx-config.js";
 import type { ServeConfigInput } from "../edge/serve-config.js";
 import type { KubeObject } from "../runtime/kube.js";
+import { clusterKeyEntries, type LinkKeyring } from "../steering/link-keys.js";
 import {
   apiAccessMount,
   apiAccessVolume,
@@ -26,12 +31,49 @@ export const edgePorts = { status: 10088, accessLog: 10514, agent: 10090 } as co
 const configDir = "/etc/edgefleet/config";
 const runDir = "/run/edgefleet";
 const tlsDir = "/etc/edgefleet/tls";
-const signingDir = "/etc/edgefleet/signing";
+/** Where edge pods and fill Jobs mount the cluster's link-key Secret. */
+export const linkKeysDir = "/etc/edgefleet/link-keys";
 
-export type EdgeOptions = Readonly<{ signingSecret: string; agentServiceAccount: string }>;
+export type EdgeOptions = Readonly<{ agentServiceAccount: string }>;
 export type EdgeObjects = Readonly<{ configMap: KubeObject; daemonSet: KubeObject }>;
 
 export const edgeName = (cluster: string): string => `edge-${cluster}`;
+/** The cluster's link-key Secret, in its namespace. */
+export const linkKeysSecretName = (cluster: string): string => `edge-${cluster}-link-keys`;
+
+/** The Secret volume of the cluster's link keys: readable by the edge user (fsGroup), by no one else. */
+export const linkKeysVolume = (cluster: string) => ({
+  name: "link-keys",
+  secret: { secretName: linkKeysSecretName(cluster), defaultMode: 0o440 },
+});
+export const linkKeysMount = { name: "link-keys", mountPath: linkKeysDir, readOnly: true } as const;
+
+/**
+ * The cluster's link-key Secret: per kid of the master keys, the cluster's key derived from that
+ * master (`<kid>.key`, base64url), and `primary`. Its edge accepts every kid in it, and fills sign
+ * peer fetches with the primary. Applied whole (server-side apply), so a kid removed from the masters
+ * leaves it too.
+ */
+export function linkKeysSecret(
+  c: OCACluster,
+  masters: LinkKeyring,
+  owner: KubeObject["metadata"]["ownerReferences"],
+): KubeObject {
+  const namespace = c.metadata.namespace ?? "default";
+  const entries = clusterKeyEntries(masters, namespace, c.metadata.name);
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: {
+      name: linkKeysSecretName(c.metadata.name),
+      namespace,
+      labels: { "app.kubernetes.io/name": "edgefleet-edge", [clusterLabel]: c.metadata.name },
+      ownerReferences: owner,
+    },
+    type: "Opaque",
+    data: Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, Buffer.from(v).toString("base64")])),
+  };
+}
 
 export function edgeSettings(c: OCACluster): EdgeSettingsInput {
   return {
@@ -42,7 +84,8 @@ export function edgeSettings(c: OCACluster): EdgeSettingsInput {
     certPath: `${tlsDir}/tls.crt`,
     keyPath: `${tlsDir}/tls.key`,
     ktls: c.spec.edge.ktls,
-    secretIncludePath: `${runDir}/secret.conf`,
+    linkKeysDir,
+    linkVerifierPath: `${runDir}/edgefleet-link.js`,
     runDir: `${runDir}/nginx`,
     accessLogUdpPort: edgePorts.accessLog,
     // No `user`: nginx runs as the edge user, master and workers alike.
@@ -116,9 +159,9 @@ export function edgeObjects(
             {
               name: "init",
               image,
-              args: ["init", "--settings", `${configDir}/edge.yaml`, "--secret", `${signingDir}/key`, "--out", runDir],
+              args: ["init", "--settings", `${configDir}/edge.yaml`, "--out", runDir],
               securityContext: restrictedContainer,
-              volumeMounts: [mounts.config, mounts.run, { name: "signing", mountPath: signingDir, readOnly: true }],
+              volumeMounts: [mounts.config, mounts.run],
             },
           ],
           containers: [
@@ -132,7 +175,12 @@ export function edgeObjects(
                 { name: "https", containerPort: c.spec.edge.httpsPort },
               ],
               securityContext: nginxSecurity,
-              volumeMounts: [mounts.run, mounts.content, { name: "tls", mountPath: tlsDir, readOnly: true }],
+              volumeMounts: [
+                mounts.run,
+                mounts.content,
+                { name: "tls", mountPath: tlsDir, readOnly: true },
+                linkKeysMount,
+              ],
             },
             {
               name: "agent",
@@ -152,7 +200,7 @@ export function edgeObjects(
             { name: "run", emptyDir: {} },
             { name: "content", hostPath: { path: c.spec.edge.contentPath, type: "DirectoryOrCreate" } },
             { name: "tls", secret: { secretName: c.spec.edge.tlsSecret } },
-            { name: "signing", secret: { secretName: o.signingSecret } },
+            linkKeysVolume(c.metadata.name),
           ],
         },
       },

@@ -4,6 +4,7 @@ import { type Condition, Kinds, mustParse } from "../api/index.js";
 import { sample } from "../api/testdata/samples.js";
 import type { KubeObject } from "../runtime/kube.js";
 import { at, fakeCaches } from "../runtime/testing.js";
+import { fixedLinkKeys } from "../steering/link-keys.js";
 import { makeEdgeReconciler } from "./edge.js";
 import { contentRootProblem, defaultEdgePolicy, edgePolicyViolation, imageAllowed } from "./edge-policy.js";
 import { makeFillReconciler } from "./fill.js";
@@ -94,7 +95,7 @@ describe("a cluster naming an image not allowed", () => {
 
   it("gets EdgeConfigured=False naming spec.edge.image, and no ConfigMap or DaemonSet", async () => {
     const { written, kube, caches } = api();
-    const options = { signingSecret: "s", agentServiceAccount: "a", policy: defaultEdgePolicy };
+    const options = { agentServiceAccount: "a", policy: defaultEdgePolicy, linkKeys: fixedLinkKeys(undefined) };
     const r = makeEdgeReconciler({ kube, clusters: caches.of(Kinds.OCACluster), options, now: () => new Date(0) });
     await r.reconcile({ namespace: "ns", name: "ams-polder-1" }, ctx);
     expect(written.map((o) => o.kind)).toEqual(["OCACluster"]);
@@ -119,7 +120,6 @@ describe("a cluster naming an image not allowed", () => {
       now: () => new Date("2026-08-14T02:30:00Z"),
       policy: defaultEdgePolicy,
       agentServiceAccount: "a",
-      signingSecret: "s",
       ...defaultFillPolicy,
     });
     await r.reconcile({ namespace: "ns", name: "ams-polder-1-2026-08-14" }, ctx);

@@ -59,7 +59,6 @@ describe("fillJobManifest", () => {
   const owner = { apiVersion: "cdn.edgefleet.dev/v1alpha1", kind: "Placement", name: "p2", uid: "u", controller: true };
   const options = {
     agentServiceAccount: "agent",
-    signingSecret: "signing",
     evictDelaySeconds: 21600,
     jobTtlSeconds: 86400,
     owner,
@@ -75,10 +74,12 @@ describe("fillJobManifest", () => {
   it.each([
     {
       mode: "fill" as const,
-      args: [...common("fill"), "--secret", "/etc/edgefleet/signing/key"],
+      args: [...common("fill"), "--link-keys", "/etc/edgefleet/link-keys"],
+      volumes: ["/srv/content", "edge-c1-link-keys"],
     },
-    { mode: "evict" as const, args: common("evict") },
-  ])("a $mode Job runs the agent on the server's node, owned by the Placement", ({ mode, args }) => {
+    // evict asks no peer: it holds no link key.
+    { mode: "evict" as const, args: common("evict"), volumes: ["/srv/content"] },
+  ])("a $mode Job runs the agent on the server's node, owned by the Placement", ({ mode, args, volumes }) => {
     const j = manifest(mode);
     expect(j.metadata).toMatchObject({
       name: fillJobName("p2", "s1", mode),
@@ -94,10 +95,7 @@ describe("fillJobManifest", () => {
     const pod = j.spec.template.spec;
     expect(pod).toMatchObject({ nodeName: "n1", serviceAccountName: "agent" });
     expect(pod.containers[0]).toMatchObject({ image: "edge:1", args });
-    expect(pod.volumes.flatMap((v) => v.hostPath?.path ?? v.secret?.secretName ?? [])).toEqual([
-      "/srv/content",
-      "signing",
-    ]);
+    expect(pod.volumes.flatMap((v) => v.hostPath?.path ?? v.secret?.secretName ?? [])).toEqual(volumes);
   });
 
   it("finished Jobs leave after their TTL; a refusal or a full disk fails the Job without retries", () => {

@@ -12,6 +12,7 @@ import {
   serverLabel,
 } from "../api/index.js";
 import type { KubeObject, ObjectMeta } from "../runtime/kube.js";
+import { linkKeysDir, linkKeysMount, linkKeysVolume } from "./edge-plan.js";
 import {
   apiAccessMount,
   apiAccessVolume,
@@ -32,12 +33,10 @@ export type JobToCreate = Readonly<{
   activeDeadlineSeconds: number;
 }>;
 
-/** Who runs fill Jobs, and with which key they sign fetches from peer servers. */
+/** Who runs fill Jobs. They sign fetches from peer servers with the cluster's link keys (edge-plan.ts). */
 export type FillJobOptions = Readonly<{
   /** The ServiceAccount fill pods run as (it must be able to read the API group's objects). */
   agentServiceAccount: string;
-  /** The Secret with the URL-signing key: fills fetch from peer servers with signed URLs. */
-  signingSecret: string;
 }>;
 
 /** How the lifecycle is timed and tidied: the operator's flags. */
@@ -100,8 +99,9 @@ export function fillJobManifest(
     [serverLabel]: j.server,
     [jobLabel]: j.mode,
   };
-  // evict needs no peers, so no signing key; fill fetches from peers with signed URLs.
-  const signing = j.mode === "fill" ? ["--secret", "/etc/edgefleet/signing/key"] : [];
+  // evict needs no peers, so no link keys; fill fetches from peers with signed URLs.
+  const fill = j.mode === "fill";
+  const signing = fill ? ["--link-keys", linkKeysDir] : [];
   const args = [j.mode, "--placement", ref, "--server", j.server, "--grace-seconds", String(o.evictDelaySeconds)];
   const { edge } = cluster.spec;
   const content = { name: "content", mountPath: edge.contentPath };
@@ -140,17 +140,13 @@ export function fillJobManifest(
               terminationMessagePath: reportPath,
               terminationMessagePolicy: "FallbackToLogsOnError",
               securityContext: restrictedContainer,
-              volumeMounts: [
-                content,
-                { name: "signing", mountPath: "/etc/edgefleet/signing", readOnly: true },
-                apiAccessMount,
-              ],
+              volumeMounts: [content, ...(fill ? [linkKeysMount] : []), apiAccessMount],
             },
           ],
           volumes: [
             apiAccessVolume,
             { name: "content", hostPath: { path: edge.contentPath, type: "DirectoryOrCreate" } },
-            { name: "signing", secret: { secretName: o.signingSecret } },
+            ...(fill ? [linkKeysVolume(cluster.metadata.name)] : []),
           ],
         },
       },

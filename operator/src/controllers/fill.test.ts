@@ -76,7 +76,6 @@ function setup(message: string, siblings: KubeObject[] = []) {
     now: () => now,
     policy: defaultEdgePolicy,
     agentServiceAccount: "agent",
-    signingSecret: "signing",
     ...defaultFillPolicy,
   });
   const ctx = { log: pino({ level: "silent" }), signal: new AbortController().signal };

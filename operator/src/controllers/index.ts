@@ -1,5 +1,6 @@
 /** The operator's controllers, each declaring what it reconciles and what wakes it (runtime/manager.ts). */
 import type { ControllerSpec } from "../runtime/manager.js";
+import type { LinkKeySource } from "../steering/link-keys.js";
 import type { ControllerDeps } from "./deps.js";
 import { edgeController } from "./edge.js";
 import { fillController } from "./fill.js";
@@ -9,10 +10,7 @@ import { titleController } from "./title.js";
 
 export type { ControllerDeps } from "./deps.js";
 
-export const controllers: readonly ControllerSpec<ControllerDeps>[] = [
-  ocaclusterController,
-  edgeController,
-  titleController,
-  popularityController,
-  fillController,
-];
+/** The controllers, the edge one woken too when the master link keys change. */
+export function controllers(linkKeys: Pick<LinkKeySource, "onChange">): readonly ControllerSpec<ControllerDeps>[] {
+  return [ocaclusterController, edgeController(linkKeys), titleController, popularityController, fillController];
+}

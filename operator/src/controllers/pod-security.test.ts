@@ -34,8 +34,7 @@ const withPorts = (httpPort: number, httpsPort: number): OCACluster => ({
   ...cluster,
   spec: { ...cluster.spec, edge: { ...cluster.spec.edge, httpPort, httpsPort } },
 });
-const daemonSet = (c: OCACluster) =>
-  podOf(edgeObjects(c, { signingSecret: "s", agentServiceAccount: "a" }, []).daemonSet);
+const daemonSet = (c: OCACluster) => podOf(edgeObjects(c, { agentServiceAccount: "a" }, []).daemonSet);
 const placement = mustParse("Placement", {
   ...sample("Placement", "ams-polder-1-2026-08-14"),
   metadata: { name: "p", namespace: "ns" },
@@ -48,7 +47,6 @@ const job = (mode: JobMode) =>
       cluster,
       {
         agentServiceAccount: "a",
-        signingSecret: "s",
         evictDelaySeconds: 0,
         jobTtlSeconds: 60,
         owner: { apiVersion: "v", kind: "Placement", name: "p", uid: "u" },
@@ -94,11 +92,12 @@ describe("the edge DaemonSet's pods", () => {
     });
     // No shell in between: its exec would drop the capability the nginx binary's file capability keeps.
     expect(nginx?.command).toEqual(["nginx", "-c", "/run/edgefleet/nginx.conf", "-e", "stderr", "-g", "daemon off;"]);
-    // Its run directory is the writable emptyDir; content and TLS are read-only mounts.
+    // Its run directory is the writable emptyDir; content, TLS and the cluster's link keys are read-only mounts.
     expect(nginx?.volumeMounts?.map((m) => [m.name, m.readOnly ?? false])).toEqual([
       ["run", false],
       ["content", true],
       ["tls", true],
+      ["link-keys", true],
     ]);
   });
 
@@ -109,7 +108,7 @@ describe("the edge DaemonSet's pods", () => {
   });
 
   it("nginx.conf names no worker user: master and workers are the edge user", () => {
-    const cm = edgeObjects(cluster, { signingSecret: "s", agentServiceAccount: "a" }, []).configMap;
+    const cm = edgeObjects(cluster, { agentServiceAccount: "a" }, []).configMap;
     expect(JSON.parse((cm.data as { "edge.yaml": string })["edge.yaml"]).workerUser).toBeUndefined();
   });
 });

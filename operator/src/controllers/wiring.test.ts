@@ -10,11 +10,18 @@ import { at, fakeCaches, wiring } from "../runtime/testing.js";
 import { edgeController } from "./edge.js";
 import { fillController } from "./fill.js";
 import { placementLabel } from "./fill-job.js";
-import { controllers } from "./index.js";
+import { controllers as controllersFor } from "./index.js";
 import { ocaclusterController } from "./ocacluster.js";
 import { popularityController } from "./popularity.js";
 import { titleController } from "./title.js";
 
+/** The master link keys' change listeners, called by `keysChanged`. */
+let keyListeners: (() => void)[] = [];
+const linkKeys = { onChange: (fn: () => void) => void keyListeners.push(fn) };
+const keysChanged = () => {
+  for (const fn of keyListeners) fn();
+};
+const controllers = controllersFor(linkKeys);
 const ams = sample("OCACluster", "ams-polder-1");
 const ix = sample("OCACluster", "ams-ix-1");
 const title = sample("Title", "night-harbor");
@@ -37,6 +44,7 @@ const job = (placement: string | undefined) => ({
 
 let caches: CacheSet;
 beforeEach(() => {
+  keyListeners = [];
   caches = fakeCaches();
   // The fleet before each case: two clusters in ns, one elsewhere, a Placement of ams-polder-1.
   caches.of(Kinds.OCACluster).upsert(at(ams, "ns", "1", 1));
@@ -141,13 +149,20 @@ describe("ocacluster wiring", () => {
 
 describe("edge wiring", () => {
   it("wakes on a cluster's spec change, not on its status writes", () => {
-    const w = wiring(edgeController, caches);
+    const w = wiring(edgeController(linkKeys), caches);
     caches.of(Kinds.OCACluster).upsert(at(ams, "ns", "10", 1, { status: { conditions: [] } }));
     expect(w.take()).toEqual([]);
     caches.of(Kinds.OCACluster).upsert(at(ams, "ns", "11", 2));
     expect(w.take()).toEqual(["ns/ams-polder-1"]);
     caches.of(Kinds.OCACluster).remove(at(ams, "ns", "12", 2));
     expect(w.take()).toEqual(["ns/ams-polder-1"]);
+  });
+
+  it("wakes every cluster, in every namespace, when the master link keys change", () => {
+    const w = wiring(edgeController(linkKeys), caches);
+    expect(w.take()).toEqual([]);
+    keysChanged();
+    expect(w.take()).toEqual(["ns/ams-ix-1", "ns/ams-polder-1", "other/ams-polder-1"]);
   });
 });
 

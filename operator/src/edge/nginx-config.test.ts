@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type EdgeSettingsInput, renderNginxConf, renderSecretInclude } from "./nginx-config.js";
+import { type EdgeSettingsInput, renderNginxConf } from "./nginx-config.js";
 
 const base: EdgeSettingsInput = {
   httpPort: 80,
@@ -9,7 +9,8 @@ const base: EdgeSettingsInput = {
   certPath: "/etc/edgefleet/tls/tls.crt",
   keyPath: "/etc/edgefleet/tls/tls.key",
   ktls: "auto",
-  secretIncludePath: "/run/edgefleet/secret.conf",
+  linkKeysDir: "/etc/edgefleet/link-keys",
+  linkVerifierPath: "/run/edgefleet/edgefleet-link.js",
   runDir: "/run/nginx",
 };
 const conf = (over: Partial<EdgeSettingsInput> = {}) => renderNginxConf({ ...base, ...over });
@@ -32,10 +33,12 @@ describe("renderNginxConf", () => {
     { name: "reuseport on http, both stacks", line: "listen *:80 reuseport;" },
     { name: "reuseport on https, IPv6", line: "listen [::]:443 ssl reuseport;" },
     { name: "content root", line: 'root "/var/lib/edgefleet/content";' },
-    { name: "secure link", line: 'secure_link_md5 "$secure_link_expires$uri $edgefleet_link_secret";' },
+    { name: "njs loaded", line: 'load_module "/usr/lib/nginx/modules/ngx_http_js_module.so";' },
+    { name: "link verifier imported", line: 'js_import edgefleet_link from "/run/edgefleet/edgefleet-link.js";' },
+    { name: "links checked", line: "js_set $edgefleet_link_denied edgefleet_link.denied;" },
+    { name: "kids on loopback", line: "js_content edgefleet_link.kids;" },
     { name: "long cache headers", line: 'add_header Cache-Control "public, max-age=31536000, immutable";' },
     { name: "status on loopback", line: "listen 127.0.0.1:8081;" },
-    { name: "secret is included, not inlined", line: 'include "/run/edgefleet/secret.conf";' },
     { name: "no access log unless asked", line: "access_log off;" },
   ])("has $name", ({ line }) => expect(conf()).toContain(line));
 
@@ -54,18 +57,9 @@ describe("renderNginxConf", () => {
     { name: "status on a port fetch() refuses", over: { statusPort: 10080 }, field: "edge.statusPort" },
     { name: "http on a port browsers refuse", over: { httpPort: 6000 }, field: "edge.httpPort" },
     { name: "hostname as listen address", over: { listen: ["localhost"] }, field: "edge.listen.0" },
+    { name: "relative link keys directory", over: { linkKeysDir: "keys" }, field: "edge.linkKeysDir" },
+    { name: "link verifier path with a quote", over: { linkVerifierPath: '/a"b.js' }, field: "edge.linkVerifierPath" },
   ])("rejects $name, naming $field", ({ over, field }) => {
     expect(() => conf(over as Partial<EdgeSettingsInput>)).toThrow(new RegExp(`${field.replaceAll(".", "\\.")}:`));
   });
-});
-
-describe("renderSecretInclude", () => {
-  it("defines the variable", () =>
-    expect(renderSecretInclude("abcdefghijklmnop")).toContain('default "abcdefghijklmnop";'));
-  it.each([
-    { name: "too short", secret: "short" },
-    { name: "quote", secret: 'abcdefghijklmnop"' },
-    { name: "space", secret: "abcdefgh ijklmnop" },
-    { name: "dollar", secret: "abcdefgh$ijklmnop" },
-  ])("rejects $name", ({ secret }) => expect(() => renderSecretInclude(secret)).toThrow(/secure link secret/));
 });

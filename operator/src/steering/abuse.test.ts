@@ -161,9 +161,11 @@ describe("steering under abuse", () => {
   beforeAll(async () => {
     store.setClusters(clusters);
     store.setTitles(titles);
+    store.setLinkKeys(
+      new Map(clusters.map((c) => [c.name, { keys: new Map([["k1", Buffer.alloc(32, 7)]]), primary: "k1" }])),
+    );
     for (const c of clusters) {
       store.setActivePlacement(c.name, (p) => [c.servers[p.length % 4]?.name ?? ""]);
-      store.setLinkSecret(c.name, "0123456789abcdef");
       const servers = new Map(c.servers.map((s) => [s.name, Number.POSITIVE_INFINITY]));
       store.recordHeartbeat(c.name, clusterHealth({ servers, load: 0.2 }));
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { clientAddress, TrustedProxies } from "./client-address.js";
-import { formatIp, InvalidAddressError } from "./ip.js";
+import { clientAddress, clientNet, TrustedProxies } from "./client-address.js";
+import { formatIp, InvalidAddressError, parseIp } from "./ip.js";
 
 const trusted = new TrustedProxies(["10.0.0.0/8", "2001:db8:ffff::/48"]);
 
@@ -47,4 +47,31 @@ describe("clientAddress", () => {
   it("rejects a bad trusted proxy CIDR naming its index", () => {
     expect(() => new TrustedProxies(["10.0.0.0/8", "10.0.0.1/8"])).toThrow(/^trustedProxies\[1\]: /);
   });
+});
+
+describe("clientNet", () => {
+  // The same table as edge/link-verifier.test.ts NETS, which holds the edge's njs to it.
+  it.each([
+    ["203.0.113.77", "203.0.113.0/24"],
+    ["203.0.114.1", "203.0.114.0/24"],
+    ["192.0.2.1", "192.0.2.0/24"],
+    ["127.0.0.1", "127.0.0.0/24"],
+    ["10.0.0.1", "10.0.0.0/24"],
+    ["::ffff:198.51.100.9", "198.51.100.0/24"],
+    ["::1", "::/48"],
+    ["::", "::/48"],
+    ["2001:db8:1:2::5", "2001:db8:1::/48"],
+    ["2001:db8:1:77::1", "2001:db8:1::/48"],
+    ["2001:db8:2::1", "2001:db8:2::/48"],
+    ["2001:db8:0:ffff::5", "2001:db8::/48"],
+    ["2001:DB8:A:B:C:D:E:F", "2001:db8:a::/48"],
+    ["2001:0:5::1", "2001:0:5::/48"],
+    ["0:0:5::1", "0:0:5::/48"],
+    ["2001::1", "2001::/48"],
+    ["2001:db8::", "2001:db8::/48"],
+    ["::5:6:7:8:9", "::/48"],
+    ["1:2::7:8", "1:2::/48"],
+    ["64:ff9b::198.51.100.9", "64:ff9b::/48"],
+    ["fe80::1:2:3:4", "fe80::/48"],
+  ])("%s → %s", (address, want) => expect(clientNet(parseIp(address))).toBe(want));
 });

@@ -1,4 +1,4 @@
-import { type Cidr, cidrContains, InvalidAddressError, type IpAddress, parseCidr, parseIp } from "./ip.js";
+import { type Cidr, cidrContains, formatCidr, InvalidAddressError, type IpAddress, parseCidr, parseIp } from "./ip.js";
 
 /** The proxies whose X-Forwarded-For is believed, as CIDRs ("10.0.0.0/8", "2001:db8::/32"). */
 export class TrustedProxies {
@@ -39,4 +39,18 @@ export function clientAddress(
     client = parseIp(hop, "x-forwarded-for");
   }
   return client;
+}
+
+/**
+ * The client's network a signed link is bound to (sign-url.ts): its IPv4 /24 or its IPv6 /48, as
+ * nginx's secure_link documentation suggests binding links to the client, with room for a household's
+ * or a carrier NAT pool's neighbouring addresses. Written as formatCidr writes it (RFC 5952), which
+ * the edge's verifier (edge/link-verifier.ts) recomputes from the connection's address.
+ */
+export function clientNet(address: IpAddress): string {
+  if (address.family === 4) {
+    return formatCidr({ address: { family: 4, words: [(address.words[0] & 0xffffff00) >>> 0] }, length: 24 });
+  }
+  const [w0, w1] = address.words;
+  return formatCidr({ address: { family: 6, words: [w0, (w1 & 0xffff0000) >>> 0, 0, 0] }, length: 48 });
 }

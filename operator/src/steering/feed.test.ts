@@ -7,6 +7,8 @@ import type { CacheSet } from "../runtime/caches.js";
 import type { WatchHealth } from "../runtime/informer.js";
 import { at, fakeCaches } from "../runtime/testing.js";
 import { SteeringFeed } from "./feed.js";
+import type { LinkKeyring } from "./link-keys.js";
+import { deriveLinkKey } from "./sign-url.js";
 import { SteeringStore } from "./store.js";
 
 const ams = sample("OCACluster", "ams-polder-1");
@@ -21,6 +23,12 @@ const beat = (server: string, bytesPerSec: number) =>
     leaseDurationSeconds: 30,
   });
 const settle = () => new Promise((r) => setTimeout(r, 5));
+const M1 = Buffer.from("master-1-0123456789abcdefghijklmnopq");
+const M2 = Buffer.from("master-2-0123456789abcdefghijklmnopq");
+/** The master keys as a test sets them, and who listens for their change. */
+let masters: LinkKeyring = { keys: new Map([["k1", M1]]), primary: "k1" };
+let keyListeners: (() => void)[] = [];
+const masterKeys = { current: () => masters, onChange: (fn: () => void) => void keyListeners.push(fn) };
 
 let caches: CacheSet;
 let store: SteeringStore;
@@ -28,6 +36,8 @@ let store: SteeringStore;
 let clock = 0;
 beforeEach(() => {
   clock = 0;
+  masters = { keys: new Map([["k1", M1]]), primary: "k1" };
+  keyListeners = [];
   caches = fakeCaches(() => clock);
   store = new SteeringStore();
   new SteeringFeed(
@@ -39,16 +49,52 @@ beforeEach(() => {
       placements: caches.of(Kinds.Placement),
       leases: caches.of(Kinds.Lease),
     },
-    { signingKey: "0123456789abcdef", log: pino({ level: "silent" }), coalesceMs: 1 },
+    { linkKeys: masterKeys, log: pino({ level: "silent" }), coalesceMs: 1, now: () => clock },
   );
 });
 
 describe("SteeringFeed", () => {
-  it("a cluster's change rebuilds the prefix tables and its link secret", async () => {
+  it("a cluster's change rebuilds the prefix tables and its link keys, derived for it from the masters", async () => {
     caches.of(Kinds.OCACluster).upsert(at(ams, "ns", "1", 1));
     await settle();
     expect(store.state.index.clusters.map((c) => c.name)).toEqual(["ams-polder-1"]);
-    expect(store.state.linkSecrets.get("ams-polder-1")).toBe("0123456789abcdef");
+    const keys = store.state.linkKeys.get("ams-polder-1");
+    expect(keys?.primary).toBe("k1");
+    expect(keys?.keys.get("k1")?.equals(deriveLinkKey(M1, "ns", "ams-polder-1"))).toBe(true);
+  });
+
+  it("a change of the master keys re-derives every cluster's, without any object changing", async () => {
+    caches.of(Kinds.OCACluster).upsert(at(ams, "ns", "1", 1));
+    await settle();
+    masters = {
+      keys: new Map([
+        ["k1", M1],
+        ["k2", M2],
+      ]),
+      primary: "k2",
+    };
+    for (const fn of keyListeners) fn();
+    await settle();
+    const keys = store.state.linkKeys.get("ams-polder-1");
+    expect([keys?.primary, [...(keys?.keys.keys() ?? [])]]).toEqual(["k2", ["k1", "k2"]]);
+    expect(keys?.keys.get("k2")?.equals(deriveLinkKey(M2, "ns", "ams-polder-1"))).toBe(true);
+  });
+
+  it("heartbeats say which kids each cluster's live servers hold: those all of them hold", async () => {
+    caches.of(Kinds.OCACluster).upsert(at(ams, "ns", "1", 1));
+    const withKids = (server: string, kids: string[] | undefined) => {
+      const l = beat(server, 1e9);
+      if (kids !== undefined) l.metadata.annotations["cdn.edgefleet.dev/link-kids"] = kids.join(",");
+      return l;
+    };
+    caches.of(Kinds.Lease).upsert(at(withKids("s01", ["k1", "k2"]), "ns", "2", 0));
+    caches.of(Kinds.Lease).upsert(at(withKids("s02", ["k1"]), "ns", "3", 0));
+    caches.of(Kinds.Lease).upsert(at(withKids("s03", undefined), "ns", "4", 0)); // an agent that does not say
+    await settle();
+    expect([...(store.state.health.get("ams-polder-1")?.linkKids ?? [])]).toEqual(["k1"]);
+    caches.of(Kinds.Lease).upsert(at(withKids("s02", ["k1", "k2"]), "ns", "5", 0));
+    await settle();
+    expect([...(store.state.health.get("ams-polder-1")?.linkKids ?? [])].sort()).toEqual(["k1", "k2"]);
   });
 
   it("a Title's change republishes the ladders", async () => {
@@ -126,7 +172,7 @@ describe("SteeringFeed", () => {
         watches: { onHealth: (fn) => handlers.push(fn) },
       },
       {
-        signingKey: "0123456789abcdef",
+        linkKeys: masterKeys,
         log: pino({ level: "silent" }),
         coalesceMs: 1,
         maxOutageCreditMs: 600_000,

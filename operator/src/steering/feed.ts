@@ -1,6 +1,6 @@
 /**
  * Keeps a SteeringStore in step with the fleet's objects, read from the process's shared caches:
- * OCAClusters give the prefix tables and link secrets, Titles the ladders, each cluster's ACTIVE
+ * OCAClusters give the prefix tables (and, with the master keys, each cluster's link keys), Titles the ladders, each cluster's ACTIVE
  * Placement where its files are, and the servers' heartbeat Leases each server's liveness (its own
  * expiry) and the cluster's load. Bursts of changes (an initial list, a daily catalog update) coalesce
  * into one refresh.
@@ -19,6 +19,7 @@ import type { Logger } from "pino";
 import {
   byAge,
   heartbeatExpiry,
+  isStale,
   type Lease,
   type OCACluster,
   type Placement,
@@ -32,7 +33,9 @@ import { assign } from "../placement/index.js";
 import type { Shared } from "../runtime/caches.js";
 import type { WatchHealth } from "../runtime/informer.js";
 import { expiryAfterOutage, type Outage } from "./freshness.js";
+import type { LinkKeyring, LinkKeySource } from "./link-keys.js";
 import { clusterHealth } from "./liveness.js";
+import { deriveLinkKey } from "./sign-url.js";
 import type { ClusterHealth, ClusterView, LocateFile } from "./snapshot.js";
 import type { SteeringStore } from "./store.js";
 
@@ -49,8 +52,11 @@ export type FeedSources = Readonly<{
 type Part = "clusters" | "titles" | "placements" | "health";
 
 export type FeedOptions = Readonly<{
-  /** Every cluster's URLs are signed with this key, the one the edge nginx checks. */
-  signingKey: string;
+  /**
+   * The master link keys: each cluster's links are signed with its keys derived from them (the ones
+   * its edge checks, sign-url.ts deriveLinkKey); a change (a rotation's step) re-derives them all.
+   */
+  linkKeys: LinkKeySource;
   log: Logger;
   /** How long a burst may last before the refresh; 50 ms. */
   coalesceMs?: number;
@@ -88,6 +94,7 @@ export class SteeringFeed {
     sources.popularities.onChange(() => this.#schedule("placements"));
     sources.placements.onChange(() => this.#schedule("placements"));
     sources.leases.onChange(() => this.#schedule("health"));
+    o.linkKeys.onChange(() => this.#schedule("clusters"));
     sources.watches?.onHealth((h) => {
       if (h.kind === sources.leases.kind.plural) this.#leaseWatch(h);
     });
@@ -140,7 +147,7 @@ export class SteeringFeed {
     } catch (err) {
       this.#o.log.error({ err }, "cluster announcements rejected; keeping the previous prefix table");
     }
-    for (const c of cs) this.#store.setLinkSecret(c.metadata.name, this.#o.signingKey);
+    this.#store.setLinkKeys(clusterLinkKeys(cs, this.#o.linkKeys.current()));
   }
 
   #refreshTitles(): void {
@@ -197,11 +204,11 @@ export class SteeringFeed {
    */
   #refreshHealth(): void {
     const specs = new Map(this.#src.clusters.list().map((c) => [c.metadata.name, c.spec]));
-    const byCluster = new Map<string, { servers: Map<string, number>; bitsPerSec: number }>();
+    const byCluster = new Map<string, ClusterBeats>();
     for (const { value, observedAt } of this.#src.leases.entries()) {
       const hb = value?.heartbeat;
       if (!hb) continue;
-      const cur = byCluster.get(hb.cluster) ?? { servers: new Map<string, number>(), bitsPerSec: 0 };
+      const cur = byCluster.get(hb.cluster) ?? { servers: new Map(), kids: new Map(), bitsPerSec: 0 };
       byCluster.set(hb.cluster, cur);
       cur.bitsPerSec += (hb.load?.bytesPerSec ?? 0) * 8;
       const expiry = expiryAfterOutage(
@@ -210,8 +217,12 @@ export class SteeringFeed {
         this.#outage,
         this.#o.maxOutageCreditMs ?? Number.POSITIVE_INFINITY,
       );
-      if (expiry > (cur.servers.get(hb.server) ?? Number.NEGATIVE_INFINITY)) cur.servers.set(hb.server, expiry);
+      if (expiry > (cur.servers.get(hb.server) ?? Number.NEGATIVE_INFINITY)) {
+        cur.servers.set(hb.server, expiry);
+        cur.kids.set(hb.server, hb.linkKids);
+      }
     }
+    const nowMs = (this.#o.now ?? Date.now)();
     const healths = new Map<string, ClusterHealth>();
     for (const [cluster, h] of byCluster) {
       const spec = specs.get(cluster);
@@ -219,10 +230,48 @@ export class SteeringFeed {
       if (spec === undefined || !cap) continue;
       const inSpec = new Set(spec.servers.map((s) => s.name));
       const servers = new Map([...h.servers].filter(([name]) => inSpec.has(name)));
-      healths.set(cluster, clusterHealth({ servers, load: Math.min(1, h.bitsPerSec / cap) }));
+      const load = Math.min(1, h.bitsPerSec / cap);
+      healths.set(cluster, clusterHealth({ servers, load, linkKids: kidsOfLive(servers, h.kids, nowMs) }));
     }
     this.#store.recordHeartbeats(healths);
   }
+}
+
+/** One cluster's heartbeats as the refresh gathers them: expiry and reported kids per server, the load. */
+type ClusterBeats = {
+  servers: Map<string, number>;
+  kids: Map<string, readonly string[] | undefined>;
+  bitsPerSec: number;
+};
+
+/**
+ * The kids every server live at `nowMs` that reports them holds; undefined when none of them reports.
+ * A server that stopped beating is left out: its last word on its keys would hold a rotation back.
+ */
+export function kidsOfLive(
+  expiries: ReadonlyMap<string, number>,
+  kids: ReadonlyMap<string, readonly string[] | undefined>,
+  nowMs: number,
+): ReadonlySet<string> | undefined {
+  let common: Set<string> | undefined;
+  for (const [server, expiry] of expiries) {
+    const held = kids.get(server);
+    if (held === undefined || isStale(expiry, nowMs)) continue;
+    common = new Set(common === undefined ? held : held.filter((k) => common?.has(k)));
+  }
+  return common;
+}
+
+/** Each cluster's link keys, derived for it (namespace and name) from the masters; none without masters. */
+function clusterLinkKeys(cs: readonly OCACluster[], masters: LinkKeyring | undefined): Map<string, LinkKeyring> {
+  const out = new Map<string, LinkKeyring>();
+  if (masters === undefined) return out;
+  for (const c of cs) {
+    const ns = c.metadata.namespace ?? "";
+    const keys = new Map([...masters.keys].map(([kid, m]) => [kid, deriveLinkKey(m, ns, c.metadata.name)]));
+    out.set(c.metadata.name, { keys, primary: masters.primary });
+  }
+  return out;
 }
 
 const clusterView = (c: OCACluster): ClusterView => ({

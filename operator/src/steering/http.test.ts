@@ -1,17 +1,23 @@
-import { createHash } from "node:crypto";
 import type { Server } from "node:http";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CURRENT_VIEW, type FleetView } from "./freshness.js";
 import { createSteeringServer, SteeringConfigError } from "./http.js";
 import { clusterHealth } from "./liveness.js";
+import { linkSignature, verifyLink } from "./sign-url.js";
 import type { ClusterView, TitleView } from "./snapshot.js";
 import { SteeringStore } from "./store.js";
 
 const T0 = Date.UTC(2026, 10, 1);
 /** Every server's lease: a cluster is live this long after its last heartbeat was seen. */
 const LEASE = 10_000;
-const SECRET = "0123456789abcdef-secret";
+/** Each cluster's link keys, as the feed derives them from the masters. */
+const KEY_A = Buffer.alloc(32, 0xa1);
+const KEY_B = Buffer.alloc(32, 0xb2);
+const linkKeys = new Map([
+  ["isp-a", { keys: new Map([["k1", KEY_A]]), primary: "k1" }],
+  ["ixp-b", { keys: new Map([["k1", KEY_B]]), primary: "k1" }],
+]);
 
 const clusters: ClusterView[] = [
   {
@@ -78,8 +84,7 @@ describe("steering HTTP service", () => {
     // The active placements hold only "filled": "unfilled" is in a pending generation.
     store.setActivePlacement("isp-a", (p) => (p.startsWith("filled/") ? [p.includes("/v/") ? "a-1" : "a-2"] : []));
     store.setActivePlacement("ixp-b", (p) => (p.startsWith("filled/") ? ["b-1"] : []));
-    store.setLinkSecret("isp-a", SECRET);
-    store.setLinkSecret("ixp-b", SECRET);
+    store.setLinkKeys(linkKeys);
     server = createSteeringServer(
       { trustedProxies: ["127.0.0.0/8"], regionDefault: { lat: 48.86, lon: 2.35 }, staleWhileErrorSeconds: 60 },
       { state: () => store.state, now: () => now, view: () => view },
@@ -258,15 +263,18 @@ describe("steering HTTP service", () => {
     beat();
     const r = await get("/v1/playback/filled", { "x-forwarded-for": "198.51.100.7" });
     expect(r.status).toBe(200);
-    const expires = T0 / 1000 + 6 * 3600;
-    const md5 = (path: string) => createHash("md5").update(`${expires}${path} ${SECRET}`).digest("base64url");
-    expect(r.body.expiresAt).toBe(new Date(expires * 1000).toISOString());
+    const exp = T0 / 1000 + 6 * 3600;
+    const path = "/filled/v/1080.mp4";
+    // Each cluster's URL signed with its own key, bound to the client's /24.
+    const net = "198.51.100.0/24";
+    const sig = (key: Buffer) => linkSignature(key, { kid: "k1", exp, net, path });
+    expect(r.body.expiresAt).toBe(new Date(exp * 1000).toISOString());
     expect(r.body.ladder[0]?.rungs[1]).toEqual({
       path: "filled/v/1080.mp4",
       bitrateKbps: 4500,
       urls: [
-        `https://192.0.2.1/filled/v/1080.mp4?md5=${md5("/filled/v/1080.mp4")}&expires=${expires}`,
-        `https://203.0.113.1:8443/filled/v/1080.mp4?md5=${md5("/filled/v/1080.mp4")}&expires=${expires}`,
+        `https://192.0.2.1${path}?kid=k1&exp=${exp}&net=${net}&sig=${sig(KEY_A)}`,
+        `https://203.0.113.1:8443${path}?kid=k1&exp=${exp}&net=${net}&sig=${sig(KEY_B)}`,
       ],
     });
     expect(r.body.ladder[1]?.rungs[0]?.urls[0]).toMatch(/^https:\/\/192\.0\.2\.2\/filled\/a\/128\.m4a\?/);
@@ -279,6 +287,66 @@ describe("steering HTTP service", () => {
       "[2001:db8:a::1]",
       "[2001:db8:b::1]:8443",
     ]);
+  });
+
+  it("binds every link to the client's /24, and caches manifests per network, not per address", async () => {
+    beat();
+    const links = async (client: string) =>
+      (await get("/v1/playback/filled", { "x-forwarded-for": client })).body.ladder[0]?.rungs[0]?.urls ?? [];
+    const a = await links("198.51.100.7");
+    expect(a.map((u) => new URL(u).searchParams.get("net"))).toEqual(["198.51.100.0/24", "198.51.100.0/24"]);
+    expect(await links("198.51.100.200")).toEqual(a); // the same /24 (and spread class): the same links
+    const other = await links("198.51.101.7");
+    expect(other.length).toBeGreaterThan(0);
+    expect(new Set(other.map((u) => new URL(u).searchParams.get("net")))).toEqual(new Set(["198.51.101.0/24"]));
+    expect(new URL((await links("2001:db8:100::5"))[0] ?? "").searchParams.get("net")).toBe("2001:db8:100::/48");
+  });
+
+  it("a rotation: signs with the new primary only once every live server of the cluster holds it", async () => {
+    now = T0;
+    const K2_A = Buffer.alloc(32, 0xa2);
+    const kids = (c: string, held: string[] | undefined) => {
+      const h = store.state.health.get(c);
+      if (h)
+        store.recordHeartbeat(c, clusterHealth({ ...h, linkKids: held === undefined ? undefined : new Set(held) }));
+    };
+    const kidsInManifest = async () =>
+      (
+        (await get("/v1/playback/filled", { "x-forwarded-for": "198.51.100.7" })).body.ladder[0]?.rungs[0]?.urls ?? []
+      ).map((u) => new URL(u).searchParams.get("kid"));
+    beat();
+    store.setLinkKeys(
+      new Map([
+        [
+          "isp-a",
+          {
+            keys: new Map([
+              ["k1", KEY_A],
+              ["k2", K2_A],
+            ]),
+            primary: "k2",
+          },
+        ],
+        ["ixp-b", { keys: new Map([["k1", KEY_B]]), primary: "k1" }],
+      ]),
+    );
+    kids("isp-a", ["k1"]);
+    expect(await kidsInManifest()).toEqual(["k1", "k1"]); // isp-a's edges lack k2 yet: k1, which they hold
+    kids("isp-a", ["k1", "k2"]);
+    expect(await kidsInManifest()).toEqual(["k2", "k1"]); // the cached manifest does not outlive the step
+    const k2Link = new URL(
+      (await get("/v1/playback/filled", { "x-forwarded-for": "198.51.100.7" })).body.ladder[0]?.rungs[0]?.urls[0] ?? "",
+    );
+    const refused = verifyLink({
+      path: k2Link.pathname,
+      query: k2Link.searchParams,
+      clientNet: "198.51.100.0/24",
+      keyOf: (kid) => (kid === "k2" ? K2_A : undefined),
+      nowMs: now,
+    });
+    expect(refused).toBeUndefined();
+    store.setLinkKeys(linkKeys);
+    beat();
   });
 
   it("a placement change reaches the next manifest despite the manifest cache", async () => {

@@ -19,12 +19,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { clientAddress, TrustedProxies } from "./client-address.js";
+import { clientAddress, clientNet, TrustedProxies } from "./client-address.js";
 import { CURRENT_VIEW, type FleetView, type LivenessClock, livenessClock } from "./freshness.js";
 import { formatIp, InvalidAddressError, type IpAddress, parseIp } from "./ip.js";
 import { isServerLive, liveSetKey } from "./liveness.js";
 import { ManifestCache, ownBuffer } from "./manifest-cache.js";
-import { buildManifest } from "./playback.js";
+import { buildManifest, signingKid } from "./playback.js";
 import { type RankedCluster, rankClusters } from "./rank.js";
 import { RateLimiter } from "./rate-limit.js";
 import type { LatLon } from "./snapshot.js";
@@ -256,10 +256,11 @@ function steering(svc: Service, r: Request, query: URLSearchParams, client: () =
 }
 
 /**
- * `GET /v1/playback/{title}`: the title's manifest with signed URLs, cached per client class and minute.
- * The cache key names the live servers of each top cluster (liveSetKey), so a cached manifest never
- * outlives a server's liveness, and a server that renews after going stale is named again at once; a
- * stale answer has a key of its own (its body says it is stale).
+ * `GET /v1/playback/{title}`: the title's manifest with signed URLs, cached per client network (its
+ * /24 or /48, which every link is bound to), spread class and minute. The cache key names the live
+ * servers of each top cluster (liveSetKey) and the kid its links are signed with, so a cached manifest
+ * never outlives a server's liveness or a rotation's step, and a server that renews after going stale
+ * is named again at once; a stale answer has a key of its own (its body says it is stale).
  */
 function playback(svc: Service, r: Request, id: string, client: () => IpAddress): Reply {
   const { cfg, cache } = svc;
@@ -277,12 +278,16 @@ function playback(svc: Service, r: Request, id: string, client: () => IpAddress)
   const ranking = rank(svc, r, address);
   if (ranking.clusters.length === 0) return noCluster(svc, r);
   const expiresMs = Math.ceil((r.nowMs + cfg.urlTtlSeconds * 1000) / EXPIRY_STEP_MS) * EXPIRY_STEP_MS;
-  const top = ranking.clusters
-    .slice(0, cfg.maxClusters)
-    .map(({ cluster: c }) => c.name + liveSetKey(c, state.health.get(c.name), clock.atMs));
+  const top = ranking.clusters.slice(0, cfg.maxClusters).map(({ cluster: c }) => {
+    const health = state.health.get(c.name);
+    const keys = state.linkKeys.get(c.name);
+    const kid = keys === undefined ? "" : signingKid(keys, health?.linkKids);
+    return `${c.name}${liveSetKey(c, health, clock.atMs)}@${kid}`;
+  });
   const spread = spreadOf(address);
+  const net = clientNet(address);
   const stale = clock.stale === undefined ? "" : ` ~${clock.stale.sinceMs}`;
-  const key = `${id} ${address.family} ${spread} ${expiresMs} ${top.join(" ")}${stale}`;
+  const key = `${id} ${net} ${spread} ${expiresMs} ${top.join(" ")}${stale}`;
   const cached = cache.get(state.generation, key);
   if (cached !== undefined) return { status: 200, body: cached };
   const manifest = buildManifest({
@@ -290,10 +295,11 @@ function playback(svc: Service, r: Request, id: string, client: () => IpAddress)
     ranked: ranking.clusters,
     maxClusters: cfg.maxClusters,
     placements: state.placements,
-    linkSecrets: state.linkSecrets,
+    linkKeys: state.linkKeys,
     health: state.health,
     nowMs: clock.atMs,
     clientFamily: address.family,
+    clientNet: net,
     spread,
     expiresAt: new Date(expiresMs),
   });

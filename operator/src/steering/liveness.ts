@@ -8,7 +8,12 @@ import type { ClusterHealth, ClusterView } from "./snapshot.js";
 
 /** A cluster's health from its servers' heartbeat expiries: live while any of its servers is. */
 export function clusterHealth(
-  o: Readonly<{ servers: ReadonlyMap<string, number>; load: number; saturated?: boolean | undefined }>,
+  o: Readonly<{
+    servers: ReadonlyMap<string, number>;
+    load: number;
+    saturated?: boolean | undefined;
+    linkKids?: ReadonlySet<string> | undefined;
+  }>,
 ): ClusterHealth {
   let expiresAtMs = Number.NEGATIVE_INFINITY;
   for (const e of o.servers.values()) if (e > expiresAtMs) expiresAtMs = e;

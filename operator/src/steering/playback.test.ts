@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { clusterHealth } from "./liveness.js";
-import { buildManifest, pickHolder } from "./playback.js";
+import { buildManifest, pickHolder, signingKid } from "./playback.js";
 import type { ClusterHealth, ClusterView, LocateFile, TitleView } from "./snapshot.js";
 
 const T0 = Date.UTC(2026, 10, 1);
@@ -100,13 +100,14 @@ function hostsByRung(
     ranked: [A, B].map((cluster) => ({ cluster, load: 0.1 })),
     maxClusters: 2,
     placements,
-    linkSecrets: new Map([
-      ["isp-a", "secret-a-0123456789"],
-      ["ixp-b", "secret-b-0123456789"],
+    linkKeys: new Map([
+      ["isp-a", { keys: new Map([["k1", Buffer.alloc(32, 1)]]), primary: "k1" }],
+      ["ixp-b", { keys: new Map([["k1", Buffer.alloc(32, 2)]]), primary: "k1" }],
     ]),
     health: healths(seen),
     nowMs,
     clientFamily: 4,
+    clientNet: "198.51.100.0/24",
     spread: 0,
     expiresAt: new Date(T0 + 3_600_000),
   });
@@ -154,4 +155,29 @@ describe("buildManifest names only live servers", () => {
       want: { "t/on-a2.mp4": [a2], "t/on-a1-a2.mp4": [a2] },
     },
   ])("$name", ({ seen, now, want }) => expect(hostsByRung(seen, now)).toEqual(want));
+});
+
+describe("signingKid", () => {
+  const keys = {
+    keys: new Map([
+      ["k1", Buffer.alloc(32, 1)],
+      ["k2", Buffer.alloc(32, 2)],
+      ["k3", Buffer.alloc(32, 3)],
+    ]),
+    primary: "k3",
+  };
+  it.each([
+    { name: "no server reports its kids (an older agent): the primary", accepted: undefined, want: "k3" },
+    { name: "every server holds the primary: the primary", accepted: ["k2", "k3"], want: "k3" },
+    {
+      name: "a rotation half-way, the primary not everywhere yet: the last kid all hold",
+      accepted: ["k1", "k2"],
+      want: "k2",
+    },
+    { name: "a kid steering lacks does not count", accepted: ["k1", "k9"], want: "k1" },
+    { name: "no kid in common: the primary, nothing better", accepted: ["k9"], want: "k3" },
+    { name: "a server holding no key at all: the primary", accepted: [], want: "k3" },
+  ])("$name", ({ accepted, want }) =>
+    expect(signingKid(keys, accepted === undefined ? undefined : new Set(accepted))).toBe(want),
+  );
 });

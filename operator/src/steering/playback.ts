@@ -1,3 +1,4 @@
+import type { LinkKeyring } from "./link-keys.js";
 import { isServerLive } from "./liveness.js";
 import type { RankedCluster } from "./rank.js";
 import { signUrl } from "./sign-url.js";
@@ -25,12 +26,14 @@ export type ManifestInput = Readonly<{
   maxClusters: number;
   /** Per cluster name, its ACTIVE placement. A cluster without one offers nothing. */
   placements: ReadonlyMap<string, LocateFile>;
-  /** Per cluster name, the secret its edge checks links with. A cluster without one offers nothing. */
-  linkSecrets: ReadonlyMap<string, string>;
+  /** Per cluster name, its link keys (the ones its edge checks links with). A cluster without them offers nothing. */
+  linkKeys: ReadonlyMap<string, LinkKeyring>;
   /** Per cluster name, its servers' heartbeats: only servers live at `nowMs` are named. */
   health: ReadonlyMap<string, ClusterHealth>;
   nowMs: number;
   clientFamily: 4 | 6;
+  /** The client's network (client-address.ts clientNet): every link is bound to it. */
+  clientNet: string;
   /** Fixed per client: which replica of a replicated file it is sent to (see pickHolder). */
   spread: number;
   expiresAt: Date;
@@ -78,29 +81,45 @@ export function pickHolder(
 }
 
 /**
+ * The kid a cluster's links are signed with: the primary once every live server that reports its kids
+ * holds it (or when none reports: agents that do not say), so a rotation never hands out a link the
+ * cluster's edges cannot check yet. Until then, of the kids steering holds that they all hold, the last
+ * by name; the primary when there is none (nothing better to offer).
+ */
+export function signingKid(keys: LinkKeyring, accepted: ReadonlySet<string> | undefined): string {
+  if (accepted === undefined || accepted.has(keys.primary)) return keys.primary;
+  const held = [...keys.keys.keys()].filter((k) => accepted.has(k)).sort();
+  return held.at(-1) ?? keys.primary;
+}
+
+/**
  * The playback manifest: the title's ladder, each rung with signed URLs, one per client's top cluster,
  * to a server of that cluster that holds the file and is live at `nowMs`. Only the ACTIVE placement is
  * asked, so a file that is not filled yet gets no URL; a file whose holders in a cluster are all stale
  * gets none from that cluster; rungs without any URL, and ladder entries left empty, are dropped.
+ * Every URL is signed with the cluster's key of signingKid, bound to the client's network.
  * Returns undefined when no rung at all can be offered. Pure: time comes in as `nowMs` and `expiresAt`.
  */
 export function buildManifest(input: ManifestInput): Manifest | undefined {
+  const { clientNet: net, expiresAt } = input;
   const top = input.ranked.slice(0, input.maxClusters).flatMap(({ cluster }) => {
     const locate = input.placements.get(cluster.name);
-    const secret = input.linkSecrets.get(cluster.name);
+    const keys = input.linkKeys.get(cluster.name);
     const health = input.health.get(cluster.name);
     const live = (s: string) => isServerLive(health, s, input.nowMs);
-    return locate === undefined || secret === undefined ? [] : [{ cluster, locate, secret, live }];
+    const kid = keys === undefined ? undefined : signingKid(keys, health?.linkKids);
+    const key = kid === undefined ? undefined : keys?.keys.get(kid);
+    return locate === undefined || kid === undefined || key === undefined ? [] : [{ cluster, locate, kid, key, live }];
   });
   const ladder = input.title.ladder.flatMap(({ kind, codec, rungs }) => {
     const offered = rungs.flatMap((rung) => {
       const urls: string[] = [];
-      for (const { cluster, locate, secret, live } of top) {
+      for (const { cluster, locate, kid, key, live } of top) {
         const name = pickHolder(locate(rung.path), input.spread, live);
         const s = name === undefined ? undefined : server(cluster, name);
         const base = s === undefined ? undefined : baseUrl(cluster, s, input.clientFamily);
         if (base === undefined) continue;
-        urls.push(signUrl({ baseUrl: base, path: `/${rung.path}`, secret, expiresAt: input.expiresAt }));
+        urls.push(signUrl({ baseUrl: base, path: `/${rung.path}`, kid, key, net, expiresAt }));
       }
       return urls.length === 0 ? [] : [{ ...rung, urls }];
     });

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Kinds } from "../api/index.js";
 import { ApiError, type KubeClient } from "../runtime/kube.js";
 import { fakeKube } from "../runtime/testing.js";
+import { fixedLinkKeys } from "./link-keys.js";
 import { type RunningSteering, startSteering } from "./process.js";
 
 const log = pino({ level: "silent" });
@@ -20,7 +21,10 @@ const options = (kube: Pick<KubeClient, "list" | "watch">) => ({
   port: 0,
   host: "127.0.0.1",
   healthPort: 0,
-  signingKey: "0123456789abcdef",
+  linkKeys: fixedLinkKeys({
+    keys: new Map([["k1", Buffer.from("master-0123456789abcdefghijklmnopqrstu")]]),
+    primary: "k1",
+  }),
   config: {},
   watchGraceMs: 100,
   drainMs: 200,

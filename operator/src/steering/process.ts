@@ -23,6 +23,7 @@ import { makeMetrics } from "../runtime/metrics.js";
 import { SteeringFeed } from "./feed.js";
 import type { FleetView } from "./freshness.js";
 import { createSteeringServer, parseSteeringConfig, type SteeringServer, type SteeringServiceConfig } from "./http.js";
+import type { LinkKeySource } from "./link-keys.js";
 import { SteeringStore } from "./store.js";
 
 export type SteeringOptions = Readonly<{
@@ -33,8 +34,8 @@ export type SteeringOptions = Readonly<{
   host?: string | undefined;
   healthPort: number;
   config: z.input<typeof SteeringServiceConfig>;
-  /** The URL-signing key (the chart mounts it from the Secret the edge nginx reads too). */
-  signingKey: string;
+  /** The master URL-signing keys (the chart mounts their Secret; cli/ reads it again as it changes). */
+  linkKeys: LinkKeySource;
   /** How long a watch may be down before /readyz fails; 15 s. */
   watchGraceMs?: number | undefined;
   /** How long open connections may finish their request after the stop before they are closed; 1 s. */
@@ -64,7 +65,7 @@ export async function startSteering(o: SteeringOptions, signal: AbortSignal): Pr
       leases: informers.of(Kinds.Lease),
       watches: informers,
     },
-    { signingKey: o.signingKey, log, maxOutageCreditMs: config.staleWhileErrorSeconds * 1000 },
+    { linkKeys: o.linkKeys, log, maxOutageCreditMs: config.staleWhileErrorSeconds * 1000 },
   );
   let filled = false;
   const view = (): FleetView => fleetView(filled, informers.health());

@@ -48,6 +48,11 @@ export type ClusterHealth = Readonly<{
   load: number;
   /** The cluster says it takes no new clients, whatever its load. */
   saturated?: boolean | undefined;
+  /**
+   * The link key ids every live server that reports them holds (its nginx's keys, from its heartbeat),
+   * so steering signs only with a kid the cluster's edges can check; undefined when none reports.
+   */
+  linkKids?: ReadonlySet<string> | undefined;
 }>;
 
 /** One rendition of a title's convex-hull ladder (TitleStatus.ladder[].rungs[]). */

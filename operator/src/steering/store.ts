@@ -1,3 +1,4 @@
+import type { LinkKeyring } from "./link-keys.js";
 import type { ClusterHealth, ClusterView, LocateFile, TitleView } from "./snapshot.js";
 import { buildSteeringIndex, type SteeringIndex } from "./steering-index.js";
 
@@ -14,7 +15,8 @@ export type SteeringState = Readonly<{
   health: ReadonlyMap<string, ClusterHealth>;
   titles: ReadonlyMap<string, TitleView>;
   placements: ReadonlyMap<string, LocateFile>;
-  linkSecrets: ReadonlyMap<string, string>;
+  /** Per cluster name, its link keys (derived for it from the masters) and the primary kid. */
+  linkKeys: ReadonlyMap<string, LinkKeyring>;
 }>;
 
 /**
@@ -33,7 +35,7 @@ export class SteeringStore {
       health: new Map(),
       titles: new Map(),
       placements: new Map(),
-      linkSecrets: new Map(),
+      linkKeys: new Map(),
     };
   }
 
@@ -91,10 +93,8 @@ export class SteeringStore {
     this.#state = { ...this.#state, generation: this.#state.generation + 1, placements };
   }
 
-  setLinkSecret(cluster: string, secret: string | undefined): void {
-    const linkSecrets = new Map(this.#state.linkSecrets);
-    if (secret === undefined) linkSecrets.delete(cluster);
-    else linkSecrets.set(cluster, secret);
-    this.#state = { ...this.#state, generation: this.#state.generation + 1, linkSecrets };
+  /** Every cluster's link keys at once (a cluster missing offers nothing): one copy, one new generation. */
+  setLinkKeys(linkKeys: ReadonlyMap<string, LinkKeyring>): void {
+    this.#state = { ...this.#state, generation: this.#state.generation + 1, linkKeys };
   }
 }
