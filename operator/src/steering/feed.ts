@@ -24,6 +24,7 @@ import {
   type Placement,
   type Popularity,
   type Title,
+  type TitleSpec,
 } from "../api/index.js";
 import { RegionCatalogs } from "../catalog/catalog.js";
 import { serversOf } from "../catalog/servers.js";
@@ -33,7 +34,7 @@ import type { Shared } from "../runtime/caches.js";
 import type { WatchHealth } from "../runtime/informer.js";
 import { expiryAfterOutage, type Outage } from "./freshness.js";
 import { clusterHealth } from "./liveness.js";
-import type { ClusterHealth, ClusterView, LocateFile } from "./snapshot.js";
+import type { ClusterHealth, ClusterView, LadderEntry, LocateFile, TitleView } from "./snapshot.js";
 import type { SteeringStore } from "./store.js";
 
 export type FeedSources = Readonly<{
@@ -145,7 +146,7 @@ export class SteeringFeed {
 
   #refreshTitles(): void {
     this.#store.setTitles(
-      this.#src.titles.list().map((t) => ({ id: t.spec.id, ladder: t.status?.ladder ?? buildLadder(t.spec.files) })),
+      this.#src.titles.list().map((t) => titleView(t.spec, t.status?.ladder ?? buildLadder(t.spec.files))),
     );
   }
 
@@ -223,6 +224,16 @@ export class SteeringFeed {
     }
     this.#store.recordHeartbeats(healths);
   }
+}
+
+/** A Title as steering sees it: its ladder, each rung with its file's bytes, and its duration (the chunk index). */
+function titleView(spec: TitleSpec, ladder: readonly LadderEntry[]): TitleView {
+  const bytes = new Map(spec.files.map((f) => [f.path, f.bytes]));
+  return {
+    id: spec.id,
+    durationSeconds: spec.durationSeconds,
+    ladder: ladder.map((e) => ({ ...e, rungs: e.rungs.map((r) => ({ ...r, bytes: bytes.get(r.path) })) })),
+  };
 }
 
 const clusterView = (c: OCACluster): ClusterView => ({
