@@ -30,6 +30,8 @@ export type SessionOptions = Readonly<{
   /** Called every heartbeatS of session time and once at the end (the real player POSTs it). */
   heartbeatS?: number | undefined;
   onHeartbeat?: ((r: SessionReport) => void) | undefined;
+  /** Called once, when the first chunk is in and playback starts. */
+  onStartup?: ((r: SessionReport) => void) | undefined;
   /** Seconds already spent before the first chunk (the real player's playback request). */
   startedAt?: number | undefined;
 }>;
@@ -52,6 +54,8 @@ export type SessionReport = Readonly<{
   servers: readonly number[];
   /** Why downloads failed, in order. */
   failures: readonly string[];
+  /** The URL the last chunk came from. */
+  lastUrl: string | undefined;
   done: boolean;
 }>;
 
@@ -101,6 +105,7 @@ export async function playSession(
     bitrates: [] as number[],
     servers: [] as number[],
     failures: [] as string[],
+    lastUrl: undefined as string | undefined,
     done: false,
   };
   const advance = () => {
@@ -183,10 +188,14 @@ export async function playSession(
     r.vmafs.push(rendition?.vmaf ?? 0);
     r.servers.push(server % Math.max(1, urls.length));
     r.bytes += bytes;
+    r.lastUrl = url;
     bufferS += dur;
     if (!playing) {
       playing = true;
-      if (r.startupS === undefined) r.startupS = transport.now() - t0;
+      if (r.startupS === undefined) {
+        r.startupS = transport.now() - t0;
+        o.onStartup?.({ ...r });
+      }
     }
     i++;
     beat();

@@ -1,0 +1,168 @@
+/**
+ * The reference client against real edge nginx processes and the real steering service: the whole
+ * lifecycle, failover when an edge goes away or answers wrong, and bad manifests as failed answers.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../../nodes/test/harness.js";
+import { ABR_RULES, abrRule } from "../src/abr/index.js";
+import { HttpTransport } from "../src/http-transport.js";
+import { play } from "../src/play.js";
+import { playSession } from "../src/session.js";
+import { PlaybackRequestError, parsePlayback, requestPlayback } from "../src/steering-client.js";
+import { type LocalFleet, startLocalFleet } from "./local-fleet.js";
+
+const TITLE = "night-harbor";
+const bba = abrRule("bba") ?? ABR_RULES[0];
+if (bba === undefined) throw new Error("no rule");
+
+describe("the reference client on a local fleet", () => {
+  let fleet: LocalFleet;
+  beforeAll(async () => {
+    fleet = await startLocalFleet({ dir: await tempDir("player-"), titleId: TITLE, durationSeconds: 24, edges: 2 });
+  });
+  afterAll(() => fleet?.stop());
+
+  const tls = () => ({ ca: fleet.ca });
+
+  it.each(ABR_RULES.map((rule) => ({ name: rule.name, rule })))(
+    "$name: playback request → manifest → every chunk by Range from the first ranked edge → telemetry",
+    async ({ rule }) => {
+      const r = await play({
+        steering: fleet.steeringUrl,
+        title: TITLE,
+        rule,
+        maxBufferS: 60,
+        heartbeatS: 1,
+        tls: tls(),
+      });
+      expect(r.done).toBe(true);
+      expect(r.bitrates).toHaveLength(6);
+      expect(r.failovers).toBe(0);
+      expect(new Set(r.servers)).toEqual(new Set([0]));
+      expect(r.telemetry.accepted).toBe(r.telemetry.sent);
+      expect(r.telemetry.sent).toBeGreaterThanOrEqual(2);
+      const metrics = await fleet.metrics.metrics();
+      expect(metrics).toMatch(/edgefleet_playback_startup_seconds_count\{cluster="edge-0"\} [1-9]/);
+      expect(metrics).toMatch(/edgefleet_playback_rebuffer_ratio_count\{cluster="edge-0"\} [1-9]/);
+    },
+  );
+
+  it("the chunks add up to the files the Title declares", async () => {
+    const content = await requestPlayback(fleet.steeringUrl, TITLE, tls());
+    content.chunkBytes.forEach((sizes, q) => {
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(fleet.files[q]?.bytes);
+    });
+  });
+
+  describe("a failed server is left for the next ranked one", () => {
+    let bad: Server;
+    let mode: "html" | "short" | "forbidden" = "html";
+    beforeAll(async () => {
+      bad = createServer((req, res) => {
+        if (mode === "html")
+          res.writeHead(206, { "content-type": "text/html", "content-range": "bytes 0-9/10" }).end("<html>");
+        else if (mode === "forbidden") res.writeHead(403).end();
+        else {
+          const [, a, b] = /bytes=(\d+)-(\d+)/.exec(req.headers.range ?? "") ?? [];
+          res.writeHead(206, { "content-type": "video/mp4", "content-range": `bytes ${a}-${b}/99999999` }).end("short");
+        }
+      });
+      await new Promise<void>((r) => bad.listen(0, "127.0.0.1", r));
+    });
+    afterAll(() => new Promise((r) => bad.close(r)));
+
+    it.each([
+      { mode: "html" as const, reason: "html" },
+      { mode: "short" as const, reason: "length" },
+      { mode: "forbidden" as const, reason: "status: HTTP 403" },
+    ])("an edge answering $mode: one failover, then the rest from the next server", async ({ mode: m, reason }) => {
+      mode = m;
+      const content = await requestPlayback(fleet.steeringUrl, TITLE, tls());
+      const badUrl = `http://127.0.0.1:${(bad.address() as AddressInfo).port}/x.mp4`;
+      const withBad = { ...content, urls: content.urls.map((u) => [badUrl, ...u]) };
+      const transport = new HttpTransport(tls());
+      const r = await playSession(withBad, bba, transport, { maxBufferS: 60 });
+      transport.close();
+      expect(r.done).toBe(true);
+      expect(r.failovers).toBe(1);
+      expect(r.failures[0]).toContain(reason);
+      expect(new Set(r.servers)).toEqual(new Set([1]));
+    });
+  });
+
+  it("the first ranked edge goes away mid-play: the client continues from the next without giving up", async () => {
+    const content = await requestPlayback(fleet.steeringUrl, TITLE, tls());
+    const transport = new HttpTransport(tls());
+    let chunks = 0;
+    const stopping = { done: false };
+    const r = await playSession(content, bba, transport, {
+      maxBufferS: 60,
+      heartbeatS: 0.001,
+      onHeartbeat: (s) => {
+        chunks = s.bitrates.length;
+        if (chunks >= 2 && !stopping.done) {
+          stopping.done = true;
+          void fleet.edges[0]?.stop();
+        }
+      },
+    });
+    transport.close();
+    expect(r.done).toBe(true);
+    expect(r.failovers).toBeGreaterThanOrEqual(1);
+    expect(r.servers.slice(0, 2)).toEqual([0, 0]);
+    expect(r.servers.at(-1)).toBe(1);
+  });
+});
+
+describe("bad manifests are failed answers, not crashes", () => {
+  const answer = (status: number, body: string) => ({ status, type: "application/json", body: Buffer.from(body) });
+  const good = {
+    title: "t",
+    expiresAt: "2026-12-01T00:00:00.000Z",
+    durationSeconds: 8,
+    chunkSeconds: 4,
+    ladder: [
+      {
+        kind: "video",
+        codec: "h264",
+        rungs: [{ path: "t/v.mp4", bitrateKbps: 235, urls: ["https://192.0.2.1/t/v.mp4"], chunkBytes: [5, 5] }],
+      },
+    ],
+  };
+  const rung = (over: object) => ({
+    ...good,
+    ladder: [{ ...good.ladder[0], rungs: [{ ...good.ladder[0]?.rungs[0], ...over }] }],
+  });
+  it.each([
+    { name: "an HTML page", a: { status: 200, type: "text/html", body: Buffer.from("<html>") }, msg: "not JSON" },
+    {
+      name: "a steering error",
+      a: answer(404, '{"error":{"code":"UnknownTitle","message":"title \\"t\\" is not in the catalog"}}'),
+      msg: "HTTP 404: title",
+    },
+    {
+      name: "chunk index of the wrong length",
+      a: answer(200, JSON.stringify(rung({ chunkBytes: [5] }))),
+      msg: "chunkBytes",
+    },
+    { name: "an empty chunk", a: answer(200, JSON.stringify(rung({ chunkBytes: [5, 0] }))), msg: "chunkBytes" },
+    { name: "no URLs", a: answer(200, JSON.stringify(rung({ urls: [] }))), msg: "urls" },
+    {
+      name: "no chunk index",
+      a: answer(200, JSON.stringify(rung({ chunkBytes: undefined }))),
+      msg: "chunkBytes is missing",
+    },
+    {
+      name: "no video",
+      a: answer(200, JSON.stringify({ ...good, ladder: [{ ...good.ladder[0], kind: "audio" }] })),
+      msg: "no video",
+    },
+  ])("$name", ({ a, msg }) => {
+    expect(() => parsePlayback(a)).toThrow(PlaybackRequestError);
+    expect(() => parsePlayback(a)).toThrow(msg);
+  });
+  it("a well-formed one plays", () =>
+    expect(parsePlayback(answer(200, JSON.stringify(good))).chunkBytes).toEqual([[5, 5]]));
+});
