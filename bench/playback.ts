@@ -1,7 +1,10 @@
-// Playback QoE benchmark: every ABR rule over the same traces in the trace-driven simulator (virtual
-// time). Prints per rule startup p50/p95, rebuffer ratio, mean and p5 VMAF, switches and bytes per
-// minute, failovers.
+// Playback QoE benchmark: every ABR rule over the same traces, in the trace-driven simulator (virtual
+// time) and, with --real, through real sockets: clients in their own network namespaces, shaped by tc
+// to the same traces, against real edge nginx and the steering service (bench/playback/real.ts; root).
+// Prints per rule startup p50/p95, rebuffer ratio, mean and p5 VMAF, switches and bytes per minute,
+// failovers, and how close the simulator comes to the real runs on the same traces.
 //   npm run bench:playback -- [--json] [--traces 200] [--seconds 600] [--max-buffer 120]
+//                             [--real] [--real-traces 6] [--real-seconds 120] [--clients 9]
 import { parseArgs } from "node:util";
 import { ABR_RULES } from "../player/src/abr/index.js";
 import { syntheticContent } from "../player/src/content.js";
@@ -15,6 +18,10 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
     traces: { type: "string", default: "200" },
     seconds: { type: "string", default: "600" },
+    real: { type: "boolean", default: false },
+    "real-traces": { type: "string", default: "6" },
+    "real-seconds": { type: "string", default: "120" },
+    clients: { type: "string", default: "9" },
     // Seconds a client buffers at most (the BBA paper's clients: 240 s; 120 s here, ~20 % of a 10 min title).
     "max-buffer": { type: "string", default: "120" },
   },
@@ -55,9 +62,19 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const sim = await simRows(traceSet(traceCount, seconds), seconds);
   const simMs = performance.now() - t0;
+  const real = values.real
+    ? await (await import("./playback/real.js")).realRun({
+        traces: traceSet(Number(values["real-traces"]), Number(values["real-seconds"])),
+        seconds: Number(values["real-seconds"]),
+        clients: Number(values.clients),
+        maxBufferS: MAX_BUFFER_S,
+        log: (s) => process.stderr.write(`${s}\n`),
+      })
+    : undefined;
   const command = `npm run bench:playback -- ${process.argv.slice(2).join(" ")}`.trim();
   const out = {
     command,
+    ...(real ? { real } : {}),
     simulator: {
       traces: traceCount,
       seconds,
@@ -79,6 +96,11 @@ async function main(): Promise<void> {
     ),
   );
   console.log(`startup on flat 5 Mbit/s, 40 ms RTT: ${JSON.stringify(sim.flat5)}`);
+  if (real) {
+    console.log(table(`\nreal: ${real.traces} traces × ${real.seconds} s, ${real.clients} clients at once`, real.rows));
+    console.log(table("\nsimulator, the same traces at the links' RTT", real.simulatorSameTraces));
+    console.log(`simulator vs real per (trace, rule): ${JSON.stringify(real.agreement)}`);
+  }
 }
 
 await main();

@@ -107,7 +107,15 @@ export async function startLocalFleet(o: LocalFleetOptions): Promise<LocalFleet>
     { maxClusters: Math.min(16, o.edges) },
     { state: () => store.state, now: Date.now, telemetry: telemetryMetrics(metrics) },
   );
-  await new Promise<void>((r) => steering.listen(0, o.steeringHost ?? "127.0.0.1", r));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      steering.once("error", reject);
+      steering.listen(0, o.steeringHost ?? "127.0.0.1", resolve);
+    });
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
   const port = (steering.address() as AddressInfo).port;
   return {
     steeringUrl: `http://${o.steeringHost ?? "127.0.0.1"}:${port}`,
