@@ -116,6 +116,50 @@ describe("the reference client on a local fleet", () => {
   });
 });
 
+describe("an edge frozen mid-play (SIGSTOP, as docker pause freezes a node)", () => {
+  let fleet: LocalFleet;
+  beforeAll(async () => {
+    fleet = await startLocalFleet({
+      dir: await tempDir("player-pause-"),
+      titleId: TITLE,
+      durationSeconds: 40,
+      edges: 2,
+    });
+  });
+  afterAll(() => fleet?.stop());
+
+  it("with ≥ 10 s of buffer the client leaves it for the next ranked edge and never stalls", async () => {
+    const content = await requestPlayback(fleet.steeringUrl, TITLE, { ca: fleet.ca });
+    const transport = new HttpTransport({ ca: fleet.ca });
+    const edge = fleet.edges[0];
+    if (!edge) throw new Error("no edge");
+    const pids = await edge.pids();
+    let bufferAtPause: number | undefined;
+    try {
+      // A 14 s buffer: the client fetches a chunk every 4 s of real time, so it is mid-stream when frozen.
+      const r = await playSession(content, bba, transport, {
+        maxBufferS: 14,
+        heartbeatS: 0.5,
+        onHeartbeat: (s) => {
+          if (bufferAtPause === undefined && s.startupS !== undefined && s.bitrates.length * 4 - s.playedS >= 10) {
+            bufferAtPause = s.bitrates.length * 4 - s.playedS;
+            for (const pid of pids) process.kill(pid, "SIGSTOP");
+          }
+        },
+      });
+      expect(bufferAtPause).toBeGreaterThanOrEqual(10);
+      expect(r.done).toBe(true);
+      expect(r.failovers).toBeGreaterThanOrEqual(1);
+      expect(r.failures[0]).toMatch(/^(timeout|stall)/);
+      expect(r.servers.at(-1)).toBe(1);
+      expect(r.rebufferS).toBe(0);
+    } finally {
+      for (const pid of pids) process.kill(pid, "SIGCONT");
+      transport.close();
+    }
+  });
+});
+
 describe("bad manifests are failed answers, not crashes", () => {
   const answer = (status: number, body: string) => ({ status, type: "application/json", body: Buffer.from(body) });
   const good = {
