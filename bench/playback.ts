@@ -3,10 +3,12 @@
 // to the same traces, against real edge nginx and the steering service (bench/playback/real.ts; root).
 // Prints per rule startup p50/p95, rebuffer ratio, mean and p5 VMAF, switches and bytes per minute,
 // failovers, and how close the simulator comes to the real runs on the same traces.
-//   npm run bench:playback -- [--json] [--traces 200] [--seconds 600] [--max-buffer 120]
+//   npm run bench:playback -- [--json] [--traces 200] [--seconds 600] [--max-buffer 120] [--bola-stable-buffer S]
 //                             [--real] [--real-traces 6] [--real-seconds 120] [--clients 9]
 import { parseArgs } from "node:util";
+import { makeBolaRule } from "../player/src/abr/bola.js";
 import { ABR_RULES } from "../player/src/abr/index.js";
+import { type AnyAbrRule, erase } from "../player/src/abr/types.js";
 import { syntheticContent } from "../player/src/content.js";
 import { type QoeRow, summarize } from "../player/src/qoe.js";
 import type { SessionReport } from "../player/src/session.js";
@@ -24,6 +26,8 @@ const { values } = parseArgs({
     clients: { type: "string", default: "9" },
     // Seconds a client buffers at most (the BBA paper's clients: 240 s; 120 s here, ~20 % of a 10 min title).
     "max-buffer": { type: "string", default: "120" },
+    // Also simulate BOLA with a larger buffer target (dash.js's stableBufferTime; 12 s by default).
+    "bola-stable-buffer": { type: "string" },
   },
 });
 const MAX_BUFFER_S = Number(values["max-buffer"]);
@@ -35,7 +39,9 @@ async function simRows(
   const content = syntheticContent("bench-title", seconds);
   const rows: QoeRow[] = [];
   const flat5: Record<string, number> = {};
-  for (const rule of ABR_RULES) {
+  const extra = values["bola-stable-buffer"];
+  const rules: AnyAbrRule[] = [...ABR_RULES, ...(extra ? [erase(makeBolaRule(Number(extra)))] : [])];
+  for (const rule of rules) {
     const reports: SessionReport[] = [];
     for (const t of traces) reports.push(await simulate(content, rule, t, { maxBufferS: MAX_BUFFER_S }));
     rows.push(summarize(rule.name, reports));

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { BOLA_MINIMUM_BUFFER_S, type BolaState, bolaMinBufferFor, bolaParams, bolaQuality, bolaRule } from "./bola.js";
+import {
+  BOLA_MINIMUM_BUFFER_S,
+  type BolaState,
+  bolaMinBufferFor,
+  bolaParams,
+  bolaQuality,
+  bolaRule,
+  makeBolaRule,
+} from "./bola.js";
 import { at, input, LADDER } from "./testing.js";
 
 const params = bolaParams(LADDER);
@@ -91,4 +99,13 @@ describe("BOLA steady state", () => {
 
   it("at the top rendition it never waits (the player's max buffer does)", () =>
     expect(bolaRule.decide(input({ bufferS: 40, history: fast }), steady())[0]).toEqual({ quality: 4, delayS: 0 }));
+});
+
+describe("makeBolaRule", () => {
+  it("a larger stable buffer raises the target; dash.js's default keeps the name bola", () => {
+    expect(bolaParams(LADDER, 60)?.targetS).toBe(60);
+    expect(bolaRule.name).toBe("bola");
+    expect(makeBolaRule(60).name).toBe("bola-60s");
+    expect(bolaQuality(bolaParams(LADDER, 60) ?? params, LADDER, 30)).toBeLessThan(4);
+  });
 });

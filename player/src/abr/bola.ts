@@ -21,7 +21,8 @@ import { type AbrRule, harmonicThroughput, lastQuality, qualityForThroughput, ty
 
 export const BOLA_MINIMUM_BUFFER_S = 10;
 const BOLA_PER_LEVEL_S = 2;
-const BOLA_STABLE_BUFFER_S = 12;
+/** dash.js's default `streaming.buffer.stableBufferTime`. */
+export const BOLA_STABLE_BUFFER_S = 12;
 const BOLA_THROUGHPUT_SAMPLES = 3;
 const BOLA_BANDWIDTH_SAFETY = 0.9;
 const BOLA_REBUFFER_SAFETY = 0.5;
@@ -30,12 +31,12 @@ export type BolaParams = Readonly<{ utilities: readonly number[]; vp: number; gp
 export type BolaState = Readonly<{ phase: "startup" | "steady"; placeholderS: number; params: BolaParams | undefined }>;
 
 /** V and γp (dash.js: Vp, gp); undefined with a single rendition (always the lowest). */
-export function bolaParams(ladder: readonly Rendition[]): BolaParams | undefined {
+export function bolaParams(ladder: readonly Rendition[], stableBufferS = BOLA_STABLE_BUFFER_S): BolaParams | undefined {
   if (ladder.length < 2) return undefined;
   const utilities = ladder.map((r) => Math.log(r.bitrateBps));
   const u0 = utilities[0] ?? 0;
   const uTop = utilities.at(-1) ?? 0;
-  const targetS = Math.max(BOLA_STABLE_BUFFER_S, BOLA_MINIMUM_BUFFER_S + BOLA_PER_LEVEL_S * ladder.length);
+  const targetS = Math.max(stableBufferS, BOLA_MINIMUM_BUFFER_S + BOLA_PER_LEVEL_S * ladder.length);
   const gp = 1 - u0 + (uTop - u0) / (targetS / BOLA_MINIMUM_BUFFER_S - 1);
   const vp = BOLA_MINIMUM_BUFFER_S / (u0 + gp - 1);
   return { utilities, vp, gp, targetS };
@@ -68,9 +69,10 @@ export function bolaMinBufferFor(p: BolaParams, ladder: readonly Rendition[], q:
   return want;
 }
 
-export const bolaRule: AbrRule<BolaState> = {
-  name: "bola",
-  initial: (ladder) => ({ phase: "startup", placeholderS: 0, params: bolaParams(ladder) }),
+/** BOLA with dash.js's defaults; `makeBolaRule(stableBufferS)` raises its buffer target (a dash.js setting). */
+export const makeBolaRule = (stableBufferS = BOLA_STABLE_BUFFER_S): AbrRule<BolaState> => ({
+  name: stableBufferS === BOLA_STABLE_BUFFER_S ? "bola" : `bola-${stableBufferS}s`,
+  initial: (ladder) => ({ phase: "startup", placeholderS: 0, params: bolaParams(ladder, stableBufferS) }),
   decide(input, state) {
     const p = state.params;
     if (p === undefined) return [{ quality: 0, delayS: 0 }, state];
@@ -115,4 +117,6 @@ export const bolaRule: AbrRule<BolaState> = {
       { ...state, placeholderS: placeholder },
     ];
   },
-};
+});
+
+export const bolaRule = makeBolaRule();
