@@ -2,10 +2,11 @@
  * The reference client against real edge nginx processes and the real steering service: the whole
  * lifecycle, failover when an edge goes away or answers wrong, and bad manifests as failed answers.
  */
+import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tempDir } from "../../nodes/test/harness.js";
+import { get, tempDir } from "../../nodes/test/harness.js";
 import { ABR_RULES, abrRule } from "../src/abr/index.js";
 import { HttpTransport } from "../src/http-transport.js";
 import { play } from "../src/play.js";
@@ -49,11 +50,22 @@ describe("the reference client on a local fleet", () => {
     },
   );
 
-  it("the chunks add up to the files the Title declares", async () => {
+  it("the chunks add up to the files the Title declares, and their ranges, fetched one by one, hash to its sha256", async () => {
     const content = await requestPlayback(fleet.steeringUrl, TITLE, tls());
     content.chunkBytes.forEach((sizes, q) => {
       expect(sizes.reduce((a, b) => a + b, 0)).toBe(fleet.files[q]?.bytes);
     });
+    const url = content.urls[1]?.[0] ?? "";
+    const h = createHash("sha256");
+    let off = 0;
+    for (const size of content.chunkBytes[1] ?? []) {
+      const r = await get(url, { headers: { range: `bytes=${off}-${off + size - 1}` }, ca: fleet.ca[0] });
+      expect(r.status).toBe(206);
+      expect(r.body.length).toBe(size);
+      h.update(r.body);
+      off += size;
+    }
+    expect(h.digest("hex")).toBe(fleet.files[1]?.sha256);
   });
 
   describe("a failed server is left for the next ranked one", () => {
