@@ -16,6 +16,17 @@ export type TlsOptions = Readonly<{
   servername?: string | undefined;
 }>;
 
+/** What is wrong with an answer's status and headers for the range [start, end], if anything. */
+function answerProblem(res: IncomingMessage, start: number, end: number): [FailureReason, string] | undefined {
+  const type = String(res.headers["content-type"] ?? "");
+  if (res.statusCode !== 206) return ["status", `HTTP ${res.statusCode}`];
+  if (/text\/html/i.test(type)) return ["html", `content-type ${type}`];
+  const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(res.headers["content-range"] ?? ""));
+  if (!range || Number(range[1]) !== start || Number(range[2]) !== end)
+    return ["length", `content-range ${JSON.stringify(res.headers["content-range"] ?? null)} for ${start}-${end}`];
+  return undefined;
+}
+
 export class HttpTransport implements Transport {
   readonly #http = new HttpAgent({ keepAlive: true, maxSockets: 2 });
   readonly #https: HttpsAgent;
@@ -88,22 +99,18 @@ export class HttpTransport implements Transport {
     fail: (reason: FailureReason, detail: string) => void,
     done: () => void,
   ): void {
-    const type = String(res.headers["content-type"] ?? "");
-    if (res.statusCode !== 206) return fail("status", `HTTP ${res.statusCode}`);
-    if (/text\/html/i.test(type)) return fail("html", `content-type ${type}`);
-    const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(res.headers["content-range"] ?? ""));
-    if (!range || Number(range[1]) !== start || Number(range[2]) !== end)
-      return fail(
-        "length",
-        `content-range ${JSON.stringify(res.headers["content-range"] ?? null)} for ${start}-${end}`,
-      );
+    const why = answerProblem(res, start, end);
+    if (why !== undefined) {
+      fail(why[0], why[1]);
+      return;
+    }
     let got = 0;
     arm("stall");
     res.on("data", (b: Buffer) => {
       got += b.length;
       this.bytes += b.length;
-      if (got > expected) return fail("length", `more than the ${expected} bytes asked for`);
-      arm("stall");
+      if (got > expected) fail("length", `more than the ${expected} bytes asked for`);
+      else arm("stall");
     });
     res.on("end", () => (got === expected ? done() : fail("length", `${got} bytes of ${expected}`)));
     res.on("error", (err) => fail("error", err.message));

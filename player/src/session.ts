@@ -10,6 +10,7 @@
  * is given up when no byte arrives for `stallSeconds(buffer)`: half the buffer, between 2 and 8 s, so a
  * client with 10 s of buffer leaves a silent server after 5 s with 5 s still to play.
  */
+import { chunkRanges } from "../../operator/src/ladder/chunks.js";
 import type { AbrInput, AnyAbrRule, Download } from "./abr/types.js";
 import { type Content, chunkCount, chunkDuration } from "./content.js";
 
@@ -90,10 +91,7 @@ export async function playSession(
   let failingSince = 0;
   let nextBeat = t0 + (o.heartbeatS ?? Infinity);
   const history: Download[] = [];
-  const offsets = content.chunkBytes.map((sizes) => {
-    let off = 0;
-    return sizes.map((b) => ((off += b), off - b));
-  });
+  const offsets = content.chunkBytes.map((sizes) => chunkRanges(sizes).map((r) => r.start));
   const r = {
     startupS: undefined as number | undefined,
     rebufferS: 0,
