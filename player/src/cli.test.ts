@@ -24,8 +24,8 @@ describe("edgefleet play", () => {
     },
     {
       name: "bad buffer",
-      argv: ["--steering", "http://x", "--title", "t", "--max-buffer", "-3"],
-      msg: '--max-buffer: must be a positive number, not "-3"',
+      argv: ["--steering", "http://x", "--title", "t", "--max-buffer", "0"],
+      msg: '--max-buffer: must be a positive number, not "0"',
     },
     {
       name: "unknown flag",
