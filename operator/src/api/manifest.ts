@@ -2,12 +2,14 @@
  * The playback manifest as a client reads it (`GET /v1/playback/{title}`, built by steering/playback.ts):
  * the schema a player validates an answer with before it trusts any of it. A manifest that does not
  * parse, or whose chunk index does not cover the title, is a failed server to the client, not a crash.
+ * Fields it does not know are let through (z.object, not strict): a newer steering may add some
+ * without breaking players.
  */
 import { z } from "zod";
 
 const MAX_CHUNKS = 86_400; // a day of 1 s chunks: the longest title (TitleSpec.durationSeconds)
 
-export const ManifestRung = z.strictObject({
+export const ManifestRung = z.object({
   path: z.string().min(1).max(1024),
   bitrateKbps: z.int().min(1),
   resolution: z.string().max(11).optional(),
@@ -27,7 +29,7 @@ export const PlaybackManifest = z
     chunkSeconds: z.number().gt(0).max(60).optional(),
     ladder: z
       .array(
-        z.strictObject({
+        z.object({
           kind: z.string().max(16),
           codec: z.string().max(16),
           rungs: z.array(ManifestRung).min(1).max(256),
