@@ -1,19 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { main } from "../../operator/src/cli/main.js";
+import { runPlay } from "./cli.js";
 
-/** `edgefleet play` through the real CLI entry point: exit codes and one-line errors naming the flag. */
+/** `npm run play`: exit codes and one-line errors naming the flag. */
 async function run(...argv: string[]): Promise<{ code: number; err: string; out: string }> {
   let out = "";
   let err = "";
-  const code = await main(
-    ["play", ...argv],
-    (s) => (out += s),
-    (s) => (err += s),
+  const code = await runPlay(
+    argv,
+    (s) => {
+      out += s;
+    },
+    (s) => {
+      err += s;
+    },
   );
   return { code, err, out };
 }
 
-describe("edgefleet play", () => {
+describe("npm run play", () => {
   it.each([
     { name: "no steering", argv: ["--title", "t"], msg: "--steering: the steering service's URL is required" },
     { name: "no title", argv: ["--steering", "http://127.0.0.1:1"], msg: "--title: the title id is required" },

@@ -1,7 +1,8 @@
 /**
- * `edgefleet play --steering URL --title ID [--rule bba|bola|throughput] [--max-buffer 120]
+ * `npm run play -- --steering URL --title ID [--rule bba|bola|throughput] [--max-buffer 120]
  *  [--heartbeat 10] [--ca edge-ca.pem] [--servername NAME] [--json]`: plays a title through the
- * whole system and prints what the viewer felt. Exit 0 when it played to the end, 1 when playback
+ * whole system and prints what the viewer felt. Not an `edgefleet` subcommand: the operator's image
+ * is built from operator/ alone, and a device-side client has no place in it. Exit 0 when it played to the end, 1 when playback
  * failed (the message says why), 2 on bad flags.
  */
 import { readFile } from "node:fs/promises";
