@@ -11,6 +11,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterStop, clusterUp } from "../../hack/local-cluster.js";
 import { heartbeatLease, Kinds, mustParse, type OCACluster } from "../../operator/src/api/index.js";
+import { PlaybackManifest } from "../../operator/src/api/manifest.js";
 import { fleetNodes, sampleFleet } from "../../operator/src/api/testdata/samples.js";
 import { regionCatalog } from "../../operator/src/catalog/catalog.js";
 import { serversOf } from "../../operator/src/catalog/servers.js";
@@ -192,6 +193,14 @@ describe("steering service on the real control plane", () => {
     if (!url) throw new Error("no URL");
     expect(check(url, clientNetOfAms)).toBeUndefined();
     expect(check(url, "192.0.2.0/24")).toBe("net");
+    // A player can address the chunks: the manifest parses, and each rung's chunk index covers its file.
+    const playable = PlaybackManifest.parse(manifest);
+    const bytes = new Map(parsedTitles[0]?.spec.files.map((f) => [f.path, f.bytes]));
+    for (const r of playable.ladder.flatMap((e) => e.rungs))
+      expect(
+        r.chunkBytes?.reduce((x, y) => x + y, 0),
+        r.path,
+      ).toBe(bytes.get(r.path));
   });
 
   it("does not offer a title that no active Placement holds", async () => {

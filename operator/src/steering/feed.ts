@@ -25,6 +25,7 @@ import {
   type Placement,
   type Popularity,
   type Title,
+  type TitleSpec,
 } from "../api/index.js";
 import { RegionCatalogs } from "../catalog/catalog.js";
 import { serversOf } from "../catalog/servers.js";
@@ -36,7 +37,7 @@ import { expiryAfterOutage, type Outage } from "./freshness.js";
 import type { LinkKeyring, LinkKeySource } from "./link-keys.js";
 import { clusterHealth } from "./liveness.js";
 import { deriveLinkKey } from "./sign-url.js";
-import type { ClusterHealth, ClusterView, LocateFile } from "./snapshot.js";
+import type { ClusterHealth, ClusterView, LadderEntry, LocateFile, TitleView } from "./snapshot.js";
 import type { SteeringStore } from "./store.js";
 
 export type FeedSources = Readonly<{
@@ -152,7 +153,7 @@ export class SteeringFeed {
 
   #refreshTitles(): void {
     this.#store.setTitles(
-      this.#src.titles.list().map((t) => ({ id: t.spec.id, ladder: t.status?.ladder ?? buildLadder(t.spec.files) })),
+      this.#src.titles.list().map((t) => titleView(t.spec, t.status?.ladder ?? buildLadder(t.spec.files))),
     );
   }
 
@@ -272,6 +273,16 @@ function clusterLinkKeys(cs: readonly OCACluster[], masters: LinkKeyring | undef
     out.set(c.metadata.name, { keys, primary: masters.primary });
   }
   return out;
+}
+
+/** A Title as steering sees it: its ladder, each rung with its file's bytes, and its duration (the chunk index). */
+function titleView(spec: TitleSpec, ladder: readonly LadderEntry[]): TitleView {
+  const bytes = new Map(spec.files.map((f) => [f.path, f.bytes]));
+  return {
+    id: spec.id,
+    durationSeconds: spec.durationSeconds,
+    ladder: ladder.map((e) => ({ ...e, rungs: e.rungs.map((r) => ({ ...r, bytes: bytes.get(r.path) })) })),
+  };
 }
 
 const clusterView = (c: OCACluster): ClusterView => ({

@@ -29,6 +29,7 @@ import { type RankedCluster, rankClusters } from "./rank.js";
 import { RateLimiter } from "./rate-limit.js";
 import type { LatLon } from "./snapshot.js";
 import type { SteeringState } from "./store.js";
+import { handleTelemetry, TELEMETRY_PATH, type TelemetryMetrics } from "./telemetry.js";
 
 const latLon = z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
 
@@ -88,6 +89,8 @@ export type SteeringServiceDeps = Readonly<{
   /** Whether the view is filled and kept current (freshness.ts); always current when not given. */
   view?: (() => FleetView) | undefined;
   log?: Logger | undefined;
+  /** Where `POST /v1/telemetry` reports are recorded (telemetry.ts); validated even without. */
+  telemetry?: TelemetryMetrics | undefined;
 }>;
 
 /** The steering server, with what its manifest cache holds (bytes as it charges them). */
@@ -340,6 +343,13 @@ function admit(svc: Service, req: IncomingMessage, view: FleetView, client: () =
   return undefined;
 }
 
+/** Takes from the client's rate for a request handled outside `admit` (telemetry); true when none is left. */
+const rateLimited = (svc: Service, req: IncomingMessage): boolean =>
+  (svc.limiter?.take(
+    clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], svc.trusted),
+    svc.deps.now(),
+  ) ?? 0) > 0;
+
 function route(svc: Service, req: IncomingMessage): Reply {
   const view = svc.deps.view?.() ?? CURRENT_VIEW;
   const client = () => clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], svc.trusted);
@@ -370,6 +380,10 @@ export const STALE_HEADER = "x-edgefleet-stale";
 function handle(svc: Service, req: IncomingMessage, res: ServerResponse): void {
   let reply: Reply;
   try {
+    if (req.method === "POST" && req.url?.split("?")[0] === TELEMETRY_PATH && !rateLimited(svc, req)) {
+      void handleTelemetry(req, res, () => svc.deps.state().index.clusters, svc.deps.telemetry);
+      return;
+    }
     reply = route(svc, req);
   } catch (err) {
     if (err instanceof InvalidAddressError) {

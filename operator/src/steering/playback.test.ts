@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { PlaybackManifest } from "../api/manifest.js";
+import { CHUNK_SECONDS, chunkSizes } from "../ladder/chunks.js";
 import { clusterHealth } from "./liveness.js";
 import { buildManifest, pickHolder, signingKid } from "./playback.js";
 import type { ClusterHealth, ClusterView, LocateFile, TitleView } from "./snapshot.js";
@@ -180,4 +182,43 @@ describe("signingKid", () => {
   ])("$name", ({ accepted, want }) =>
     expect(signingKid(keys, accepted === undefined ? undefined : new Set(accepted))).toBe(want),
   );
+});
+
+describe("buildManifest carries each rung's chunk index", () => {
+  const chunked: TitleView = {
+    id: "t",
+    durationSeconds: 10,
+    ladder: [{ kind: "video", codec: "av1", rungs: [{ path: "t/on-a1.mp4", bitrateKbps: 900, bytes: 1_125_000 }] }],
+  };
+  const build = (t: TitleView) =>
+    buildManifest({
+      title: t,
+      ranked: [{ cluster: A, load: 0.1 }],
+      maxClusters: 1,
+      placements,
+      linkKeys: new Map([["isp-a", { keys: new Map([["k1", Buffer.alloc(32, 1)]]), primary: "k1" }]]),
+      health: healths({}),
+      nowMs: T0,
+      clientFamily: 4,
+      clientNet: "198.51.100.0/24",
+      spread: 0,
+      expiresAt: new Date(T0 + 3_600_000),
+    });
+
+  it("sizes that cover the file, in a manifest a client accepts; bytes themselves are not offered", () => {
+    const m = PlaybackManifest.parse(JSON.parse(JSON.stringify(build(chunked))));
+    const rung = m.ladder[0]?.rungs[0];
+    expect(m).toMatchObject({ durationSeconds: 10, chunkSeconds: CHUNK_SECONDS });
+    expect(rung?.chunkBytes).toEqual(
+      chunkSizes({ titleId: "t", path: "t/on-a1.mp4", bytes: 1_125_000, durationSeconds: 10 }),
+    );
+    expect(rung?.chunkBytes?.reduce((a, b) => a + b, 0)).toBe(1_125_000);
+    expect(rung).not.toHaveProperty("bytes");
+  });
+
+  it("without the title's duration: no index", () => {
+    const m = build({ ...chunked, durationSeconds: undefined });
+    expect(m?.ladder[0]?.rungs[0]).not.toHaveProperty("chunkBytes");
+    expect(m).not.toHaveProperty("chunkSeconds");
+  });
 });

@@ -1,3 +1,4 @@
+import { CHUNK_SECONDS, chunkSizes } from "../ladder/chunks.js";
 import type { LinkKeyring } from "./link-keys.js";
 import { isServerLive } from "./liveness.js";
 import type { RankedCluster } from "./rank.js";
@@ -11,11 +12,16 @@ export type ManifestRung = Readonly<{
   vmaf?: number | undefined;
   /** Best first: one per cluster with a live server that holds the file, in the client's cluster ranking. */
   urls: readonly string[];
+  /** Each chunk's size, in order from byte 0 (ladder/chunks.ts): chunk i's range follows chunk i-1's. */
+  chunkBytes?: readonly number[] | undefined;
 }>;
 
 export type Manifest = Readonly<{
   title: string;
   expiresAt: string;
+  /** Present with the rungs' chunk indexes: every chunk lasts chunkSeconds but the last (the remainder). */
+  durationSeconds?: number | undefined;
+  chunkSeconds?: number | undefined;
   ladder: readonly Readonly<{ kind: string; codec: string; rungs: readonly ManifestRung[] }>[];
 }>;
 
@@ -121,10 +127,19 @@ export function buildManifest(input: ManifestInput): Manifest | undefined {
         if (base === undefined) continue;
         urls.push(signUrl({ baseUrl: base, path: `/${rung.path}`, kid, key, net, expiresAt }));
       }
-      return urls.length === 0 ? [] : [{ ...rung, urls }];
+      if (urls.length === 0) return [];
+      const { bytes, ...offered } = rung;
+      const duration = input.title.durationSeconds;
+      const chunkBytes =
+        bytes === undefined || duration === undefined
+          ? undefined
+          : chunkSizes({ titleId: input.title.id, path: rung.path, bytes, durationSeconds: duration });
+      return [{ ...offered, urls, ...(chunkBytes ? { chunkBytes } : {}) }];
     });
     return offered.length === 0 ? [] : [{ kind, codec, rungs: offered }];
   });
   if (ladder.length === 0) return undefined;
-  return { title: input.title.id, expiresAt: input.expiresAt.toISOString(), ladder };
+  const duration = input.title.durationSeconds;
+  const timing = duration === undefined ? {} : { durationSeconds: duration, chunkSeconds: CHUNK_SECONDS };
+  return { title: input.title.id, expiresAt: input.expiresAt.toISOString(), ...timing, ladder };
 }

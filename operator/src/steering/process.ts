@@ -25,6 +25,7 @@ import type { FleetView } from "./freshness.js";
 import { createSteeringServer, parseSteeringConfig, type SteeringServer, type SteeringServiceConfig } from "./http.js";
 import type { LinkKeySource } from "./link-keys.js";
 import { SteeringStore } from "./store.js";
+import { telemetryMetrics } from "./telemetry.js";
 
 export type SteeringOptions = Readonly<{
   kube: Pick<Kube, "list" | "watch">;
@@ -74,7 +75,8 @@ export async function startSteering(o: SteeringOptions, signal: AbortSignal): Pr
     ready: () => informers.readiness(Date.now(), o.watchGraceMs ?? 15_000),
     registry: metrics.registry,
   });
-  const server = createSteeringServer(config, { state: () => store.state, now: Date.now, view, log });
+  const telemetry = telemetryMetrics(metrics.registry);
+  const server = createSteeringServer(config, { state: () => store.state, now: Date.now, view, log, telemetry });
   steeringGauges(metrics.registry, view, server);
   await listen(server, o.port, host).catch(async (err: unknown) => {
     await new Promise((r) => health.close(r));

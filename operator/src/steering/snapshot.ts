@@ -61,11 +61,18 @@ export type Rung = Readonly<{
   bitrateKbps: number;
   resolution?: string | undefined;
   vmaf?: number | undefined;
+  /** The file's size (TitleFile.bytes): with the title's duration it gives the chunk index (ladder/chunks.ts). */
+  bytes?: number | undefined;
 }>;
 
 export type LadderEntry = Readonly<{ kind: string; codec: string; rungs: readonly Rung[] }>;
 
-export type TitleView = Readonly<{ id: string; ladder: readonly LadderEntry[] }>;
+export type TitleView = Readonly<{
+  id: string;
+  ladder: readonly LadderEntry[];
+  /** TitleSpec.durationSeconds; without it (or a rung's bytes) the manifest has no chunk index. */
+  durationSeconds?: number | undefined;
+}>;
 
 /**
  * The servers of a cluster that hold a file under the cluster's ACTIVE placement, primary first; empty
