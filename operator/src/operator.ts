@@ -4,10 +4,12 @@
  * (SIGTERM in cli/).
  */
 import type { Logger } from "pino";
+import type { ControllerDeps } from "./controllers/deps.js";
 import { defaultEdgePolicy, type EdgePolicy } from "./controllers/edge-policy.js";
 import { type FillPolicy, fillPolicy } from "./controllers/fill-job.js";
 import { controllers } from "./controllers/index.js";
 import { planHca } from "./placement/index.js";
+import { eventRecorder } from "./runtime/events.js";
 import type { KubeClient } from "./runtime/kube.js";
 import { type RunningManager, startManager } from "./runtime/manager.js";
 
@@ -34,6 +36,9 @@ export type OperatorOptions = Readonly<{
 
 export type RunningOperator = RunningManager;
 
+/** The reportingController of the operator's Events (kubectl describe shows it under From). */
+export const reportingController = "cdn.edgefleet.dev/operator";
+
 export function startOperator(o: OperatorOptions, signal: AbortSignal): Promise<RunningOperator> {
   const options = {
     agentServiceAccount: o.agentServiceAccount ?? "edgefleet-agent",
@@ -41,13 +46,22 @@ export function startOperator(o: OperatorOptions, signal: AbortSignal): Promise<
     ...fillPolicy(o.fill),
     policy: o.edgePolicy ?? defaultEdgePolicy,
   };
+  // Events name this replica as their reportingInstance, as client-go's recorder names its host.
+  const events = eventRecorder(o.kube, { controller: reportingController, instance: o.identity }, o.log);
   return startManager(
     {
       kube: o.kube,
       log: o.log,
       namespace: o.namespace,
       controllers,
-      deps: (caches) => ({ kube: o.kube, caches, now: o.now ?? (() => new Date()), plan: planHca, options }),
+      deps: (caches): ControllerDeps => ({
+        kube: o.kube,
+        caches,
+        now: o.now ?? (() => new Date()),
+        plan: planHca,
+        options,
+        events,
+      }),
       election: { namespace: o.leaseNamespace, name: o.leaseName ?? "edgefleet-operator", identity: o.identity },
       health: { port: o.healthPort, host: o.healthHost },
       workers: o.workers,

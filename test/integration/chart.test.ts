@@ -346,6 +346,9 @@ describe("helm install and uninstall", () => {
       { who: "operator", verb: "update", res: "leases.coordination.k8s.io/edgefleet-operator", want: "yes" },
       { who: "operator", verb: "update", res: "leases.coordination.k8s.io/someone-else", want: "no" },
       { who: "operator", verb: "patch", res: "daemonsets.apps", want: "yes" },
+      { who: "operator", verb: "create", res: "events.events.k8s.io", want: "yes" },
+      { who: "operator", verb: "patch", res: "events.events.k8s.io", want: "yes" },
+      { who: "operator", verb: "delete", res: "events.events.k8s.io", want: "no" },
       { who: "operator", verb: "delete", res: "nodes", cluster: true, want: "no" },
       { who: "operator", verb: "get", res: "secrets", want: "no" },
       { who: "operator", verb: "update", res: "ocaclusters.cdn.edgefleet.dev", want: "no" },
@@ -575,6 +578,12 @@ describe("helm install and uninstall", () => {
         };
         return c.items.every((i) => (i.status?.conditions?.length ?? 0) > 0) ? true : undefined;
       }, "every OCACluster's conditions (ocaclusters/status patch)");
+      await eventually(async () => {
+        const e = JSON.parse(await kubectlOk(["get", "events.events.k8s.io", "-n", ns, "-o", "json"])) as {
+          items: { reason: string }[];
+        };
+        return e.items.some((i) => i.reason === "PlacementPlanned") ? true : undefined;
+      }, "a PlacementPlanned Event (events create)");
     } finally {
       stop.abort();
       await op.done;

@@ -122,6 +122,7 @@ export const Kinds = {
   ConfigMap: theirs("v1", "ConfigMap", "configmaps", Written),
   DaemonSet: theirs("apps/v1", "DaemonSet", "daemonsets", Written),
   Node: theirs("v1", "Node", "nodes", Written),
+  Event: theirs("events.k8s.io/v1", "Event", "events", Written),
 } as const;
 
 /**
