@@ -88,7 +88,14 @@ export type SteeringServiceDeps = Readonly<{
   /** Whether the view is filled and kept current (freshness.ts); always current when not given. */
   view?: (() => FleetView) | undefined;
   log?: Logger | undefined;
+  /** Sees every answer: which API, its status, and how long it took (metrics: process.ts). */
+  observe?: ((a: Readonly<{ route: SteeringRoute; code: number; seconds: number }>) => void) | undefined;
 }>;
+
+/** Which API a request asked for: a bounded metric label, never the path itself. */
+export type SteeringRoute = "steering" | "playback" | "other";
+const routeOf = (url = ""): SteeringRoute =>
+  url.startsWith("/v1/steering") ? "steering" : url.startsWith(PLAYBACK) ? "playback" : "other";
 
 /** The steering server, with what its manifest cache holds (bytes as it charges them). */
 export type SteeringServer = Server &
@@ -362,6 +369,7 @@ function route(svc: Service, req: IncomingMessage): Reply {
 export const STALE_HEADER = "x-edgefleet-stale";
 
 function handle(svc: Service, req: IncomingMessage, res: ServerResponse): void {
+  const t0 = performance.now();
   let reply: Reply;
   try {
     reply = route(svc, req);
@@ -382,6 +390,7 @@ function handle(svc: Service, req: IncomingMessage, res: ServerResponse): void {
     ...reply.headers,
   });
   res.end(req.method === "HEAD" ? undefined : body);
+  svc.deps.observe?.({ route: routeOf(req.url), code: reply.status, seconds: (performance.now() - t0) / 1000 });
 }
 
 function describe(r: RankedCluster, health: SteeringState["health"], atMs: number) {
