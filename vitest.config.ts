@@ -21,7 +21,13 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["operator/**/*.test.ts", "nodes/**/*.test.ts", "hack/**/*.test.ts", "pulumi/**/*.test.ts"],
+          include: [
+            "operator/**/*.test.ts",
+            "nodes/**/*.test.ts",
+            "hack/**/*.test.ts",
+            "pulumi/**/*.test.ts",
+            "test/monitoring/**/*.test.ts",
+          ],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
