@@ -2,7 +2,8 @@
 # Builds the pinned Kubernetes binaries from Go modules, once per version, into a cache outside the repo:
 #   $EDGEFLEET_BIN_CACHE/<name>-<version>   (default ~/.cache/edgefleet/bin)
 # Usage: hack/bins.sh [name...]     names: etcd kube-apiserver kube-controller-manager kube-scheduler
-#                                          kubectl kwok kwokctl helm kubeconform   (default: these)
+#                                          kubectl kwok kwokctl helm kubeconform
+#                                          pulumi pulumi-resource-kubernetes (pulumi/)   (default: these)
 #                                          kubelet kubeadm kube-proxy coredns kind (the kind cluster, hack/kind)
 # A user with their own binaries sets EDGEFLEET_<NAME>_BIN (e.g. EDGEFLEET_KUBECTL_BIN=/usr/local/bin/kubectl).
 # Prints one line per binary on stdout: "<name> <path> <cached|built in Ns|user>" (hack/local-cluster.ts reads it),
@@ -27,6 +28,8 @@ version_of() {
     kubeconform) echo "$KUBECONFORM_VERSION" ;;
     coredns) echo "$COREDNS_VERSION" ;;
     kind) echo "$KIND_VERSION" ;;
+    pulumi) echo "$PULUMI_VERSION" ;;
+    pulumi-resource-kubernetes) echo "$PULUMI_KUBERNETES_VERSION" ;;
     *) echo "unknown binary: $1" >&2; exit 2 ;;
   esac
 }
@@ -123,6 +126,51 @@ GO
     go build -trimpath -ldflags "-s -w" -o "$1" .)
 }
 
+# Runs a build step in <dir>; its output goes to the binary's log, whose tail a failure prints (below).
+logged() { # dir cmd...
+  local d=$1; shift
+  (cd "$d" && "$@")
+}
+
+# The Pulumi CLI: `go install` refuses pkg/v3 (its go.mod has replace directives), so a wrapper module
+# requires it, carries the one replace the CLI needs, and builds its main package.
+build_pulumi() { # out
+  local d="$work/pulumi-$PULUMI_VERSION" pkg=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  new_module "$d" edgefleet.dev/pulumi
+  cat >>"$d/go.mod" <<'MOD'
+
+// As in pkg/v3's own go.mod.
+replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
+MOD
+  cat >"$d/tools.go" <<GO
+//go:build tools
+
+// Package tools keeps the Pulumi CLI in this wrapper module's build list.
+package tools
+
+import _ "$pkg"
+GO
+  logged "$d" go get "$pkg@$PULUMI_VERSION" &&
+    logged "$d" go build -trimpath \
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" -o "$1" "$pkg"
+}
+
+# The kubernetes provider: its module (the commit tagged $PULUMI_KUBERNETES_VERSION) replaces its Go SDK
+# by ../sdk, which a module zip lacks, and embeds two JSON files its generate.go makes. So: a writable
+# copy of the module, the SDK at a version the proxy serves, generate, build.
+build_pulumi_kubernetes() { # out
+  local mod=github.com/pulumi/pulumi-kubernetes d="$work/pulumi-kubernetes-$PULUMI_KUBERNETES_VERSION" src
+  local v=${PULUMI_KUBERNETES_VERSION#v}
+  src=$(go mod download -json "$mod/provider/v4@$PULUMI_KUBERNETES_MODULE" | sed -n 's/^\s*"Dir": "\(.*\)",*$/\1/p')
+  [ -d "$src" ] || { echo "go mod download $mod/provider/v4@$PULUMI_KUBERNETES_MODULE failed" >&2; return 1; }
+  rm -rf "$d"; cp -r "$src" "$d"; chmod -R u+w "$d"
+  logged "$d" go mod edit -dropreplace "$mod/sdk/v4" -require "$mod/sdk/v4@$PULUMI_KUBERNETES_SDK" &&
+    logged "$d" go get "$mod/sdk/v4@$PULUMI_KUBERNETES_SDK" &&
+    logged "$d/cmd/pulumi-resource-kubernetes" env VERSION="$v" go run generate.go &&
+    logged "$d" go build -trimpath -ldflags "-s -w -X $mod/provider/v4/pkg/version.Version=$v" \
+      -o "$1" ./cmd/pulumi-resource-kubernetes
+}
+
 build_go_install() { # module/pkg@version out
   local d="$work/gobin-$(basename "$2")"
   rm -rf "$d"; mkdir -p "$d"
@@ -139,13 +187,16 @@ build_one() { # name out
       build_go_install "sigs.k8s.io/kwok/cmd/$1@$KWOK_VERSION" "$2" ;;
     helm) build_go_install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" "$2" ;;
     kubeconform) build_go_install "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION" "$2" ;;
+    pulumi) build_pulumi "$2" ;;
+    pulumi-resource-kubernetes) build_pulumi_kubernetes "$2" ;;
   esac
 }
 
 # 75 → "1m15s", 9 → "9s".
 duration() { if (($1 >= 60)); then printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); else printf '%ds' "$1"; fi; }
 
-all=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl helm kubeconform)
+all=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl helm kubeconform
+  pulumi pulumi-resource-kubernetes)
 [ $# -gt 0 ] || set -- "${all[@]}"
 mkdir -p "$work/logs"
 began=$(date +%s) i=0

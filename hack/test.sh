@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test, installing what is missing first (Node 24, npm packages, the control-plane binaries,
-# nginx and wrk): typecheck and lint, unit and integration tests (integration on their own local control
-# plane, or on the cluster KUBECONFIG points at when EDGEFLEET_USE_KUBECONFIG=1), then the kind e2e suite
+# Runs every test, installing what is missing first (Node 24, npm packages, the control-plane and Pulumi
+# binaries, nginx and wrk): typecheck and lint, unit and integration tests (integration on their own local
+# control plane, or on the cluster KUBECONFIG points at when EDGEFLEET_USE_KUBECONFIG=1; the Pulumi stacks'
+# unit tests and a real `pulumi up`/`destroy` of eu-west among them), then the kind e2e suite
 # (npm run e2e:kind: Docker Engine, the offline images and a kind cluster, all stopped and removed after).
 # On a machine where Docker cannot run the e2e suite is skipped, says why, and counts as skipped.
 # EDGEFLEET_E2E=0 leaves it out. The last line is the plain summary "N passed, N failed[, N skipped]".
