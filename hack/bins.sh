@@ -7,7 +7,7 @@
 #                                          kubelet kubeadm kube-proxy coredns kind (the kind cluster, hack/kind)
 # A user with their own binaries sets EDGEFLEET_<NAME>_BIN (e.g. EDGEFLEET_KUBECTL_BIN=/usr/local/bin/kubectl).
 # Prints one line per binary on stdout: "<name> <path> <cached|built in Ns|user>" (hack/local-cluster.ts reads it),
-# and one progress line per binary on stderr: "[3/9] kube-apiserver v1.36.3: building, log <file> ... built in 4m15s
+# and one progress line per binary on stderr: "[2/11] kube-apiserver v1.36.3: building, log <file> ... built in 4m15s
 # (6m02s so far)". A build's whole Go output (go get, go: downloading, compiler errors) goes to its log,
 # $EDGEFLEET_BUILD_DIR/logs/<name>-<version>.log; a failed build prints the log's last lines and its path.
 set -euo pipefail
