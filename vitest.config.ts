@@ -27,6 +27,7 @@ export default defineConfig({
             "nodes/**/*.test.ts",
             "hack/**/*.test.ts",
             "pulumi/**/*.test.ts",
+            "test/monitoring/**/*.test.ts",
           ],
           testTimeout: 60_000,
           hookTimeout: 60_000,

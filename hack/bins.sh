@@ -6,7 +6,10 @@
 #                                          pulumi pulumi-resource-kubernetes (pulumi/)   (default: these)
 #                                          kubelet kubeadm kube-proxy coredns kind (the kind cluster, hack/kind)
 # A user with their own binaries sets EDGEFLEET_<NAME>_BIN (e.g. EDGEFLEET_KUBECTL_BIN=/usr/local/bin/kubectl).
-# Prints one line per binary: "<name> <path> <cached|built in Ns>".
+# Prints one line per binary on stdout: "<name> <path> <cached|built in Ns|user>" (hack/local-cluster.ts reads it),
+# and one progress line per binary on stderr: "[2/11] kube-apiserver v1.36.3: building, log <file> ... built in 4m15s
+# (6m02s so far)". A build's whole Go output (go get, go: downloading, compiler errors) goes to its log,
+# $EDGEFLEET_BUILD_DIR/logs/<name>-<version>.log; a failed build prints the log's last lines and its path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
@@ -52,7 +55,7 @@ import (
 
 func main() { etcdmain.Main(os.Args) }
 GO
-  (cd "$d" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1 && go mod tidy >/dev/null &&
+  (cd "$d" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" && go mod tidy &&
     go build -trimpath -ldflags "-s -w" -o "$1" .)
 }
 
@@ -73,7 +76,8 @@ k8s_module() {
       echo ")"
     } >>"$d/go.mod"
     grep -q "k8s.io/api => k8s.io/api $staging" "$d/go.mod" || { echo "no staging replaces found in $gomod" >&2; return 1; }
-    (cd "$d" && go mod download k8s.io/kubernetes >/dev/null 2>&1 || true)
+    # stdout is this function's answer (the directory): Go's output goes to stderr, the build's log.
+    (cd "$d" && go mod download k8s.io/kubernetes >&2 || true)
     touch "$d/.ready"
   fi
   echo "$d"
@@ -81,14 +85,14 @@ k8s_module() {
 
 build_k8s() { # name out
   local d pkg="k8s.io/kubernetes/cmd/$1" v="$K8S_VERSION" minor
-  d=$(k8s_module)
+  d=$(k8s_module) || return 1
   minor=${v#v1.}; minor=${minor%%.*}
   local x="k8s.io/component-base/version" cx="k8s.io/client-go/pkg/version"
   local ld="-s -w"
   for p in "$x" "$cx"; do
     ld+=" -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
   done
-  (cd "$d" && go get "$pkg@$K8S_VERSION" >/dev/null 2>&1 && go build -trimpath -tags providerless -ldflags "$ld" -o "$2" "$pkg")
+  (cd "$d" && go get "$pkg@$K8S_VERSION" && go build -trimpath -tags providerless -ldflags "$ld" -o "$2" "$pkg")
 }
 
 # CoreDNS with the plugins kubeadm's Corefile names (and log), not every plugin upstream's main links:
@@ -118,14 +122,14 @@ import (
 
 func main() { coremain.Run() }
 GO
-  (cd "$d" && go get "github.com/coredns/coredns@$COREDNS_VERSION" >/dev/null 2>&1 && go mod tidy >/dev/null 2>&1 &&
+  (cd "$d" && go get "github.com/coredns/coredns@$COREDNS_VERSION" && go mod tidy &&
     go build -trimpath -ldflags "-s -w" -o "$1" .)
 }
 
-# Runs a build step with its output in <dir>/build.log; on failure prints the log's tail.
+# Runs a build step in <dir>; its output goes to the binary's log, whose tail a failure prints (below).
 logged() { # dir cmd...
   local d=$1; shift
-  (cd "$d" && "$@") >>"$d/build.log" 2>&1 || { tail -n 20 "$d/build.log" >&2; return 1; }
+  (cd "$d" && "$@")
 }
 
 # The Pulumi CLI: `go install` refuses pkg/v3 (its go.mod has replace directives), so a wrapper module
@@ -170,8 +174,7 @@ build_pulumi_kubernetes() { # out
 build_go_install() { # module/pkg@version out
   local d="$work/gobin-$(basename "$2")"
   rm -rf "$d"; mkdir -p "$d"
-  GOBIN="$d" go install -trimpath -ldflags "-s -w" "$1"
-  mv "$d"/* "$2"; rmdir "$d"
+  GOBIN="$d" go install -trimpath -ldflags "-s -w" "$1" && mv "$d"/* "$2" && rmdir "$d"
 }
 
 build_one() { # name out
@@ -189,17 +192,35 @@ build_one() { # name out
   esac
 }
 
+# 75 → "1m15s", 9 → "9s".
+duration() { if (($1 >= 60)); then printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); else printf '%ds' "$1"; fi; }
+
 all=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl helm kubeconform
   pulumi pulumi-resource-kubernetes)
 [ $# -gt 0 ] || set -- "${all[@]}"
+mkdir -p "$work/logs"
+began=$(date +%s) i=0
 for name in "$@"; do
+  i=$((i + 1))
+  version=$(version_of "$name")
+  progress="[$i/$#] $name $version:"
   var="EDGEFLEET_$(echo "$name" | tr 'a-z-' 'A-Z_')_BIN"
-  if [ -n "${!var:-}" ]; then echo "$name ${!var} user"; continue; fi
-  out="$cache/$name-$(version_of "$name")"
-  if [ -x "$out" ]; then echo "$name $out cached"; continue; fi
+  if [ -n "${!var:-}" ]; then echo "$name ${!var} user"; echo "$progress $var=${!var}" >&2; continue; fi
+  out="$cache/$name-$version"
+  if [ -x "$out" ]; then echo "$name $out cached"; echo "$progress cached" >&2; continue; fi
+  log="$work/logs/$name-$version.log"
+  # One line per binary: its start now, completed when the build ends (nothing else is printed meanwhile).
+  printf '%s building, log %s ... ' "$progress" "$log" >&2
   start=$(date +%s)
   # Build to a temporary name and rename, so an interrupted build never leaves a broken binary in the cache.
-  build_one "$name" "$out.partial" || { echo "build of $name failed" >&2; rm -f "$out.partial"; exit 1; }
+  if ! build_one "$name" "$out.partial" >"$log" 2>&1; then
+    printf 'FAILED after %s; the end of %s:\n' "$(duration $(($(date +%s) - start)))" "$log" >&2
+    tail -n 20 "$log" >&2
+    rm -f "$out.partial"
+    exit 1
+  fi
   mv "$out.partial" "$out"
-  echo "$name $out built in $(($(date +%s) - start))s"
+  now=$(date +%s)
+  printf 'built in %s (%s so far)\n' "$(duration $((now - start)))" "$(duration $((now - began)))" >&2
+  echo "$name $out built in $((now - start))s"
 done

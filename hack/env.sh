@@ -46,4 +46,5 @@ ensure_npm_deps() {
 
 ensure_node && ensure_npm_deps || return 1
 bash "$root/hack/system-deps.sh"
-bash "$root/hack/bins.sh" >&2
+# Its stdout names the paths (for hack/local-cluster.ts); its stderr says, per binary, what it built.
+bash "$root/hack/bins.sh" >/dev/null

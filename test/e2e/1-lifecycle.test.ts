@@ -141,6 +141,26 @@ describe.skipIf(skipReason !== "")("the fleet on kind, on real nodes", () => {
     }
   });
 
+  it("tells the lifecycle in the Events kubectl describe shows: planned, scheduled, started, promoted", async () => {
+    const active = await until("the day-1 Placement Active", () => activePlacement("day-1"));
+    const describeOf = (kind: string, name: string) => kubectl(["-n", names.namespace, "describe", kind, name]);
+    const has = (out: string, reasons: string[]) => reasons.every((r) => new RegExp(`Normal\\s+${r}\\s`).test(out));
+    const cluster = await until("the OCACluster's Events", async () => {
+      const out = await describeOf("ocacluster", names.cluster);
+      return has(out, ["PlacementPlanned", "PlacementPromoted"]) ? out : undefined;
+    });
+    expect(cluster).toContain(`planned placement ${active.metadata.name} (catalog day-1`);
+    const placement = await until("the Placement's Events", async () => {
+      const out = await describeOf("placement", active.metadata.name);
+      return has(out, ["FillScheduled", "FillStarted", "PlacementPromoted"]) ? out : undefined;
+    });
+    const events = placement.slice(placement.indexOf("Events:"));
+    figure("placementEvents", events.split("\n").filter((l) => /^\s+(Normal|Warning)\s/.test(l)).length);
+    // Once each: a reconcile that runs again records nothing more.
+    for (const r of ["FillScheduled", "FillStarted", "PlacementPromoted"])
+      expect(events.match(new RegExp(`\\s${r}\\s`, "g")), r).toHaveLength(1);
+  });
+
   it("leaves on each server's disk exactly the files assign() gives it, every one with the sha256 its Title declares", async () => {
     const { fleet } = e2e();
     const active = await until("the day-1 Placement Active", () => activePlacement("day-1"));

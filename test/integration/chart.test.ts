@@ -44,7 +44,7 @@ const ok = (r: Result, what: string) => {
 type Obj = {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
   spec?: Record<string, unknown>;
   rules?: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[];
 };
@@ -65,6 +65,46 @@ describe("helm lint and template", () => {
   it("lints clean", async () => {
     const out = ok(await helm("lint", "--strict", chart), "helm lint");
     expect(out).toContain("0 chart(s) failed");
+  });
+
+  it("renders monitoring only when asked: ServiceMonitors that select the metrics Services, the alerts, the dashboard", async () => {
+    const plain = docs(ok(await helm("template", release, chart, "-n", ns), "helm template"));
+    const kinds = (objs: Obj[]) => objs.map((o) => o.kind);
+    expect(kinds(plain)).not.toContain("PrometheusRule");
+    expect(kinds(plain)).not.toContain("ServiceMonitor");
+    expect(plain.some((o) => o.metadata.labels?.grafana_dashboard)).toBe(false);
+    const on = ["serviceMonitor", "prometheusRule", "grafanaDashboard"].flatMap((p) => [
+      "--set",
+      `monitoring.${p}.enabled=true`,
+    ]);
+    const objs = docs(ok(await helm("template", release, chart, "-n", ns, ...on), "helm template"));
+    const rule = objs.find((o) => o.kind === "PrometheusRule");
+    expect(rule?.spec).toEqual(parse(await readFile(join(repoRoot, "charts/edgefleet/files/alerts.yaml"), "utf8")));
+    const cm = objs.find((o) => o.kind === "ConfigMap" && o.metadata.labels?.grafana_dashboard === "1");
+    const json = (cm as { data?: Record<string, string> } | undefined)?.data?.["edgefleet-fleet.json"] ?? "";
+    expect(JSON.parse(json)).toEqual(
+      JSON.parse(await readFile(join(repoRoot, "charts/edgefleet/files/dashboard.json"), "utf8")),
+    );
+    type Monitor = { selector: { matchLabels: Record<string, string> }; endpoints: { port: string }[] };
+    const services = objs.filter((o) => o.kind === "Service");
+    const monitors = objs.filter((o) => o.kind === "ServiceMonitor");
+    expect(monitors).toHaveLength(2);
+    for (const m of monitors) {
+      const spec = m.spec as Monitor;
+      const selected = services.filter((svc) =>
+        Object.entries(spec.selector.matchLabels).every(([k, v]) => svc.metadata.labels?.[k] === v),
+      );
+      expect(
+        selected.map((svc) => svc.metadata.name),
+        m.metadata.name,
+      ).toHaveLength(1);
+      const ports = (selected[0]?.spec as { ports: { name: string }[] } | undefined)?.ports.map((p) => p.name);
+      expect(ports).toContain(spec.endpoints[0]?.port);
+    }
+    expect(objs.find((o) => o.kind === "PodMonitor")?.spec).toMatchObject({
+      selector: { matchLabels: { "app.kubernetes.io/name": "edgefleet-edge" } },
+      podMetricsEndpoints: [{ port: "agent", path: "/metrics" }],
+    });
   });
 
   it("renders the operator, steering and agent objects with the flags the CLI takes", async () => {
@@ -350,6 +390,9 @@ describe("helm install and uninstall", () => {
       { who: "operator", verb: "update", res: "leases.coordination.k8s.io/edgefleet-operator", want: "yes" },
       { who: "operator", verb: "update", res: "leases.coordination.k8s.io/someone-else", want: "no" },
       { who: "operator", verb: "patch", res: "daemonsets.apps", want: "yes" },
+      { who: "operator", verb: "create", res: "events.events.k8s.io", want: "yes" },
+      { who: "operator", verb: "patch", res: "events.events.k8s.io", want: "yes" },
+      { who: "operator", verb: "delete", res: "events.events.k8s.io", want: "no" },
       { who: "operator", verb: "delete", res: "nodes", cluster: true, want: "no" },
       // The link-key Secrets it derives, in the agent namespaces only, written blind (apply), never read.
       { who: "operator", verb: "get", res: "secrets", want: "no" },
@@ -613,6 +656,12 @@ describe("helm install and uninstall", () => {
         };
         return c.items.every((i) => (i.status?.conditions?.length ?? 0) > 0) ? true : undefined;
       }, "every OCACluster's conditions (ocaclusters/status patch)");
+      await eventually(async () => {
+        const e = JSON.parse(await kubectlOk(["get", "events.events.k8s.io", "-n", ns, "-o", "json"])) as {
+          items: { reason: string }[];
+        };
+        return e.items.some((i) => i.reason === "PlacementPlanned") ? true : undefined;
+      }, "a PlacementPlanned Event (events create)");
     } finally {
       stop.abort();
       await op.done;

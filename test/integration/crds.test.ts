@@ -200,3 +200,60 @@ it("time zones: the API server checks the shape only, zod also the zone database
   expect((await applyJSON(o, "--dry-run=server")).code).toBe(0);
   expect(parseObject("OCACluster", o).ok).toBe(false);
 });
+
+/** The fields `kubectl explain <path> --recursive` lists under `path`, as dotted paths, parents first. */
+function explainedPaths(recursive: string, root: string): string[] {
+  const fields = recursive.split("FIELDS:\n")[1] ?? "";
+  const stack: string[] = [];
+  const out: string[] = [];
+  for (const line of fields.split("\n")) {
+    const m = /^( +)([A-Za-z0-9_-]+)\t</.exec(line);
+    if (!m?.[1] || !m[2]) continue; // blank lines, "enum: …"
+    const depth = m[1].length / 2 - 1;
+    stack.length = depth;
+    stack.push(m[2]);
+    out.push(`${root}.${stack.join(".")}`);
+  }
+  return out;
+}
+
+/** Each field kubectl explain lists directly under `path`, with its description ("" when none). */
+function explainedFields(explain: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  let current: string | undefined;
+  for (const line of (explain.split("FIELDS:\n")[1] ?? "").split("\n")) {
+    const field = /^ {2}([A-Za-z0-9_-]+)\t</.exec(line)?.[1];
+    if (field) {
+      current = field;
+      fields.set(field, "");
+    } else if (current && /^ {4}\S/.test(line) && line.trim() !== "<no description>")
+      fields.set(current, `${fields.get(current)} ${line.trim()}`.trim());
+  }
+  return fields;
+}
+
+describe("kubectl explain", () => {
+  const roots = kindNames.flatMap((k) => ["spec", "status"].map((part) => ({ kind: k.toLowerCase(), part })));
+
+  it.each(roots)("documents every field of $kind $part", async ({ kind, part }) => {
+    const recursive = await kubectlOk(["explain", `${kind}.${part}`, "--recursive"]);
+    const paths = explainedPaths(recursive, part);
+    expect(paths.length).toBeGreaterThan(2);
+    // A parent's plain `explain` prints each child's description; every field is some parent's child.
+    const parents = [part, ...paths.filter((p) => paths.some((q) => q.startsWith(`${p}.`)))];
+    const undocumented: string[] = [];
+    for (const parent of parents) {
+      const fields = explainedFields(await kubectlOk(["explain", `${kind}.${parent}`]));
+      for (const [name, description] of fields) if (description === "") undocumented.push(`${parent}.${name}`);
+      expect(fields.size, parent).toBeGreaterThan(0);
+    }
+    expect(undocumented).toEqual([]);
+  });
+
+  it("gives units and examples, e.g. for ocacluster.spec.fill.window", async () => {
+    const out = await kubectlOk(["explain", "ocacluster.spec.fill.window"]);
+    expect(out).toContain('"02:00"');
+    expect(out).toContain("Europe/Amsterdam");
+    expect(await kubectlOk(["explain", "ocacluster.spec.serverClasses"])).toMatch(/200Ti[\s\S]*40Gbps/);
+  });
+});

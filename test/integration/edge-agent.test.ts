@@ -170,7 +170,7 @@ describe("serve mode", () => {
       const metricsUrl = `http://127.0.0.1:${cfg.metricsPort}/metrics`;
       const sent = await eventually(async () => {
         const m = (await get(metricsUrl)).body.toString();
-        const n = Number(/edgefleet_edge_sent_bytes_total (\d+)/.exec(m)?.[1]);
+        const n = Number(/edgefleet_edge_sent_bytes_total\{[^}]*\} (\d+)/.exec(m)?.[1]);
         return n > SIZE ? n : undefined;
       }, "nginx's bytes in /metrics");
       expect(sent).toBeGreaterThan(SIZE);

@@ -5,6 +5,7 @@
  */
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { heartbeatLease } from "../../operator/src/api/index.js";
 import { fleetNodes, sampleFleet } from "../../operator/src/api/testdata/samples.js";
 import { startOperator } from "../../operator/src/operator.js";
 import { Kube } from "../../operator/src/runtime/kube.js";
@@ -280,6 +281,145 @@ describe("operator", () => {
       expect(r.stderr).toContain(`violates PodSecurity "${level}:latest"`);
       expect(podSecurityChecks(r.stderr), r.stderr).toEqual(c[level]);
     }
+  });
+
+  describe("Events (events.k8s.io/v1), once per occurrence, on the object they concern", () => {
+    type Ev = {
+      regarding: { kind: string; name: string; uid?: string };
+      related?: { name: string };
+      reason: string;
+      type: string;
+      note: string;
+      series?: { count: number };
+      reportingController: string;
+    };
+    const events = async () => ((await json(["get", "events.events.k8s.io"])) as { items: Ev[] }).items;
+    const of = (all: Ev[], kind: string, name: string, reason?: string) =>
+      all.filter((e) => e.regarding.kind === kind && e.regarding.name === name && (!reason || e.reason === reason));
+
+    it("tells a Placement's lifecycle on it and on its cluster: planned, fill started, promoted, superseded", async () => {
+      const all = await events();
+      const l = (await json(["get", "placements"])) as Listed;
+      const ams = l.items.filter((p) => p.spec.cluster === "ams-polder-1");
+      const superseded = ams.find((p) => p.status?.phase === "Superseded");
+      const active = ams.find((p) => p.status?.phase === "Active");
+      if (!superseded || !active) throw new Error("the lifecycle tests above left no superseded and active placement");
+      // Two Placements planned (day 1, day 2): two PlacementPlanned on the cluster, each naming its own.
+      const planned = of(all, "OCACluster", "ams-polder-1", "PlacementPlanned");
+      expect(planned.map((e) => e.related?.name).sort()).toEqual(
+        [active, superseded].map((p) => p.metadata.name).sort(),
+      );
+      expect(planned[0]?.note).toMatch(
+        /^planned placement ams-polder-1-[0-9a-f]{10} \(catalog .*, cutoff \d+, .* to fill\); fill window open until/,
+      );
+      for (const p of [superseded, active]) {
+        const mine = of(all, "Placement", p.metadata.name);
+        expect(
+          mine.filter((e) => e.reason === "FillStarted"),
+          p.metadata.name,
+        ).toHaveLength(1);
+        expect(
+          mine.filter((e) => e.reason === "PlacementPromoted"),
+          p.metadata.name,
+        ).toHaveLength(1);
+        expect(mine.find((e) => e.reason === "FillStarted")?.note).toMatch(/^fill Jobs created for 6 servers \(s01, /);
+      }
+      const gone = of(all, "Placement", superseded.metadata.name, "PlacementSuperseded");
+      expect(gone.map((e) => e.related?.name)).toEqual([active.metadata.name]);
+      const promoted = of(all, "OCACluster", "ams-polder-1", "PlacementPromoted");
+      expect(promoted.map((e) => e.related?.name).sort()).toEqual(
+        [active, superseded].map((p) => p.metadata.name).sort(),
+      );
+      const ours = all.filter((e) => e.regarding.kind === "OCACluster" || e.regarding.kind === "Placement");
+      expect(ours.every((e) => e.reportingController === "cdn.edgefleet.dev/operator")).toBe(true);
+      // A repeated reconcile adds nothing: no event of the lifecycle was counted twice.
+      expect(ours.filter((e) => e.series).map((e) => `${e.regarding.name} ${e.reason}`)).toEqual([]);
+    });
+
+    it("shows them in kubectl describe", async () => {
+      const out = await kubectlOk(["describe", "ocacluster", "ams-polder-1", "-n", ns]);
+      expect(out).toMatch(/Events:[\s\S]*Normal\s+PlacementPlanned[\s\S]*cdn\.edgefleet\.dev\/operator/);
+      expect(out).toMatch(/PlacementPromoted/);
+    });
+
+    it("warns once that a cluster's edge settings are refused (EdgeConfigInvalid)", async () => {
+      const all = await events();
+      for (const name of ["rogue-image", "rogue-path"]) {
+        const e = of(all, "OCACluster", name, "EdgeConfigInvalid");
+        expect(e.map((x) => x.type)).toEqual(["Warning"]);
+      }
+      expect(of(all, "OCACluster", "rogue-image", "EdgeConfigInvalid")[0]?.note).toMatch(
+        /^ImageNotAllowed: spec\.edge\.image/,
+      );
+    });
+
+    it("schedules the fill of a cluster whose window is closed (FillScheduled), once", async () => {
+      const base = clusters.find((x) => x.metadata.name === "ams-ix-1") as unknown as { spec: { fill: object } };
+      const hhmm = (ms: number) => new Date(Date.now() + ms).toISOString().slice(11, 16);
+      const window = { start: hhmm(3 * 3600_000), end: hhmm(4 * 3600_000), timeZone: "Europe/Amsterdam" };
+      const later = {
+        ...base,
+        metadata: { name: "later-1" },
+        spec: { ...base.spec, fill: { ...base.spec.fill, window } },
+      };
+      await kubectlOk(["apply", "--server-side", "-n", ns, "-f", "-"], JSON.stringify(later));
+      const scheduled = await eventually(async () => {
+        const p = ((await json(["get", "placements"])) as Listed).items.find((i) => i.spec.cluster === "later-1");
+        const e = p ? of(await events(), "Placement", p.metadata.name, "FillScheduled") : [];
+        return e.length > 0 ? e : undefined;
+      }, "FillScheduled on later-1's Placement");
+      expect(scheduled).toHaveLength(1);
+      expect(scheduled[0]?.note).toContain(`window opens at ${window.start} Europe/Amsterdam`);
+    });
+
+    it("warns once that a Title is left out (TitleInvalid)", async () => {
+      const t = fleet.titles[0] as unknown as { metadata: { name: string }; spec: { id: string } };
+      const copy = {
+        ...t,
+        metadata: { name: `${t.metadata.name}-copy` },
+        spec: { ...t.spec, id: `${t.spec.id}-copy` },
+      };
+      await kubectlOk(["apply", "--server-side", "-n", ns, "-f", "-"], JSON.stringify(copy));
+      const e = await eventually(async () => {
+        const x = of(await events(), "Title", copy.metadata.name, "TitleInvalid");
+        return x.length > 0 ? x : undefined;
+      }, "TitleInvalid on the copy");
+      expect(e.map((x) => x.type)).toEqual(["Warning"]);
+      expect(e[0]?.note).toMatch(/^DuplicatePath: /);
+      expect(of(await events(), "Title", t.metadata.name, "TitleInvalid")).toEqual([]);
+    });
+
+    it("warns when a server's heartbeat goes stale and says when it recovers, once each", async () => {
+      const beat = (now: Date) =>
+        heartbeatLease({
+          namespace: ns,
+          cluster: "ams-polder-1",
+          server: "s01",
+          load: { connections: 0, bytesPerSec: 0, diskUsedBytes: 0, diskTotalBytes: 1, ktls: "active" },
+          now,
+          leaseDurationSeconds: 2,
+        });
+      const health = async () =>
+        ((await json(["get", "oca", "ams-polder-1"])).status?.servers ?? []).find(
+          (s: { name: string }) => s.name === "s01",
+        )?.health as string | undefined;
+      await kubectlOk(["apply", "--server-side", "-f", "-"], JSON.stringify(beat(new Date())));
+      await eventually(async () => ((await health()) === "Healthy" ? true : undefined), "s01 Healthy");
+      await eventually(async () => ((await health()) === "Stale" ? true : undefined), "s01 Stale after its 2 s Lease");
+      await kubectlOk(["apply", "--server-side", "-f", "-"], JSON.stringify(beat(new Date())));
+      await eventually(async () => ((await health()) === "Healthy" ? true : undefined), "s01 Healthy again");
+      // Reconciles again and again (annotations wake the controller) record nothing more.
+      for (let i = 0; i < 5; i++)
+        await kubectlOk(["annotate", "oca", "ams-polder-1", "-n", ns, `poke=${i}`, "--overwrite"]);
+      await new Promise((r) => setTimeout(r, 1000));
+      const all = await events();
+      const down = of(all, "OCACluster", "ams-polder-1", "ServerUnhealthy");
+      const up = of(all, "OCACluster", "ams-polder-1", "ServerRecovered");
+      expect(down.map((e) => [e.type, e.series?.count])).toEqual([["Warning", undefined]]);
+      expect(down[0]?.note).toMatch(/^server s01 heartbeat stale/);
+      expect(up.map((e) => [e.type, e.series?.count])).toEqual([["Normal", undefined]]);
+      expect(of(all, "OCACluster", "ams-polder-1", "PlacementPlanned")).toHaveLength(2);
+    });
   });
 });
 

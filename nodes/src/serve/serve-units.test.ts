@@ -51,6 +51,8 @@ describe("computeLoad", () => {
 describe("renderMetrics", () => {
   it("exposes Prometheus text", () => {
     const text = renderMetrics({
+      cluster: "ams",
+      server: "s01",
       load: { connections: 3, bytesPerSec: 100, diskUsedBytes: 5, diskTotalBytes: 10, ktls: "unavailable" },
       nginx: parseStubStatus(STUB),
       bytesSentTotal: 12345,
@@ -61,12 +63,15 @@ describe("renderMetrics", () => {
       ready: true,
       heartbeatFailures: 0,
     });
-    expect(text).toContain("# TYPE edgefleet_edge_sent_bytes_total counter\nedgefleet_edge_sent_bytes_total 12345\n");
+    const own = 'cluster="ams",server="s01"';
     expect(text).toContain(
-      'edgefleet_edge_responses_total{code="2xx"} 7\nedgefleet_edge_responses_total{code="4xx"} 2',
+      `# TYPE edgefleet_edge_sent_bytes_total counter\nedgefleet_edge_sent_bytes_total{${own}} 12345\n`,
     );
-    expect(text).toContain("edgefleet_edge_ktls_active 0");
-    expect(text).toContain("edgefleet_edge_requests_total 31");
+    expect(text).toContain(
+      `edgefleet_edge_responses_total{${own},code="2xx"} 7\nedgefleet_edge_responses_total{${own},code="4xx"} 2`,
+    );
+    expect(text).toContain(`edgefleet_edge_ktls_active{${own}} 0`);
+    expect(text).toContain(`edgefleet_edge_requests_total{${own}} 31`);
   });
 });
 

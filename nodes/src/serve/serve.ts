@@ -86,6 +86,8 @@ export async function startAgent(cfg: ServeConfig, deps: ServeDeps): Promise<Age
     }
     if (path === "/metrics" && state) {
       const body = renderMetrics({
+        cluster: cfg.cluster,
+        server: deps.server,
         load: state.load,
         nginx: state.nginx,
         bytesSentTotal: counter.bytesSent,

@@ -53,6 +53,13 @@ export const ipv6 = withRules(z.string().max(45), [
   },
 ]);
 
+/** The generation of the spec a status (or one condition) was computed from. */
+export const observedGeneration = z
+  .int()
+  .min(0)
+  .optional()
+  .describe("metadata.generation of the spec this status was computed from.");
+
 /** metav1.Condition, as every Kubernetes status carries it. */
 export const Condition = z.strictObject({
   type: z
@@ -60,16 +67,18 @@ export const Condition = z.strictObject({
     .max(316)
     .regex(
       /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/,
-    ),
-  status: z.enum(["True", "False", "Unknown"]),
-  observedGeneration: z.int().min(0).optional(),
-  lastTransitionTime: z.iso.datetime(),
+    )
+    .describe("Condition type in CamelCase, e.g. Ready."),
+  status: z.enum(["True", "False", "Unknown"]).describe("True, False or Unknown."),
+  observedGeneration: observedGeneration.describe("metadata.generation of the spec the condition was computed from."),
+  lastTransitionTime: z.iso.datetime().describe("RFC 3339 time the status last changed."),
   reason: z
     .string()
     .min(1)
     .max(1024)
-    .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/),
-  message: z.string().max(32768),
+    .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/)
+    .describe("CamelCase reason for the last transition, e.g. Serving."),
+  message: z.string().max(32768).describe("Human-readable details."),
 });
 export type Condition = z.infer<typeof Condition>;
 

@@ -67,6 +67,17 @@ describe("generated schemas", () => {
     },
   );
 
+  it.each(all.map((k) => ({ kind: k.kind, k })))(
+    "$kind documents every field (kubectl explain reads these descriptions)",
+    ({ k }) => {
+      const undocumented = [...nodes(schemaOf(k), "")]
+        .filter(([path]) => !["", ".metadata"].includes(path) && !path.endsWith("[]") && !path.endsWith("{}"))
+        .filter(([, n]) => typeof n.description !== "string" || n.description.length < 10)
+        .map(([path]) => path);
+      expect(undocumented).toEqual([]);
+    },
+  );
+
   it("puts immutability rules where kinds.ts says", () => {
     const yaml = parse(crdYaml(kinds.OCACluster)) as Node;
     const text = JSON.stringify(yaml);

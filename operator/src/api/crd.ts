@@ -102,11 +102,18 @@ export function crdFor(k: KindInfo): Schema {
               type: "object",
               description: k.description,
               properties: {
-                apiVersion: { type: "string" },
-                kind: { type: "string" },
+                apiVersion: {
+                  type: "string",
+                  description: `The versioned schema of this object: ${group}/${version}.`,
+                },
+                kind: { type: "string", description: `The kind of this object: ${k.kind}.` },
+                // The API server allows nothing but type here, and documents ObjectMeta itself.
                 metadata: { type: "object" },
-                spec,
-                status: openAPISchema(k.status),
+                spec: { description: `The desired state of the ${k.kind}.`, ...spec },
+                status: {
+                  description: `The observed state of the ${k.kind}, written by the operator.`,
+                  ...openAPISchema(k.status),
+                },
               },
               required: ["spec"],
             },

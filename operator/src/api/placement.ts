@@ -7,7 +7,7 @@
  * Placement, and the old one becomes Superseded once the new one is Active.
  */
 import { z } from "zod";
-import { conditions, dnsLabel, dnsSubdomain, listMap, listSet, objectSchema } from "./common.js";
+import { conditions, dnsLabel, dnsSubdomain, listMap, listSet, objectSchema, observedGeneration } from "./common.js";
 import { withRules } from "./rules.js";
 
 export const maxPlacementServers = 1000;
@@ -15,27 +15,35 @@ export const maxPlacementServers = 1000;
 export const maxTokens = 100_000;
 
 export const PlacementServer = z.strictObject({
-  /** A server name from the OCACluster's spec.servers. */
-  name: dnsLabel,
-  /** Tokens on the head ring (files ranked below cutoff). */
-  headTokens: z.int().min(0).max(maxTokens),
-  /** Tokens on the tail ring (the rest). */
-  tailTokens: z.int().min(0).max(maxTokens),
+  name: dnsLabel.describe("A server name from the OCACluster's spec.servers."),
+  headTokens: z
+    .int()
+    .min(0)
+    .max(maxTokens)
+    .describe("Tokens on the head ring (files ranked below cutoff); its share of head traffic, e.g. 160."),
+  tailTokens: z
+    .int()
+    .min(0)
+    .max(maxTokens)
+    .describe("Tokens on the tail ring (the rest of the catalog); its share of tail bytes, e.g. 160."),
 });
 
 export const PlacementSpec = withRules(
   z.strictObject({
-    /** OCACluster in this namespace. */
-    cluster: dnsLabel,
-    /** The Popularity snapshot (catalog generation) the ranking was computed from. */
+    cluster: dnsLabel.describe("The OCACluster in this namespace this ring places content for."),
     catalogGeneration: z
       .string()
       .min(1)
       .max(63)
-      .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/),
-    /** D*: the number of files, in popularity-rank order, that form the head. */
-    cutoff: z.int().min(0),
-    servers: listMap(PlacementServer, "name", maxPlacementServers).min(1),
+      .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/)
+      .describe('The Popularity snapshot the ranking was computed from, e.g. "2026-08-14".'),
+    cutoff: z
+      .int()
+      .min(0)
+      .describe("D*: the number of files, in popularity-rank order, that form the head, e.g. 5000."),
+    servers: listMap(PlacementServer, "name", maxPlacementServers)
+      .min(1)
+      .describe("Each server's tokens on the head and tail rings."),
   }),
   [
     {
@@ -54,38 +62,41 @@ export const PlacementSpec = withRules(
 );
 
 export const PlacementServerStatus = z.strictObject({
-  name: dnsLabel,
-  /** Bytes this server is expected to store under this ring. */
-  expectedBytes: z.int().min(0),
-  /** Expected fraction of the cluster's traffic. */
-  trafficShare: z.number().min(0).max(1),
+  name: dnsLabel.describe("A server name from spec.servers."),
+  expectedBytes: z.int().min(0).describe("Bytes this server is expected to store under this ring."),
+  trafficShare: z.number().min(0).max(1).describe("Expected fraction of the cluster's traffic, 0-1."),
 });
 
 export const PlacementStatus = z.strictObject({
-  observedGeneration: z.int().min(0).optional(),
-  phase: z.enum(["Pending", "Filling", "Active", "Superseded"]).optional(),
-  conditions: conditions.optional(),
-  servers: listMap(PlacementServerStatus, "name", maxPlacementServers).optional(),
-  /**
-   * When it became Active (steering sends clients by it from then on). Evict waits the signed-URL
-   * lifetime after this: URLs signed earlier still point at the previous Placement's servers.
-   */
-  promotedAt: z.iso.datetime().optional(),
-  /** When it stopped being live; its files stay on disk for the signed-URL lifetime after this. */
-  supersededAt: z.iso.datetime().optional(),
-  /** Servers whose fill Job completed: every file on disk, size and sha256 checked. */
-  filledServers: listSet(dnsLabel, maxPlacementServers).optional(),
-  /** Servers whose evict Job completed after promotion. */
-  evictedServers: listSet(dnsLabel, maxPlacementServers).optional(),
-  /** What moving from the previous active Placement costs. */
+  observedGeneration,
+  phase: z
+    .enum(["Pending", "Filling", "Active", "Superseded"])
+    .optional()
+    .describe("Pending (planned), Filling (fill Jobs running), Active (steering uses it), Superseded (replaced)."),
+  conditions: conditions.optional().describe("FillStarted, Filled."),
+  servers: listMap(PlacementServerStatus, "name", maxPlacementServers)
+    .optional()
+    .describe("Per server: what this ring expects it to store and serve."),
+  // Evict waits the signed-URL lifetime after promotedAt: URLs signed earlier name the previous servers.
+  promotedAt: z.iso.datetime().optional().describe("RFC 3339 time it became Active; steering uses it from then on."),
+  supersededAt: z.iso
+    .datetime()
+    .optional()
+    .describe("RFC 3339 time it stopped being live; its files stay on disk for the signed-URL lifetime after this."),
+  filledServers: listSet(dnsLabel, maxPlacementServers)
+    .optional()
+    .describe("Servers whose fill Job completed: every file on disk, size and sha256 checked."),
+  evictedServers: listSet(dnsLabel, maxPlacementServers)
+    .optional()
+    .describe("Servers whose evict Job completed after promotion."),
   churn: z
     .strictObject({
-      previous: dnsSubdomain,
-      /** Files that must be fetched onto some server. */
-      files: z.int().min(0),
-      bytes: z.int().min(0),
+      previous: dnsSubdomain.describe("The Placement that was active when this one was planned."),
+      files: z.int().min(0).describe("Files that must be fetched onto some server."),
+      bytes: z.int().min(0).describe("Bytes that must be fetched, all servers together."),
     })
-    .optional(),
+    .optional()
+    .describe("What moving from the previous active Placement costs."),
 });
 
 export const Placement = objectSchema("Placement", PlacementSpec, PlacementStatus);

@@ -13,7 +13,7 @@
  * client-side apply would store a second copy in an annotation.
  */
 import { z } from "zod";
-import { conditions, dnsLabel, objectSchema } from "./common.js";
+import { conditions, dnsLabel, objectSchema, observedGeneration } from "./common.js";
 import { withRules } from "./rules.js";
 import { TitleId } from "./title.js";
 
@@ -34,29 +34,30 @@ const plays = (max: number) =>
   ).refine((d) => Object.keys(d).length <= max, { message: `at most ${max} titles` });
 
 export const PopularitySpec = z.strictObject({
-  /** The region this demand was measured in; name the object after it. Immutable. */
-  region: dnsLabel,
-  /** Identifies this snapshot (e.g. "2026-08-14"); Placements record the one they were computed from. */
+  region: dnsLabel.describe(
+    "The region this demand was measured in, e.g. eu-west; name the object after it. Immutable.",
+  ),
   catalogGeneration: z
     .string()
     .min(1)
     .max(63)
-    .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/),
-  /** Title id → plays over the last day. Only ratios matter; titles absent have no demand. */
-  demand: plays(maxPopularityTitles),
-  /**
-   * Title id → expected plays over the next day, in the units of `demand` (catalog/forecast.ts is one
-   * way to make it). A Placement serves the next day, so the catalog ranks a title by its forecast where
-   * given, else by its demand; the hot set is where a forecast matters.
-   */
-  forecast: plays(maxForecastTitles).optional(),
+    .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/)
+    .describe('Identifies this snapshot, e.g. "2026-08-14"; Placements record the one they were computed from.'),
+  demand: plays(maxPopularityTitles).describe(
+    "Title id to plays over the last day, e.g. {night-harbor: 120000}. Only ratios matter; absent titles have none.",
+  ),
+  /** A Placement serves the next day, so the catalog ranks a title by its forecast where given; catalog/forecast.ts is one way to make it. */
+  forecast: plays(maxForecastTitles)
+    .optional()
+    .describe(
+      "Title id to expected plays over the next day, in the units of demand, at most 5,000 titles (the hot set). Where given, the catalog ranks a title by it instead of its demand.",
+    ),
 });
 
 export const PopularityStatus = z.strictObject({
-  observedGeneration: z.int().min(0).optional(),
-  conditions: conditions.optional(),
-  /** Entries in spec.demand, for `kubectl get pop`. */
-  titleCount: z.int().min(0).optional(),
+  observedGeneration,
+  conditions: conditions.optional().describe("Ready: True when spec.demand is valid, else False naming the field."),
+  titleCount: z.int().min(0).optional().describe("Entries in spec.demand, for `kubectl get pop`."),
 });
 
 export const Popularity = objectSchema("Popularity", PopularitySpec, PopularityStatus);

@@ -123,6 +123,7 @@ export const Kinds = {
   Secret: theirs("v1", "Secret", "secrets", Written),
   DaemonSet: theirs("apps/v1", "DaemonSet", "daemonsets", Written),
   Node: theirs("v1", "Node", "nodes", Written),
+  Event: theirs("events.k8s.io/v1", "Event", "events", Written),
 } as const;
 
 /**

@@ -6,7 +6,7 @@
  * daily update into thousands of writes and reconciles. See popularity.ts.
  */
 import { z } from "zod";
-import { conditions, dnsLabel, listMap, listSet, objectSchema } from "./common.js";
+import { conditions, dnsLabel, listMap, listSet, objectSchema, observedGeneration } from "./common.js";
 import { relativePath } from "./paths.js";
 import { withRules } from "./rules.js";
 
@@ -30,20 +30,25 @@ export const TitleId = z
 
 export const TitleFile = withRules(
   z.strictObject({
-    /** Relative to the content root of every edge server and of the origin (paths.ts: what the agent accepts). */
-    path: relativePath,
-    bytes: z.int().min(1),
+    path: relativePath.describe(
+      "Relative to the content disk of every edge server and to the origin URL, e.g. night-harbor/video/h264/1080p.mp4.",
+    ),
+    bytes: z.int().min(1).describe("File size in bytes, e.g. 2147483648."),
     sha256: z
       .string()
       .max(64)
-      .regex(/^[0-9a-f]{64}$/),
-    kind: z.enum(["video", "audio", "text"]),
-    codec: Codec,
-    /** "WIDTHxHEIGHT"; video only. */
-    resolution: Resolution.optional(),
-    bitrateKbps: z.int().min(1).max(1_000_000),
-    /** Mean VMAF against the source; video only. */
-    vmaf: z.number().min(0).max(100).optional(),
+      .regex(/^[0-9a-f]{64}$/)
+      .describe("Lowercase hex SHA-256 of the file; fills verify every file against it."),
+    kind: z.enum(["video", "audio", "text"]).describe("video, audio or text."),
+    codec: Codec.describe("video: h264, hevc, vp9, av1; audio: aac, he-aac, eac3, opus; text: webvtt, ttml."),
+    resolution: Resolution.optional().describe('"WIDTHxHEIGHT", e.g. "1920x1080"; video only.'),
+    bitrateKbps: z.int().min(1).max(1_000_000).describe("Mean bit rate in kilobits per second, e.g. 5800."),
+    vmaf: z
+      .number()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe("Mean VMAF (0-100) against the source, e.g. 93.5; video only."),
   }),
   [
     {
@@ -70,12 +75,12 @@ export const TitleFile = withRules(
 
 export const TitleSpec = withRules(
   z.strictObject({
-    /** Catalog id, the key popularity is reported by. Immutable. */
-    id: TitleId,
-    /** Regions the title is licensed in. */
-    regions: listSet(dnsLabel, 64).min(1),
-    durationSeconds: z.int().min(1).max(86_400),
-    files: listMap(TitleFile, "path", 256).min(1),
+    id: TitleId.describe("Catalog id, the key Popularity demand is reported by, e.g. night-harbor. Immutable."),
+    regions: listSet(dnsLabel, 64).min(1).describe("Regions the title is licensed in, e.g. [eu-west]."),
+    durationSeconds: z.int().min(1).max(86_400).describe("Running time in seconds, e.g. 5400."),
+    files: listMap(TitleFile, "path", 256)
+      .min(1)
+      .describe("Every encoded file (renditions of video, audio and text), keyed by path."),
   }),
   [
     {
@@ -89,10 +94,10 @@ export const TitleSpec = withRules(
 
 /** One rendition on the ladder. */
 export const Rung = z.strictObject({
-  path: relativePath,
-  bitrateKbps: z.int().min(1),
-  resolution: Resolution.optional(),
-  vmaf: z.number().min(0).max(100).optional(),
+  path: relativePath.describe("The file's path, as in spec.files."),
+  bitrateKbps: z.int().min(1).describe("Mean bit rate in kilobits per second."),
+  resolution: Resolution.optional().describe('"WIDTHxHEIGHT"; video only.'),
+  vmaf: z.number().min(0).max(100).optional().describe("Mean VMAF (0-100); video only."),
 });
 
 /**
@@ -100,17 +105,21 @@ export const Rung = z.strictObject({
  * hull of (bitrate, VMAF); for audio and text every file.
  */
 export const LadderEntry = z.strictObject({
-  kind: z.enum(["video", "audio", "text"]),
-  codec: Codec,
-  rungs: z.array(Rung).max(256),
+  kind: z.enum(["video", "audio", "text"]).describe("video, audio or text."),
+  codec: Codec.describe("The codec every rung is encoded with."),
+  rungs: z.array(Rung).max(256).describe("Renditions by rising bitrate."),
 });
 
 export const TitleStatus = z.strictObject({
-  observedGeneration: z.int().min(0).optional(),
-  conditions: conditions.optional(),
-  ladder: z.array(LadderEntry).max(16).optional(),
-  totalBytes: z.int().min(0).optional(),
-  fileCount: z.int().min(0).optional(),
+  observedGeneration,
+  conditions: conditions.optional().describe("Ready, Valid (False when another Title claims one of its paths)."),
+  ladder: z
+    .array(LadderEntry)
+    .max(16)
+    .optional()
+    .describe("Per kind and codec, the renditions worth offering: for video the convex hull of (bitrate, VMAF)."),
+  totalBytes: z.int().min(0).optional().describe("Bytes of all files together."),
+  fileCount: z.int().min(0).optional().describe("Files in spec.files."),
 });
 
 export const Title = objectSchema("Title", TitleSpec, TitleStatus);

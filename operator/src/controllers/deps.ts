@@ -1,6 +1,7 @@
 /** What the operator's controllers are made from: the process builds one of these around its caches. */
 import type { PlanInput, PlanResult } from "../placement/index.js";
 import type { Caches } from "../runtime/caches.js";
+import type { EventRecorder } from "../runtime/events.js";
 import type { KubeClient } from "../runtime/kube.js";
 import type { LinkKeySource } from "../steering/link-keys.js";
 import type { EdgePolicy } from "./edge-policy.js";
@@ -10,6 +11,8 @@ export type ControllerDeps = Readonly<{
   kube: KubeClient;
   caches: Caches;
   now: () => Date;
+  /** Where the controllers' Events go (controllers/events.ts says which). */
+  events: EventRecorder;
   /** The placement engine (planHca; a test may pass another). */
   plan: (i: PlanInput) => PlanResult;
   /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { type Condition, Kinds, mustParse } from "../api/index.js";
 import { sample } from "../api/testdata/samples.js";
 import type { KubeObject } from "../runtime/kube.js";
-import { at, fakeCaches } from "../runtime/testing.js";
+import { at, fakeCaches, keptEvents } from "../runtime/testing.js";
 import { fixedLinkKeys } from "../steering/link-keys.js";
 import { makeEdgeReconciler } from "./edge.js";
 import { contentRootProblem, defaultEdgePolicy, edgePolicyViolation, imageAllowed } from "./edge-policy.js";
@@ -96,9 +96,15 @@ describe("a cluster naming an image not allowed", () => {
   it("gets EdgeConfigured=False naming spec.edge.image, and no ConfigMap or DaemonSet", async () => {
     const { written, kube, caches } = api();
     const options = { agentServiceAccount: "a", policy: defaultEdgePolicy, linkKeys: fixedLinkKeys(undefined) };
-    const r = makeEdgeReconciler({ kube, clusters: caches.of(Kinds.OCACluster), options, now: () => new Date(0) });
+    const events = keptEvents();
+    const clusters = caches.of(Kinds.OCACluster);
+    const r = makeEdgeReconciler({ kube, clusters, options, now: () => new Date(0), events });
     await r.reconcile({ namespace: "ns", name: "ams-polder-1" }, ctx);
     expect(written.map((o) => o.kind)).toEqual(["OCACluster"]);
+    expect(events.events.map((e) => [e.type, e.reason, e.regarding.name])).toEqual([
+      ["Warning", "EdgeConfigInvalid", "ams-polder-1"],
+    ]);
+    expect(events.events[0]?.note).toContain("spec.edge.image");
     expect(conditions(written[0])).toEqual([
       expect.objectContaining({
         type: "EdgeConfigured",
@@ -113,6 +119,7 @@ describe("a cluster naming an image not allowed", () => {
   it("gets no fill Job: its Placement says Filled=False with the reason", async () => {
     const { written, kube, caches } = api();
     const r = makeFillReconciler({
+      events: keptEvents(),
       kube,
       placements: caches.of(Kinds.Placement),
       clusters: caches.of(Kinds.OCACluster),

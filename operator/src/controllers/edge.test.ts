@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { type Condition, Kinds } from "../api/index.js";
 import { sample } from "../api/testdata/samples.js";
 import type { KubeObject } from "../runtime/kube.js";
-import { at, fakeCaches } from "../runtime/testing.js";
+import { at, fakeCaches, keptEvents } from "../runtime/testing.js";
 import { fixedLinkKeys, type LinkKeyring, parseClusterKeys } from "../steering/link-keys.js";
 import { deriveLinkKey } from "../steering/sign-url.js";
 import { makeEdgeReconciler } from "./edge.js";
@@ -24,7 +24,8 @@ async function reconcile(masters: LinkKeyring | undefined) {
   const caches = fakeCaches();
   caches.of(Kinds.OCACluster).upsert(at(sample("OCACluster", "ams-polder-1"), "cdn", "1", 3));
   const options = { agentServiceAccount: "a", policy: defaultEdgePolicy, linkKeys: fixedLinkKeys(masters) };
-  const r = makeEdgeReconciler({ kube, clusters: caches.of(Kinds.OCACluster), options, now: () => new Date(0) });
+  const clusters = caches.of(Kinds.OCACluster);
+  const r = makeEdgeReconciler({ kube, clusters, options, now: () => new Date(0), events: keptEvents() });
   await r.reconcile({ namespace: "cdn", name: "ams-polder-1" }, ctx);
   const status = written.find((o) => o.kind === "OCACluster")?.status as { conditions: Condition[] } | undefined;
   return { written, condition: status?.conditions[0] };

@@ -8,6 +8,7 @@
 import { Kinds, type OCACluster } from "../api/index.js";
 import { EdgeSettingsError } from "../edge/nginx-config.js";
 import { type Reconciler, reconcilerOf } from "../runtime/controller.js";
+import { type EventRecorder, referenceTo } from "../runtime/events.js";
 import type { Kube } from "../runtime/kube.js";
 import { type ControllerSpec, self, type Watch, watch } from "../runtime/manager.js";
 import type { Cache } from "../runtime/store.js";
@@ -16,6 +17,7 @@ import { setCondition } from "./conditions.js";
 import type { ControllerDeps } from "./deps.js";
 import { type EdgeOptions, edgeObjects, linkKeysSecret } from "./edge-plan.js";
 import { type EdgePolicy, edgePolicyViolation } from "./edge-policy.js";
+import { edgeConfigInvalid } from "./events.js";
 import { controllerRef } from "./resources.js";
 import { statusWriter } from "./status.js";
 
@@ -26,6 +28,7 @@ export type EdgeDeps = Readonly<{
   clusters: Pick<Cache<OCACluster>, "get">;
   options: EdgeOptions & Readonly<{ policy: EdgePolicy; linkKeys: LinkKeySource }>;
   now: () => Date;
+  events: EventRecorder;
 }>;
 
 type NewEdgeCondition = Parameters<typeof setCondition>[1];
@@ -70,7 +73,10 @@ export function makeEdgeReconciler(d: EdgeDeps): Reconciler {
       }
     }
     const current = cluster.status?.conditions?.filter((c) => c.type === "EdgeConfigured") ?? [];
-    await applyStatus(Kinds.OCACluster, cluster, { conditions: setCondition(current, condition, d.now()) });
+    const conditions = setCondition(current, condition, d.now());
+    if (await applyStatus(Kinds.OCACluster, cluster, { conditions })) {
+      for (const e of edgeConfigInvalid(referenceTo(entry.object), current, conditions)) await d.events.record(e);
+    }
     // Re-apply now and then: informers wake this controller on spec changes only, and someone may
     // have deleted or edited the DaemonSet in between.
     return { requeueAfterMs: 10 * 60_000 };
@@ -96,6 +102,12 @@ export const edgeController = (keys: Pick<LinkKeySource, "onChange">) =>
     // The edge objects follow the cluster's spec, not its status (which the other controllers write).
     for: watch(Kinds.OCACluster, self, { on: "spec" }),
     watches: [onLinkKeysChange(keys)],
-    make: (d: Pick<ControllerDeps, "kube" | "caches" | "now" | "options">) =>
-      makeEdgeReconciler({ kube: d.kube, clusters: d.caches.of(Kinds.OCACluster), options: d.options, now: d.now }),
-  }) satisfies ControllerSpec<Pick<ControllerDeps, "kube" | "caches" | "now" | "options">>;
+    make: (d: Pick<ControllerDeps, "kube" | "caches" | "now" | "options" | "events">) =>
+      makeEdgeReconciler({
+        kube: d.kube,
+        clusters: d.caches.of(Kinds.OCACluster),
+        options: d.options,
+        now: d.now,
+        events: d.events,
+      }),
+  }) satisfies ControllerSpec<Pick<ControllerDeps, "kube" | "caches" | "now" | "options" | "events">>;

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { Cached, formatAgentReport, jobLabel, type Kind, Kinds, placementLabel, serverLabel } from "../api/index.js";
 import { sample } from "../api/testdata/samples.js";
 import type { KubeObject } from "../runtime/kube.js";
-import { at, fakeCaches } from "../runtime/testing.js";
+import { at, fakeCaches, keptEvents } from "../runtime/testing.js";
 import { defaultEdgePolicy } from "./edge-policy.js";
 import { makeFillReconciler } from "./fill.js";
 import { defaultFillPolicy, fillJobName } from "./fill-job.js";
@@ -68,7 +68,9 @@ function setup(message: string, siblings: KubeObject[] = []) {
   caches.of(Cached.FillJob).upsert(at(job(first, "Failed"), "ns", "3", 1));
   for (const [i, s] of rest.entries()) caches.of(Cached.FillJob).upsert(at(job(s, "Complete"), "ns", `${4 + i}`, 1));
   const { kube, calls } = fakeKube(message);
+  const events = keptEvents();
   const r = makeFillReconciler({
+    events,
     kube,
     placements: caches.of(Kinds.Placement),
     clusters: caches.of(Kinds.OCACluster),
@@ -79,7 +81,7 @@ function setup(message: string, siblings: KubeObject[] = []) {
     ...defaultFillPolicy,
   });
   const ctx = { log: pino({ level: "silent" }), signal: new AbortController().signal };
-  return { reconcile: () => r.reconcile({ namespace: "ns", name }, ctx), calls, first };
+  return { reconcile: () => r.reconcile({ namespace: "ns", name }, ctx), calls, first, events: events.events };
 }
 
 describe("fill reconciler", () => {
@@ -89,10 +91,14 @@ describe("fill reconciler", () => {
       server: "s01",
       space: { needBytes: 5 * 2 ** 30, freeBytes: 2 ** 30 },
     });
-    const { reconcile, calls, first } = setup(report);
+    const { reconcile, calls, first, events } = setup(report);
     await reconcile();
     await reconcile();
     expect(calls.podLists).toBe(1);
+    // One failure, one Warning, however often the Placement is reconciled.
+    expect(events.map((e) => [e.type, e.reason, e.regarding.name, e.note])).toEqual([
+      ["Warning", "FillFailed", name, `${first}: needs 5Gi, 1Gi free on its disk`],
+    ]);
     const status = calls.applied[0]?.status as {
       phase: string;
       conditions: { type: string; reason: string; message: string }[];

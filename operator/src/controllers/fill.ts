@@ -13,16 +13,19 @@ import {
   type Placement,
   type Pod,
   parseAgentReport,
+  phaseOf,
   serverLabel,
 } from "../api/index.js";
 import { type Reconciler, reconcilerOf } from "../runtime/controller.js";
+import { type EventRecorder, type ObjectReference, referenceTo } from "../runtime/events.js";
 import { ApiError, type Kube } from "../runtime/kube.js";
 import { type ControllerSpec, self, watch } from "../runtime/manager.js";
 import type { Cache } from "../runtime/store.js";
 import { type ControllerDeps, namespaceOf } from "./deps.js";
 import { type EdgePolicy, edgePolicyViolation, refusedFillStatus } from "./edge-policy.js";
+import { fillEvents } from "./events.js";
 import { type FillJobOptions, type FillPolicy, fillJobManifest, jobModeLabel, placementLabel } from "./fill-job.js";
-import { decideFill, type FillJob, type FillStatus, type JobState } from "./fill-plan.js";
+import { decideFill, describeFailure, type FillJob, type FillStatus, type JobState } from "./fill-plan.js";
 import { controllerRef } from "./resources.js";
 import { statusWriter } from "./status.js";
 
@@ -35,6 +38,7 @@ export type FillDeps = Readonly<{
   clusters: Pick<Cache<OCACluster>, "get">;
   jobs: Pick<Cache<Job>, "list">;
   now: () => Date;
+  events: EventRecorder;
   /** A cluster whose edge breaks it gets no Job (edge-policy.ts). */
   policy: EdgePolicy;
 }> &
@@ -62,13 +66,13 @@ const pick = (s: Placement["status"]): FillStatus => ({
 /**
  * The report the agent of a failed Job left as its container's termination message: the newest one
  * among the Job's pods. Read from the API (pods are not cached: only failed Jobs need them), once per
- * failure, remembered by the Job's name and the time it failed.
+ * failure, remembered by the Job's name and the time it failed; `first` says this is that once.
  */
 function failureReports(kube: Pick<Kube, "list">) {
   const seen = new Map<string, AgentReport | undefined>();
-  return async (namespace: string, job: Job, failedAt: string): Promise<AgentReport | undefined> => {
+  return async (namespace: string, job: Job, failedAt: string): Promise<{ report?: AgentReport; first: boolean }> => {
     const key = `${namespace}/${job.metadata.name}@${failedAt}`;
-    if (seen.has(key)) return seen.get(key);
+    if (seen.has(key)) return { report: seen.get(key), first: false };
     const { items } = await kube.list<Pod & { metadata: { name: string } }>(Kinds.Pod, {
       namespace,
       labelSelector: `batch.kubernetes.io/job-name=${job.metadata.name}`,
@@ -81,7 +85,7 @@ function failureReports(kube: Pick<Kube, "list">) {
     const report = parseAgentReport(ended[0]?.message);
     if (seen.size >= 1000) seen.delete(seen.keys().next().value ?? "");
     seen.set(key, report);
-    return report;
+    return { report, first: true };
   };
 }
 
@@ -91,19 +95,25 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
   const reportOf = failureReports(d.kube);
   const policy: FillPolicy = d;
 
-  const observeJobs = async (namespace: string, placement: string): Promise<FillJob[]> => {
+  /** This Placement's Jobs, and which of them this process sees failed for the first time. */
+  const observeJobs = async (
+    namespace: string,
+    placement: string,
+  ): Promise<(FillJob & { firstFailure: boolean })[]> => {
     const jobs = d.jobs.list(namespace).filter((j) => j.metadata.labels?.[placementLabel] === placement);
     return Promise.all(
       jobs.map(async (j) => {
         const failed = trueCondition(j, "Failed");
         const failedAt = failed?.lastTransitionTime ?? "";
+        const r = failed ? await reportOf(namespace, j, failedAt) : undefined;
         return {
           name: j.metadata.name,
           server: j.metadata.labels?.[serverLabel] ?? "",
           mode: j.metadata.labels?.[jobModeLabel] === "evict" ? ("evict" as const) : ("fill" as const),
           state: jobState(j),
           failedAt: failedAt ? new Date(failedAt) : undefined,
-          report: failed ? await reportOf(namespace, j, failedAt) : undefined,
+          report: r?.report,
+          firstFailure: r?.first ?? false,
         };
       }),
     );
@@ -112,8 +122,9 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
   return reconcilerOf(d.placements, async (entry, req, { log }) => {
     const placement = entry.value;
     if (!placement) return {}; // the API server validated it; a stale cache entry will be replaced
-    const c = d.clusters.get(`${req.namespace}/${placement.spec.cluster}`)?.value;
-    if (!c) return {}; // the OCACluster controller reports a missing or invalid cluster
+    const clusterEntry = d.clusters.get(`${req.namespace}/${placement.spec.cluster}`);
+    const c = clusterEntry?.value;
+    if (!clusterEntry || !c) return {}; // the OCACluster controller reports a missing or invalid cluster
     const refused = edgePolicyViolation(c.spec.edge, d.policy);
     if (refused) {
       // No Job runs this cluster's image or mounts its content path; the edge controller names the field.
@@ -128,23 +139,39 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
     const now = d.now();
     const decision = decideFill({ placement, cluster: c, siblings, jobs, policy, now });
     const owner = controllerRef(entry.object);
+    const startedFills: string[] = [];
     for (const j of decision.createJobs) {
       const job = fillJobManifest(j, placement, c, { ...d, owner });
       try {
         await d.kube.create(Kinds.Job, job, fillFieldManager);
         log.info({ job: j.name, mode: j.mode, server: j.server, node: j.node }, "created job");
+        if (j.mode === "fill") startedFills.push(j.server);
       } catch (err) {
         if (!(err instanceof ApiError && err.status === 409)) throw err;
       }
     }
     for (const name of decision.deleteJobs) await d.kube.delete(Kinds.Job, { namespace: req.namespace, name });
     await writeStatus(placement, decision.status);
+    const superseded: ObjectReference[] = [];
     for (const name of decision.supersede) {
-      const s = siblings.find((p) => p.metadata.name === name);
+      const s = d.placements.get(`${req.namespace}/${name}`);
       const supersededAt = now.toISOString().replace(/\.\d+Z$/, "Z");
-      if (s) await writeStatus(s, { ...pick(s.status), phase: "Superseded", supersededAt });
+      if (s?.value) await writeStatus(s.value, { ...pick(s.value.status), phase: "Superseded", supersededAt });
+      if (s) superseded.push(referenceTo(s.object));
       log.info({ superseded: name }, "placement superseded");
     }
+    const change = {
+      placement: referenceTo(entry.object),
+      cluster: referenceTo(clusterEntry.object),
+      window: c.spec.fill.window,
+      now,
+      before: { phase: phaseOf(placement), conditions: placement.status?.conditions },
+      after: decision.status,
+      startedFills,
+      newFailures: jobs.filter((j) => j.mode === "fill" && j.firstFailure).map(describeFailure),
+      superseded,
+    };
+    for (const e of fillEvents(change)) await d.events.record(e);
     for (const name of decision.deletePlacements) {
       await d.kube.delete(Kinds.Placement, { namespace: req.namespace, name });
       log.info({ placement: name }, "deleted superseded placement");
@@ -178,13 +205,14 @@ export const fillController = {
       { on: "spec" },
     ),
   ],
-  make: (d: Pick<ControllerDeps, "kube" | "caches" | "now" | "options">) =>
+  make: (d: Pick<ControllerDeps, "kube" | "caches" | "now" | "options" | "events">) =>
     makeFillReconciler({
       kube: d.kube,
       placements: d.caches.of(Kinds.Placement),
       clusters: d.caches.of(Kinds.OCACluster),
       jobs: d.caches.of(Cached.FillJob),
       now: d.now,
+      events: d.events,
       ...d.options,
     }),
-} satisfies ControllerSpec<Pick<ControllerDeps, "kube" | "caches" | "now" | "options">>;
+} satisfies ControllerSpec<Pick<ControllerDeps, "kube" | "caches" | "now" | "options" | "events">>;

@@ -5,7 +5,7 @@ import { loadSamples, sample } from "../api/testdata/samples.js";
 import { regionCatalog } from "../catalog/catalog.js";
 import { planHca } from "../placement/index.js";
 import { ApiError, type KubeObject } from "../runtime/kube.js";
-import { at, fakeCaches } from "../runtime/testing.js";
+import { at, fakeCaches, keptEvents } from "../runtime/testing.js";
 import { makeOCAClusterReconciler, PlacementNameTakenError } from "./ocacluster.js";
 
 const all = loadSamples().map((s) => s.object);
@@ -52,6 +52,7 @@ function withTakenName(there: (made: KubeObject) => KubeObject) {
     catalogs: { get: () => catalog },
     plan: planHca,
     now: () => new Date("2026-11-26T12:00:00Z"),
+    events: keptEvents(),
   });
   const run = () =>
     reconciler.reconcile(

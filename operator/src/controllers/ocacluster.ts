@@ -18,12 +18,14 @@ import {
 import { RegionCatalogs } from "../catalog/catalog.js";
 import type { Caches } from "../runtime/caches.js";
 import { type Reconciler, reconcilerOf } from "../runtime/controller.js";
-import { ApiError, type Kube } from "../runtime/kube.js";
+import { type EventRecorder, referenceTo } from "../runtime/events.js";
+import { ApiError, type Kube, type KubeObject } from "../runtime/kube.js";
 import { type ControllerSpec, type MapFn, self, watch } from "../runtime/manager.js";
 import type { Cache, Entry } from "../runtime/store.js";
 import { type ClusterDecision, decide, type ServerHeartbeat } from "./cluster-plan.js";
 import { setCondition } from "./conditions.js";
 import { type ControllerDeps, keysIn, namespaceOf } from "./deps.js";
+import { placementPlanned, serverHealthEvents } from "./events.js";
 import { controllerRef, fieldManager } from "./resources.js";
 import { type ApplyStatus, statusOf, statusWriter } from "./status.js";
 
@@ -36,6 +38,7 @@ export type ClusterDeps = Readonly<{
   catalogs: Pick<RegionCatalogs, "get">;
   plan: ControllerDeps["plan"];
   now: () => Date;
+  events: EventRecorder;
 }>;
 
 export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
@@ -57,8 +60,13 @@ export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
     const catalog = d.catalogs.get(req.namespace, cluster.spec.region);
     const placementNames = new Set(d.placements.entries(req.namespace).map((e) => e.object.metadata.name));
     const decision = decide({ cluster, catalog, placements, placementNames, heartbeats, now }, d.plan);
+    const me = referenceTo(entry.object);
     try {
-      if (decision.create) await createPlacement(d.kube, applyStatus, entry, decision.create, log);
+      const created = decision.create && (await createPlacement(d.kube, applyStatus, entry, decision.create, log));
+      if (created && decision.create) {
+        const { window } = cluster.spec.fill;
+        await d.events.record(placementPlanned(me, referenceTo(created), decision.create, window, now));
+      }
     } catch (err) {
       if (!(err instanceof PlacementNameTakenError)) throw err;
       // Placed=False names the object in the way; the retry (with back-off) plans around it once cached.
@@ -68,7 +76,11 @@ export function makeOCAClusterReconciler(d: ClusterDeps): Reconciler {
       await applyStatus(Kinds.OCACluster, cluster, { ...decision.status, conditions });
       throw err;
     }
-    await applyStatus(Kinds.OCACluster, cluster, decision.status);
+    if (await applyStatus(Kinds.OCACluster, cluster, decision.status)) {
+      for (const e of serverHealthEvents(me, cluster.status?.servers, decision.status.servers ?? [])) {
+        await d.events.record(e);
+      }
+    }
     return { requeueAfterMs: decision.recheckAfterMs };
   });
 }
@@ -93,7 +105,8 @@ async function reportInvalid(applyStatus: ApplyStatus, entry: Entry<OCACluster>,
 }
 
 /**
- * Creates the Placement (owned by the cluster) and writes its expectations. A 409 is success when the
+ * Creates the Placement (owned by the cluster) and writes its expectations; resolves to the object it
+ * created, or undefined when an earlier attempt had created it. A 409 is success when the
  * object there is this one (the same ring, owned by this cluster: an earlier attempt made it) and
  * PlacementNameTakenError otherwise, never swallowed: a swallowed 409 left the cluster planning the
  * same name forever.
@@ -104,7 +117,7 @@ async function createPlacement(
   cluster: Entry<OCACluster>,
   create: NonNullable<ClusterDecision["create"]>,
   log: { info(o: object, msg: string): void },
-): Promise<void> {
+): Promise<KubeObject | undefined> {
   const { name, spec, status } = create;
   const namespace = cluster.object.metadata.namespace;
   const placement = {
@@ -113,8 +126,9 @@ async function createPlacement(
     metadata: { name, namespace, ownerReferences: [controllerRef(cluster.object)] },
     spec,
   };
+  let created: KubeObject | undefined;
   try {
-    await kube.create(Kinds.Placement, placement, fieldManager);
+    created = await kube.create(Kinds.Placement, placement, fieldManager);
     log.info({ placement: name, cutoff: spec.cutoff, catalog: spec.catalogGeneration }, "created placement");
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 409)) throw err;
@@ -129,6 +143,7 @@ async function createPlacement(
     log.info({ placement: name }, "placement already created by an earlier attempt");
   }
   await applyStatus(Kinds.Placement, placement, status);
+  return created;
 }
 
 /** Every cluster of the namespace: the region catalogs there may have changed. */
@@ -145,7 +160,7 @@ const clusterOfLease: MapFn<Lease> = (key, l) => {
   return cluster ? [`${namespaceOf(key)}/${cluster}`] : [];
 };
 
-type Deps = Pick<ControllerDeps, "kube" | "caches" | "now" | "plan">;
+type Deps = Pick<ControllerDeps, "kube" | "caches" | "now" | "plan" | "events">;
 
 export const ocaclusterController = {
   name: "ocacluster",
@@ -176,6 +191,7 @@ export const ocaclusterController = {
       catalogs,
       plan: d.plan,
       now: d.now,
+      events: d.events,
     });
   },
 } satisfies ControllerSpec<Deps>;

@@ -4,7 +4,7 @@ import { Kinds, mustParse, parseObject, type TitleStatus } from "../api/index.js
 import { loadSamples } from "../api/testdata/samples.js";
 import { regionCatalog } from "../catalog/catalog.js";
 import type { KubeObject } from "../runtime/kube.js";
-import { at, fakeCaches, wiring } from "../runtime/testing.js";
+import { at, fakeCaches, keptEvents, wiring } from "../runtime/testing.js";
 import { popularityStatus } from "./popularity.js";
 import { titleController, titleStatus } from "./title.js";
 
@@ -70,6 +70,7 @@ describe("titles sharing a file path", () => {
   /** Both Titles in a fake cache, wired as the manager wires the controller, and every status it writes. */
   async function reconcileBoth() {
     const caches = fakeCaches();
+    const events = keptEvents();
     const written = new Map<string, TitleStatus>();
     const kube = {
       apply: async <T extends KubeObject>(_k: unknown, o: KubeObject) => {
@@ -77,14 +78,14 @@ describe("titles sharing a file path", () => {
         return o as T;
       },
     };
-    const reconciler = titleController.make({ kube: kube as never, caches, now: () => t0 });
+    const reconciler = titleController.make({ kube: kube as never, caches, now: () => t0, events });
     wiring(titleController, caches);
     caches.of(Kinds.Title).upsert(at(older, "ns", "1", 1));
     caches.of(Kinds.Title).upsert(at(later, "ns", "2", 1));
     const log = pino({ level: "silent" });
     for (const name of [older.metadata.name, later.metadata.name])
       await reconciler.reconcile({ namespace: "ns", name }, { log, signal: new AbortController().signal });
-    return written;
+    return Object.assign(written, { events: events.events });
   }
 
   it("the later-created one is Valid=False (DuplicatePath) naming the path and the older Title; the older stays Valid", async () => {
@@ -96,6 +97,9 @@ describe("titles sharing a file path", () => {
     expect(later_?.conditions?.find((c) => c.type === "Ready")?.status).toBe("False");
     expect(later_?.ladder?.length).toBeGreaterThan(0);
     expect(valid(written.get(a.metadata.name))).toMatchObject({ status: "True", reason: "Valid" });
+    expect(written.events.map((e) => [e.type, e.reason, e.regarding.name])).toEqual([
+      ["Warning", "TitleInvalid", b.metadata.name],
+    ]);
   });
 
   it("the operator's and every agent's catalog leave out the same Title the controller calls invalid", async () => {

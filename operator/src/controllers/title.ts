@@ -10,11 +10,13 @@ import { describeConflicts, type PathConflict, pathConflicts, TitlePaths } from 
 import { buildLadder, totalBytes } from "../ladder/index.js";
 import type { Caches } from "../runtime/caches.js";
 import { type Reconciler, reconcilerOf } from "../runtime/controller.js";
+import { type EventRecorder, referenceTo } from "../runtime/events.js";
 import type { Kube, KubeObject } from "../runtime/kube.js";
 import { type ControllerSpec, self, type Watch, watch } from "../runtime/manager.js";
 import type { Cache } from "../runtime/store.js";
 import { type NewCondition, setConditions } from "./conditions.js";
 import type { ControllerDeps } from "./deps.js";
+import { titleInvalid } from "./events.js";
 import { fieldManager } from "./resources.js";
 import { statusOf, statusWriter } from "./status.js";
 
@@ -63,6 +65,7 @@ export type TitleDeps = Readonly<{
   /** Which Titles name which paths (kept current by the controller's watch). */
   paths: Pick<TitlePaths, "sharing">;
   now: () => Date;
+  events: EventRecorder;
 }>;
 
 export function makeTitleReconciler(d: TitleDeps): Reconciler {
@@ -71,7 +74,11 @@ export function makeTitleReconciler(d: TitleDeps): Reconciler {
     const t = entry.value;
     const others = t ? d.paths.sharing(entry.key).flatMap((k) => d.titles.get(k)?.value ?? []) : [];
     const conflicts = t ? pathConflicts(t, others) : [];
-    await applyStatus(Kinds.Title, entry.object, titleStatus(entry.object, d.now(), t, conflicts));
+    const status = titleStatus(entry.object, d.now(), t, conflicts);
+    if (await applyStatus(Kinds.Title, entry.object, status)) {
+      const before = statusOf(entry.object).conditions;
+      for (const e of titleInvalid(referenceTo(entry.object), before, status.conditions)) await d.events.record(e);
+    }
     return {};
   });
 }
@@ -102,7 +109,7 @@ const sharedPaths: Watch = {
   },
 };
 
-type Deps = Pick<ControllerDeps, "kube" | "caches" | "now">;
+type Deps = Pick<ControllerDeps, "kube" | "caches" | "now" | "events">;
 
 export const titleController = {
   name: "title",
@@ -114,5 +121,6 @@ export const titleController = {
       titles: d.caches.of(Kinds.Title),
       paths: titlePathsOf(d.caches),
       now: d.now,
+      events: d.events,
     }),
 } satisfies ControllerSpec<Deps>;

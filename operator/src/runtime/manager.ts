@@ -9,6 +9,7 @@
  */
 import type { Server } from "node:http";
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { TypedKind } from "../api/index.js";
 import { type Caches, Informers } from "./caches.js";
 import { type Reconciler, runController } from "./controller.js";
@@ -73,6 +74,8 @@ export type ManagerOptions<D> = Readonly<{
   election: Readonly<{ namespace: string; name: string; identity: string }>;
   health: Readonly<{ port: number; host?: string | undefined }>;
   workers?: number | undefined;
+  /** Registers the process's own metrics, read from its caches at scrape time (every replica, leading or not). */
+  collectors?: ((caches: Caches, registry: Registry) => void) | undefined;
 }>;
 
 export type RunningManager = Readonly<{ health: Server; done: Promise<void> }>;
@@ -94,6 +97,7 @@ export async function startManager<D>(o: ManagerOptions<D>, signal: AbortSignal)
     for (const w of [spec.for, ...spec.watches]) w.subscribe(caches, (key) => c.queue.add(key));
     return c;
   });
+  o.collectors?.(caches, metrics.registry);
   const health = await startHealthServer(o.health.port, o.health.host ?? "0.0.0.0", {
     // Synced is enough: the operator serves nobody, and its reconciles retry through an API outage.
     ready: () => caches.readiness(Date.now(), Number.POSITIVE_INFINITY),

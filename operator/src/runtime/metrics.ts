@@ -47,3 +47,34 @@ export function makeMetrics() {
     }),
   };
 }
+
+/** Metrics whose samples are computed at scrape time, all together, from what the process holds. */
+export type SampleSource = Readonly<{
+  metrics: readonly Readonly<{ name: string; help: string; labels: readonly string[] }>[];
+  samples(): readonly Readonly<{ metric: { name: string }; labels: Readonly<Record<string, string>>; value: number }>[];
+}>;
+
+/**
+ * Registers one gauge per metric of `source`; a scrape computes the samples once (not once per gauge)
+ * and each gauge takes its own. Series that are gone (a deleted cluster) disappear with the next scrape.
+ */
+export function registerSamples(registry: Registry, source: SampleSource): void {
+  let memo: { at: number; samples: ReturnType<SampleSource["samples"]> } | undefined;
+  const current = () => {
+    const now = Date.now();
+    if (!memo || now - memo.at > 1000) memo = { at: now, samples: source.samples() };
+    return memo.samples;
+  };
+  for (const m of source.metrics) {
+    new Gauge({
+      name: m.name,
+      help: m.help,
+      labelNames: [...m.labels],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of current()) if (s.metric.name === m.name) this.set(s.labels, s.value);
+      },
+    });
+  }
+}

@@ -4,6 +4,7 @@
  */
 import type { Kind, TypedKind } from "../api/index.js";
 import { CacheSet } from "./caches.js";
+import type { EventRecorder, NewEvent } from "./events.js";
 import { ApiError, type KubeClient, type KubeObject } from "./kube.js";
 import type { Watch } from "./manager.js";
 import { Store } from "./store.js";
@@ -67,5 +68,16 @@ export function fakeKube(missing: readonly Kind[] = []): KubeClient {
     create: async <T extends KubeObject>(_k: Kind, obj: KubeObject) => obj as T,
     update: async <T extends KubeObject>(_k: Kind, obj: KubeObject) => obj as T,
     delete: async () => {},
+  };
+}
+
+/** An EventRecorder that keeps what it is given, for tests of what controllers record. */
+export function keptEvents(): EventRecorder & { events: NewEvent[] } {
+  const events: NewEvent[] = [];
+  return {
+    events,
+    record: async (e) => {
+      events.push(e);
+    },
   };
 }

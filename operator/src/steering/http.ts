@@ -91,7 +91,14 @@ export type SteeringServiceDeps = Readonly<{
   log?: Logger | undefined;
   /** Where `POST /v1/telemetry` reports are recorded (telemetry.ts); validated even without. */
   telemetry?: TelemetryMetrics | undefined;
+  /** Sees every answer: which API, its status, and how long it took (metrics: process.ts). */
+  observe?: ((a: Readonly<{ route: SteeringRoute; code: number; seconds: number }>) => void) | undefined;
 }>;
+
+/** Which API a request asked for: a bounded metric label, never the path itself. */
+export type SteeringRoute = "steering" | "playback" | "other";
+const routeOf = (url = ""): SteeringRoute =>
+  url.startsWith("/v1/steering") ? "steering" : url.startsWith(PLAYBACK) ? "playback" : "other";
 
 /** The steering server, with what its manifest cache holds (bytes as it charges them). */
 export type SteeringServer = Server &
@@ -378,6 +385,7 @@ function route(svc: Service, req: IncomingMessage): Reply {
 export const STALE_HEADER = "x-edgefleet-stale";
 
 function handle(svc: Service, req: IncomingMessage, res: ServerResponse): void {
+  const t0 = performance.now();
   let reply: Reply;
   try {
     if (req.method === "POST" && req.url?.split("?")[0] === TELEMETRY_PATH && !rateLimited(svc, req)) {
@@ -402,6 +410,7 @@ function handle(svc: Service, req: IncomingMessage, res: ServerResponse): void {
     ...reply.headers,
   });
   res.end(req.method === "HEAD" ? undefined : body);
+  svc.deps.observe?.({ route: routeOf(req.url), code: reply.status, seconds: (performance.now() - t0) / 1000 });
 }
 
 function describe(r: RankedCluster, health: SteeringState["health"], atMs: number) {

@@ -12,7 +12,7 @@
  */
 import type { Server } from "node:http";
 import type { Logger } from "pino";
-import { Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { z } from "zod";
 import { Kinds } from "../api/index.js";
 import { Informers } from "../runtime/caches.js";
@@ -22,7 +22,13 @@ import type { Kube } from "../runtime/kube.js";
 import { makeMetrics } from "../runtime/metrics.js";
 import { SteeringFeed } from "./feed.js";
 import type { FleetView } from "./freshness.js";
-import { createSteeringServer, parseSteeringConfig, type SteeringServer, type SteeringServiceConfig } from "./http.js";
+import {
+  createSteeringServer,
+  parseSteeringConfig,
+  type SteeringServer,
+  type SteeringServiceConfig,
+  type SteeringServiceDeps,
+} from "./http.js";
 import type { LinkKeySource } from "./link-keys.js";
 import { SteeringStore } from "./store.js";
 import { telemetryMetrics } from "./telemetry.js";
@@ -76,7 +82,15 @@ export async function startSteering(o: SteeringOptions, signal: AbortSignal): Pr
     registry: metrics.registry,
   });
   const telemetry = telemetryMetrics(metrics.registry);
-  const server = createSteeringServer(config, { state: () => store.state, now: Date.now, view, log, telemetry });
+  const observe = steeringRequestMetrics(metrics.registry);
+  const server = createSteeringServer(config, {
+    state: () => store.state,
+    now: Date.now,
+    view,
+    log,
+    telemetry,
+    observe,
+  });
   steeringGauges(metrics.registry, view, server);
   await listen(server, o.port, host).catch(async (err: unknown) => {
     await new Promise((r) => health.close(r));
@@ -96,6 +110,27 @@ export async function startSteering(o: SteeringOptions, signal: AbortSignal): Pr
     log.info({ synced: filled }, "steering stopped");
   })();
   return { server, health, done };
+}
+
+/** Requests by API and status code, and their latency: what the steering alerts and dashboard read. */
+function steeringRequestMetrics(registry: Registry): NonNullable<SteeringServiceDeps["observe"]> {
+  const requests = new Counter({
+    name: "edgefleet_steering_requests_total",
+    help: "Steering and playback answers by API (steering, playback, other) and HTTP status code",
+    labelNames: ["route", "code"],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "edgefleet_steering_request_duration_seconds",
+    help: "Time from a request's arrival to its answer written, by API",
+    labelNames: ["route"],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  return ({ route, code, seconds }) => {
+    requests.inc({ route, code: String(code) });
+    duration.observe({ route }, seconds);
+  };
 }
 
 /** What an operator alerts on: how stale the view is, and what the manifest cache holds. */
