@@ -153,16 +153,6 @@ describe("steering service on the real control plane", () => {
 
   it("hands out a manifest whose URLs point at the server the active ring names, signed", async () => {
     const title = titles[0]?.metadata.name ?? "";
-    const manifest = await eventually(
-      async () => {
-        const r = await fetch(`${base}/v1/playback/${title}`, { headers: { "x-forwarded-for": clientInAms } });
-        return r.status === 200
-          ? ((await r.json()) as { ladder: { rungs: { path: string; urls: string[] }[] }[] })
-          : undefined;
-      },
-      "a manifest",
-      30_000,
-    );
     const placements = JSON.parse(await kubectlOk(["get", "placements", "-n", ns, "-o", "json"])) as {
       items: {
         spec: { cluster: string; cutoff: number; catalogGeneration: string; servers: [] };
@@ -178,11 +168,30 @@ describe("steering service on the real control plane", () => {
     );
     const a = assign(active.spec, regionCatalog("eu-west", parsedTitles, popularity).files, serversOf(ams.spec));
     const ipOf = new Map(ams.spec.servers.map((s) => [s.name, s.ipv4]));
-    const rung = manifest.ladder[0]?.rungs[0];
+    type Manifest = { ladder: { rungs: { path: string; urls: string[] }[] }[] };
+    const firstRung = (m: Manifest) => m.ladder[0]?.rungs[0];
+    const holderOf = (m: Manifest) => a.holdersOf(`${title}/${firstRung(m)?.path}`)[0] ?? "";
+    const onHolder = (m: Manifest) =>
+      firstRung(m)
+        ?.urls.map((u) => new URL(u))
+        .find((u) => u.hostname === ipOf.get(holderOf(m)));
+    // Until steering has seen every server's heartbeat it names the next live holder: wait for the first.
+    let last: Manifest | undefined;
+    const manifest = await eventually(
+      async () => {
+        const r = await fetch(`${base}/v1/playback/${title}`, { headers: { "x-forwarded-for": clientInAms } });
+        last = r.status === 200 ? ((await r.json()) as Manifest) : undefined;
+        return last && onHolder(last) ? last : undefined;
+      },
+      "a manifest naming the ring's first holder",
+      30_000,
+    ).catch((err: unknown) => {
+      const m = last;
+      throw m ? new Error(`a URL on ${holderOf(m)} among ${firstRung(m)?.urls.join(" ")}`) : err;
+    });
+    const rung = firstRung(manifest);
     if (!rung) throw new Error("empty manifest");
-    const holder = a.holdersOf(`${title}/${rung.path}`)[0] ?? "";
-    const url = rung.urls.map((u) => new URL(u)).find((u) => u.hostname === ipOf.get(holder));
-    expect(url, `a URL on ${holder} (${ipOf.get(holder)}) among ${rung.urls.join(" ")}`).toBeDefined();
+    const url = onHolder(manifest);
     expect(url?.pathname).toBe(`/${rung.path}`);
     // Signed for ams-polder-1 with the primary kid, bound to the client's /24: what its edge accepts.
     expect([url?.searchParams.get("kid"), url?.searchParams.get("net")]).toEqual(["k1", clientNetOfAms]);
