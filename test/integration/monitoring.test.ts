@@ -21,6 +21,7 @@ import { fixedLinkKeys } from "../../operator/src/steering/link-keys.js";
 import { startSteering } from "../../operator/src/steering/process.js";
 import { allQueries, exportedNames, metricNames } from "../monitoring/queries.js";
 import { eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";
+import { operatorOptions, steeringOptions } from "./processes.js";
 
 const ns = `mon-${Date.now().toString(36)}`;
 const fleet = sampleFleet(new Date());
@@ -45,24 +46,17 @@ describe("metrics the chart's alerts and dashboard read", () => {
       JSON.stringify({ apiVersion: "v1", kind: "List", items: [...ams, ...fleet.titles, ...fleet.popularities] }),
     );
 
-    const op = await startOperator(
-      { kube, log, namespace: ns, identity: "t", leaseNamespace: ns, healthPort: 0, healthHost: "127.0.0.1" },
-      stop.signal,
-    );
+    const op = await startOperator(operatorOptions({ kube, log, namespace: ns }), stop.signal);
     running.push(op.done);
     endpoints.operator = `http://127.0.0.1:${(op.health.address() as AddressInfo).port}/metrics`;
 
     const st = await startSteering(
-      {
+      steeringOptions({
         kube,
         log,
         namespace: ns,
-        port: 0,
-        host: "127.0.0.1",
         linkKeys: fixedLinkKeys({ keys: new Map([["k1", MASTER]]), primary: "k1" }),
-        healthPort: 0,
-        config: {},
-      },
+      }),
       stop.signal,
     );
     running.push(st.done);

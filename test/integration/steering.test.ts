@@ -22,6 +22,7 @@ import { fixedLinkKeys } from "../../operator/src/steering/link-keys.js";
 import { startSteering } from "../../operator/src/steering/process.js";
 import { deriveLinkKey, verifyLink } from "../../operator/src/steering/sign-url.js";
 import { clusterName, eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";
+import { operatorOptions, steeringOptions } from "./processes.js";
 
 const ns = `st-${Date.now().toString(36)}`;
 const fleet = sampleFleet(new Date());
@@ -91,16 +92,7 @@ describe("steering service on the real control plane", () => {
     );
     const log = pino({ level: process.env.LOG_LEVEL ?? "silent" });
     const op = await startOperator(
-      {
-        kube,
-        log,
-        namespace: ns,
-        identity: "t",
-        leaseNamespace: ns,
-        healthPort: 0,
-        healthHost: "127.0.0.1",
-        linkKeys: fixedLinkKeys(masters),
-      },
+      operatorOptions({ kube, log, namespace: ns, linkKeys: fixedLinkKeys(masters) }),
       stopOperator.signal,
     );
     await eventually(
@@ -117,16 +109,13 @@ describe("steering service on the real control plane", () => {
     await op.done;
     await beat(ams, new Date());
     const st = await startSteering(
-      {
+      steeringOptions({
         kube,
         log,
         namespace: ns,
-        port: 0,
-        host: "127.0.0.1",
         linkKeys: fixedLinkKeys(masters),
-        healthPort: 0,
         config: { trustedProxies: ["127.0.0.1/32"] },
-      },
+      }),
       stop.signal,
     );
     base = `http://127.0.0.1:${(st.server.address() as AddressInfo).port}`;

@@ -26,6 +26,7 @@ import { parseMasterKeys } from "../../operator/src/steering/link-keys.js";
 import { startSteering } from "../../operator/src/steering/process.js";
 import { deriveLinkKey, signUrl } from "../../operator/src/steering/sign-url.js";
 import { eventually, installCrds, kubeconfig, kubectl, kubectlOk } from "./kube.js";
+import { operatorOptions, steeringOptions } from "./processes.js";
 
 const suffix = Date.now().toString(36);
 const ns = `sign-${suffix}`;
@@ -107,19 +108,7 @@ describe("a URL-signing key rotation under a running playback", () => {
     });
     await applyFleet(new URL(nginx.http).port, new URL(nginx.https).port);
 
-    const op = await startOperator(
-      {
-        kube,
-        log,
-        namespace: ns,
-        identity: "t",
-        leaseNamespace: ns,
-        healthPort: 0,
-        healthHost: "127.0.0.1",
-        linkKeys: masters,
-      },
-      stop.signal,
-    );
+    const op = await startOperator(operatorOptions({ kube, log, namespace: ns, linkKeys: masters }), stop.signal);
     done.push(op.done, kubeletSync(keysDir));
     for (const s of servers) {
       const agent = await startAgent(
@@ -148,16 +137,7 @@ describe("a URL-signing key rotation under a running playback", () => {
       stop.signal.addEventListener("abort", () => void agent.stop(), { once: true });
     }
     const st = await startSteering(
-      {
-        kube,
-        log,
-        namespace: ns,
-        port: 0,
-        host: "127.0.0.1",
-        healthPort: 0,
-        linkKeys: masters,
-        config: { urlTtlSeconds: 60 },
-      },
+      steeringOptions({ kube, log, namespace: ns, linkKeys: masters, config: { urlTtlSeconds: 60 } }),
       stop.signal,
     );
     steeringBase = `http://127.0.0.1:${(st.server.address() as AddressInfo).port}`;
