@@ -34,9 +34,8 @@ import { assign } from "../placement/index.js";
 import type { Shared } from "../runtime/caches.js";
 import type { WatchHealth } from "../runtime/informer.js";
 import { expiryAfterOutage, type Outage } from "./freshness.js";
-import type { LinkKeyring, LinkKeySource } from "./link-keys.js";
+import { clusterKeyring, type LinkKeyring, type LinkKeySource } from "./link-keys.js";
 import { clusterHealth } from "./liveness.js";
-import { deriveLinkKey } from "./sign-url.js";
 import type { ClusterHealth, ClusterView, LadderEntry, LocateFile, TitleView } from "./snapshot.js";
 import type { SteeringStore } from "./store.js";
 
@@ -267,11 +266,7 @@ export function kidsOfLive(
 function clusterLinkKeys(cs: readonly OCACluster[], masters: LinkKeyring | undefined): Map<string, LinkKeyring> {
   const out = new Map<string, LinkKeyring>();
   if (masters === undefined) return out;
-  for (const c of cs) {
-    const ns = c.metadata.namespace ?? "";
-    const keys = new Map([...masters.keys].map(([kid, m]) => [kid, deriveLinkKey(m, ns, c.metadata.name)]));
-    out.set(c.metadata.name, { keys, primary: masters.primary });
-  }
+  for (const c of cs) out.set(c.metadata.name, clusterKeyring(masters, c.metadata.namespace ?? "", c.metadata.name));
   return out;
 }
 

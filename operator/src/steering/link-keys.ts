@@ -46,11 +46,17 @@ export function parseClusterKeys(entries: ReadonlyMap<string, Uint8Array | strin
   });
 }
 
+/** A cluster's keyring, each kid's key derived for it from the masters': what steering signs its links with. */
+export function clusterKeyring(masters: LinkKeyring, namespace: string, cluster: string): LinkKeyring {
+  const keys = new Map([...masters.keys].map(([kid, m]) => [kid, deriveLinkKey(m, namespace, cluster)]));
+  return { keys, primary: masters.primary };
+}
+
 /** A cluster's link-key Secret data (entry → text) for a master keyring: what its edge and fills hold. */
 export function clusterKeyEntries(masters: LinkKeyring, namespace: string, cluster: string): Record<string, string> {
   const out: Record<string, string> = { [PRIMARY_ENTRY]: masters.primary };
-  for (const [kid, master] of masters.keys) {
-    out[`${kid}${KEY_SUFFIX}`] = deriveLinkKey(master, namespace, cluster).toString("base64url");
+  for (const [kid, key] of clusterKeyring(masters, namespace, cluster).keys) {
+    out[`${kid}${KEY_SUFFIX}`] = key.toString("base64url");
   }
   return out;
 }
