@@ -11,6 +11,10 @@
  *                              [--mix name:TB:Gbps:share,...] [--storage-scale X|auto]
  *                              [--forecast trend|none] [--releases fraction] [--announce σ] [--mixes random:N]
  *
+ * `--cold-only` builds the catalog and runs one HCA placement (planHca + assign) in a fresh process, and
+ * prints its wall and CPU time and the process's peak RSS before and after it: the placement's own
+ * footprint, without the forecast's warm-up days.
+ *
  * `--mixes random:N` runs HCA alone on N seeded random fleets (2–4 server classes of 4–400 TB and
  * 10–400 Gbps, 10–200 servers, α 0.6–1.2) instead of `--mix`, and prints the distribution.
  *                              [--fill-gbps G] [--window-h H] [--json]
@@ -56,6 +60,8 @@ const { values: opts } = parseArgs({
     // σ of the log-normal error of the forecast of announced releases; absent: releases are unannounced.
     announce: { type: "string" },
     worker: { type: "string" },
+    // Time and memory of one cold placement only: the catalog, then planHca + assign, no forecast or drift.
+    "cold-only": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
   },
 });
@@ -398,7 +404,31 @@ function runMixes(n: number, command: string): void {
     console.log(`| ${name} | ${f3(q.p50)} | ${f3(q.p90)} | ${f3(q.max)} |`);
 }
 
+/** One cold HCA placement of the day-0 catalog; RSS is the process's peak (the catalog included). */
+function coldPlacement() {
+  const catalog = generateCatalog({ files, alpha, seed }).files;
+  const catalogRssMB = process.resourceUsage().maxRSS / 1024;
+  const hca = ALGORITHMS.find((a) => a.name === "hca") as (typeof ALGORITHMS)[number];
+  const wall = performance.now();
+  const cpu = process.cpuUsage();
+  hca.place(catalog, servers, undefined);
+  const used = process.cpuUsage(cpu);
+  return {
+    files: catalog.length,
+    servers: servers.length,
+    ms: performance.now() - wall,
+    cpuMs: (used.user + used.system) / 1000,
+    catalogRssMB,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
 function main(): void {
+  if (opts["cold-only"]) {
+    const command = `npm run bench:placement -- ${process.argv.slice(2).join(" ")}`.trim();
+    console.log(JSON.stringify({ command, ...coldPlacement() }));
+    return;
+  }
   if (opts.worker) {
     process.stdout.write(`${JSON.stringify(runWorker(opts.worker))}\n`);
     return;

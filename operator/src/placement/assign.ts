@@ -65,7 +65,7 @@ export function assign(plan: Plan, catalog: readonly CatalogFile[], servers: rea
     Float64Array.from(list, (s) => s.throughputBitsPerSec / throughput),
   );
   const trafficLeft = trafficCaps(list, set.traffic, bound);
-  const replicas = replicaCounts(catalog, set, list, cutoff, trafficLeft, [headTokens, tailTokens]);
+  const replicas = replicaCounts(catalog, positions, set, list, cutoff, trafficLeft, [headTokens, tailTokens]);
 
   const m = list.length;
   const storageLeft = Float64Array.from(list, (s) => s.storageBytes);

@@ -17,10 +17,19 @@ const CALIBRATED = 0.01;
 /**
  * A server keeps its previous token counts while its traffic stays within this fraction of its target:
  * inside the pass's 4 % cap, and wide enough for calibration's 1 % plus the 1.1 % every share loses
- * when a server joins 100, so that a join re-calibrates no one else. Not re-calibrating every night
- * keeps the nightly fill to what popularity drift moves.
+ * when a server joins 100. Not re-calibrating every night keeps the nightly fill to what popularity
+ * drift moves.
  */
 const KEEP_BAND = 0.03;
+/**
+ * The band on a night when servers joined or left: up to KEEP_OVER above the target, KEEP_UNDER below.
+ * An under-loaded server costs no balance by itself (another is over by as much, and is re-calibrated
+ * past KEEP_OVER): removing a head-heavy server from 74 raised every tail-only server's target 3.5 %
+ * with no new keys for it, and re-calibrating them all fetched 7.7× the removed server's bytes. The
+ * next night's symmetric band re-calibrates them within the fill budget.
+ */
+const KEEP_OVER = 0.035;
+const KEEP_UNDER = 0.1;
 const ROUNDS = 16;
 const DAMPING = 0.5;
 /** A calibrated count stays within this factor of the count uniform arcs would need. */
@@ -196,7 +205,7 @@ export type RingCalibration = Readonly<{
 }>;
 
 export type ServerCalibration = Readonly<{
-  /** Per server: 1 when it was in the previous plan, whose counts it keeps while within KEEP_BAND. */
+  /** Per server: 1 when it was in the previous plan, whose counts it keeps while within its band. */
   kept: Uint8Array;
   /** Per server: its whole traffic target (τ_j·R when the cutoff is feasible), the unit of every deviation. */
   unit: Float64Array;
@@ -204,12 +213,14 @@ export type ServerCalibration = Readonly<{
   room: Float64Array;
   /** Per server: bytes the corrections of a kept server's counts may move on each ring. */
   budget: Float64Array;
+  /** Servers joined or left since the previous plan: the wider band (KEEP_OVER, KEEP_UNDER) applies. */
+  serversChanged: boolean;
 }>;
 
 /**
  * Calibrated token counts for the head and the tail ring. A new server (every server of a fresh plan)
  * is calibrated within CALIBRATED of its target on each ring. A kept server keeps its counts while its
- * traffic over both rings stays within KEEP_BAND of its target and its bytes within its room: adding a server
+ * traffic over both rings stays within its band (KEEP_BAND, or KEEP_OVER/KEEP_UNDER when servers changed) and its bytes within its room: adding a server
  * then moves only the keys the new server takes. Otherwise it is calibrated too, but each count moves
  * by at most the tokens its budget pays for (a token carries about bytes ÷ tokens of the ring).
  */
@@ -244,7 +255,10 @@ export function calibrate(
       if (active[j] === 0) {
         const traffic = (loads[0]?.traffic[j] ?? 0) + (loads[1]?.traffic[j] ?? 0);
         const bytes = (loads[0]?.bytes[j] ?? 0) + (loads[1]?.bytes[j] ?? 0);
-        if (Math.abs(traffic - unit) <= KEEP_BAND * unit && bytes <= (s.room[j] ?? 0)) continue;
+        const over = s.serversChanged ? KEEP_OVER : KEEP_BAND;
+        const under = s.serversChanged ? KEEP_UNDER : KEEP_BAND;
+        const kept = traffic - unit <= over * unit && unit - traffic <= under * unit;
+        if (kept && bytes <= (s.room[j] ?? 0)) continue;
         active[j] = 1;
       }
       rings.forEach((r, x) => {

@@ -207,6 +207,54 @@ function startTokens(
 type Tokens = { head: Int32Array; tail: Int32Array };
 
 /**
+ * Ring shares for servers joining a cluster whose cutoff stays (README, "Tokens"): joiner j takes the
+ * share x_j of the head ring's keys and y_j of the tail's with x_j·R_H + y_j·R_T its traffic target.
+ * With x_j = y_j = its share q_j of the traffic, every kept server loses the same fraction of both rings,
+ * so its load falls exactly as its target does and none is re-calibrated: the joiners fetch their own
+ * bytes and nothing else moves. A joiner that would then use more of its storage than the solution's
+ * most used server takes more of the head (fewer bytes per unit of traffic) and less of the tail, down to y_j = 0; if even
+ * that does not fit, the solution's shares are used. Undefined when nobody joined or the cutoff moved.
+ */
+function joinerShares(
+  sol: Solution,
+  input: Readonly<{ servers: readonly Server[]; set: StoredSet; prefix: Prefix }>,
+  kept: Uint8Array,
+  unit: Float64Array,
+  previous: Readonly<{ cutoff: number | undefined }>,
+): { head: Float64Array; tail: Float64Array } | undefined {
+  if (previous.cutoff !== sol.cutoff || kept.every((k) => k === 1) || kept.every((k) => k === 0)) return undefined;
+  const { servers, set, prefix } = input;
+  const R = set.traffic;
+  const RH = prefix.traffic[sol.cutoff] ?? 0;
+  const BH = prefix.bytes[sol.cutoff] ?? 0;
+  const RT = R - RH;
+  const BT = set.bytes - BH;
+  if (!(R > 0 && RH > 0 && RT > 0)) return undefined;
+  const head = new Float64Array(servers.length);
+  const tail = new Float64Array(servers.length);
+  for (let j = 0; j < servers.length; j++) {
+    if (kept[j] === 1) continue;
+    const q = (unit[j] ?? 0) / R;
+    // At most the solution's largest storage use (≤ fillLimit): a joiner filled to the limit left no
+    // room for the hot files' replicas, and they collapsed to one copy (bench:placement, 200k files:
+    // add churn 10.6× ideal).
+    const room = Math.min(HCA.fillLimit, sol.use) * (servers[j]?.storageBytes ?? 0);
+    let x = q;
+    let y = q;
+    if (q * (BH + BT) > room) {
+      // Bytes at traffic q·R fall by (B_T − R_T·B_H/R_H) per unit of tail share moved to the head.
+      const slope = BT - (RT * BH) / RH;
+      y = slope > 0 ? Math.max(0, (room - (q * R * BH) / RH) / slope) : 0;
+      x = (q * R - y * RT) / RH;
+      if (x * BH + y * BT > room * (1 + 1e-9) || x > 1) return undefined;
+    }
+    head[j] = x;
+    tail[j] = y;
+  }
+  return { head, tail };
+}
+
+/**
  * Calibrated head and tail tokens for solution `sol` (calibrate.ts): each ring's targets are the
  * solution's shares of that ring's traffic, measured on the same pieces `assign` will place.
  */
@@ -219,7 +267,13 @@ function calibratedTokens(
     set: StoredSet;
     prefix: Prefix;
   }>,
-  previous: Readonly<{ head: ReadonlyMap<string, number>; tail: ReadonlyMap<string, number> }>,
+  previous: Readonly<{
+    head: ReadonlyMap<string, number>;
+    tail: ReadonlyMap<string, number>;
+    cutoff: number | undefined;
+    /** Servers in the previous plan. */
+    names: number;
+  }>,
   fillBudget: number,
 ): Tokens {
   const { catalog, servers, names, set } = input;
@@ -237,6 +291,7 @@ function calibratedTokens(
   const tokens = new TokenUniverse(names);
   const kept = Uint8Array.from(names, (n) => ((previous.head.get(n) ?? 0) + (previous.tail.get(n) ?? 0) > 0 ? 1 : 0));
   const room = Float64Array.from(servers, (x) => HCA.fillLimit * x.storageBytes);
+  const joiners = joinerShares(sol, input, kept, unit, previous);
   const run = (replicas: Uint16Array): Tokens => {
     const ring = (
       share: Float64Array,
@@ -244,27 +299,45 @@ function calibratedTokens(
       from: number,
       to: number,
       prev: ReadonlyMap<string, number>,
-    ) => ({
-      pieces: ringPieces(catalog, positions, replicas, from, to),
-      target: Float64Array.from(share, (x) => x * traffic),
-      start: startTokens(share, names, prev, kept),
-    });
+      joined: Float64Array | undefined,
+    ) => {
+      const target = Float64Array.from(share, (x) => x * traffic);
+      let start = startTokens(share, names, prev, kept);
+      if (joined) {
+        // A joiner takes its share x_j of the ring's keys from the kept servers' tokens.
+        let keptTokens = 0;
+        let taken = 0;
+        names.forEach((n, j) => {
+          if (kept[j] === 1) keptTokens += prev.get(n) ?? 0;
+          else taken += joined[j] ?? 0;
+        });
+        start = Int32Array.from(names, (n, j) => {
+          if (kept[j] === 1) return prev.get(n) ?? 0;
+          const x = joined[j] ?? 0;
+          return x > 0 ? Math.max(1, Math.round((x / Math.max(1 - taken, 1e-9)) * keptTokens)) : 0;
+        });
+        joined.forEach((x, j) => {
+          if (kept[j] === 0) target[j] = x * traffic;
+        });
+      }
+      return { pieces: ringPieces(catalog, positions, replicas, from, to), target, start };
+    };
     const [head, tail] = calibrate(
       tokens,
       [
-        ring(sol.head, headTraffic, 0, sol.cutoff, previous.head),
-        ring(sol.tail, set.traffic - headTraffic, sol.cutoff, set.count, previous.tail),
+        ring(sol.head, headTraffic, 0, sol.cutoff, previous.head, joiners?.head),
+        ring(sol.tail, set.traffic - headTraffic, sol.cutoff, set.count, previous.tail, joiners?.tail),
       ],
-      { kept, unit, room, budget },
+      { kept, unit, room, budget, serversChanged: kept.some((k) => k === 0) || previous.names !== names.length },
     );
     return { head, tail };
   };
   // Replica counts depend on the largest weight of each ring, which calibration moves a little: when
   // that changes a count, calibrate again against the pieces `assign` will see.
   const caps = trafficCaps(servers, set.traffic, sol.bound);
-  const before = replicaCounts(catalog, set, servers, sol.cutoff, caps, [sol.head, sol.tail]);
+  const before = replicaCounts(catalog, positions, set, servers, sol.cutoff, caps, [sol.head, sol.tail]);
   const first = run(before);
-  const after = replicaCounts(catalog, set, servers, sol.cutoff, caps, [first.head, first.tail]);
+  const after = replicaCounts(catalog, positions, set, servers, sol.cutoff, caps, [first.head, first.tail]);
   return after.every((k, i) => k === before[i]) ? first : run(after);
 }
 
@@ -369,7 +442,7 @@ export function planHca(input: PlanInput): PlanResult {
   const tokens = calibratedTokens(
     sol,
     { catalog: input.catalog, servers, names, set, prefix: p },
-    { head: prevHeadTokens, tail: prevTailTokens },
+    { head: prevHeadTokens, tail: prevTailTokens, cutoff: previous?.cutoff, names: previous?.servers.length ?? 0 },
     fillBudget,
   );
   const BH = p.bytes[sol.cutoff] ?? 0;

@@ -1,3 +1,4 @@
+import { replicaPosition } from "./hash.js";
 import { fileTraffic, HCA, type StoredSet } from "./stored.js";
 import type { CatalogFile, Server } from "./types.js";
 
@@ -17,20 +18,28 @@ export function trafficCaps(servers: readonly Server[], traffic: number, bound: 
 /**
  * How many replicas each stored file gets, given the pass's traffic caps. Caps sum to at least
  * (1 + ε)·R, so some server always has room for a piece of ε·R/m: the hottest files are split into
- * replicas of at most R ÷ (piecesPerServer·m′), m′ = m rounded up to a power of two (the playback API
- * spreads a file's requests evenly over its holders). Replicas go to distinct servers, so a ring whose
- * largest weight is w takes at most 1 ÷ (2w) of them, rounded down to a power of two: every server then
- * catches replicas in proportion to its weight, and a server with a sliver of the ring is never forced
- * to hold one. Nor are there more replicas than servers whose cap is at least twice a replica's
- * traffic. Extra replicas may use the storage each ring's servers have past their expected share of the
- * stored set but half the fill headroom, which stays free for spills (`replicaRoom`); when that room is
- * short, the pieces are coarsened (doubled) until the copies fit, so every hot file keeps pieces of the
- * same size rather than the hottest taking all the room and the next ones none, but never past
- * `maxPiece`. Both `planHca` (to calibrate tokens) and `assign` call this, so they agree on
- * every piece.
+ * replicas of about R ÷ `HCA.pieces`, whatever the number of servers (the playback API spreads a file's
+ * requests evenly over its holders). Replicas go to distinct servers, so a ring whose largest weight is w takes at most about
+ * 1 ÷ (2w) of them: every server then catches replicas in proportion to its weight, and a server with a
+ * sliver of the ring is never forced to hold one. Nor are there more replicas than servers whose cap is
+ * at least twice a replica's traffic. Extra replicas may use the storage each ring's servers have past
+ * their expected share of the stored set but half the fill headroom, which stays free for spills
+ * (`replicaRoom`); when that room is short, the pieces are coarsened until the copies fit, so every hot
+ * file keeps pieces of the same size rather than the hottest taking all the room and the next ones none,
+ * but never past `maxPiece`.
+ *
+ * No count jumps for every hot file at once when one server joins or leaves: the piece size does not
+ * depend on the number of servers (it was R ÷ (400·m′), m′ = m rounded up to a power of two: at 128 + 1
+ * servers every hot file's count doubled, 119 TB of new copies for a 2 TB server, add churn 57× ideal
+ * in bench:placement --mixes random:12), and each file rounds its piece count t/piece and the ring's
+ * limit 1/(2w) up or down by its own hashed fraction (`rounding`), so a change of δ in the weights
+ * changes the counts of about a fraction δ of the files (the limit was a power of two too: 26 servers
+ * with one more flash server doubled it, 5.9× ideal).
+ * Both `planHca` (to calibrate tokens) and `assign` call this, so they agree on every piece.
  */
 export function replicaCounts(
   catalog: readonly CatalogFile[],
+  positions: Float64Array,
   set: StoredSet,
   servers: readonly Server[],
   cutoff: number,
@@ -40,37 +49,47 @@ export function replicaCounts(
   const limit = [replicaLimit(rings[0]), replicaLimit(rings[1])] as const;
   const onRing = [serversOnRing(rings[0]), serversOnRing(rings[1])];
   const desc = caps.slice().sort().reverse();
-  // m rounded up to a power of two: adding or removing a server then seldom changes a replica count.
-  const chunk = set.traffic / (HCA.piecesPerServer * 2 ** Math.ceil(Math.log2(servers.length)));
+  const chunk = set.traffic / HCA.pieces;
   const room = replicaRoom(catalog, set, servers, cutoff, rings);
   const counts = new Uint16Array(set.count).fill(1);
   if (!(chunk > 0)) return counts;
-  // The replicas file i would get with pieces of at most `piece`.
+  // The replicas file i would get with pieces of about `piece`.
   const wanted = (i: number, piece: number): number => {
     const t = fileTraffic(catalog[i] as CatalogFile);
-    // A file hotter than a whole server's cap is split over two servers even on a lopsided ring.
+    const u = rounding(positions[i] ?? 0);
     const ring = i < cutoff ? 0 : 1;
-    const most =
-      t > (desc[0] ?? 0) / 2 ? Math.max(limit[ring] ?? 1, Math.min(2, onRing[ring] ?? 1)) : (limit[ring] ?? 1);
-    let k = Math.min(most, Math.ceil(t / piece));
+    const capped = Math.max(1, Math.floor((limit[ring] ?? 1) + u));
+    // A file hotter than half the largest cap is split over two servers even on a lopsided ring.
+    const most = t > (desc[0] ?? 0) / 2 ? Math.max(capped, Math.min(2, onRing[ring] ?? 1)) : capped;
+    let k = Math.min(most, Math.max(1, Math.floor(t / piece + u)));
     while (k > 1 && serversWithCap(desc, (2 * t) / k) < k) k--;
-    return Math.max(1, k);
+    return k;
   };
   for (const ring of [0, 1] as const) {
     const hot: number[] = [];
     const [from, to] = ring === 0 ? [0, Math.min(cutoff, set.count)] : [Math.min(cutoff, set.count), set.count];
     for (let i = from; i < to; i++) if (fileTraffic(catalog[i] as CatalogFile) > chunk) hot.push(i);
-    // The finest pieces, in power-of-two steps from `chunk` (stable under small weight changes), whose
-    // extra copies fit the ring's room: the room goes to every hot file alike, not all to the hottest.
-    let piece = chunk;
+    // The finest pieces whose extra copies fit the ring's room (the cost falls as pieces grow):
+    // the room goes to every hot file alike, not all to the hottest.
     const cost = (c: number) => hot.reduce((x, i) => x + (wanted(i, c) - 1) * (catalog[i] as CatalogFile).bytes, 0);
     const coarsest = maxPiece(caps, rings[ring]);
+    // Doubling steps from a fixed `chunk`: the piece changes only when the room crosses a step, so a
+    // server joining (more room) seldom changes a count (a continuous search re-split the hot files on
+    // every join: 200k files, default mix, add churn 1.94× ideal).
+    let piece = chunk;
     while (hot.length > 0 && piece < coarsest && cost(piece) > (room[ring] ?? 0)) piece *= 2;
     piece = Math.min(piece, coarsest);
     for (const i of hot) counts[i] = wanted(i, piece);
   }
   return counts;
 }
+
+/** A file's own rounding fraction in [0, 1), from its key position: independent of its ring position. */
+function rounding(position: number): number {
+  return replicaPosition(position, ROUNDING_SEED) / 2 ** 52;
+}
+
+const ROUNDING_SEED = 0x6a09e667;
 
 /**
  * Bytes of extra replicas each ring can take. A ring's replicas land on its servers in proportion to
@@ -120,7 +139,7 @@ function maxPiece(caps: Float64Array, weights: ArrayLike<number>): number {
   return least / 16;
 }
 
-/** At most 1 ÷ (2 × the largest weight) replicas on a ring with these weights (token counts or shares). */
+/** About 1 ÷ (2 × the largest weight) replicas on a ring with these weights (token counts or shares). */
 function replicaLimit(weights: ArrayLike<number>): number {
   let sum = 0;
   let max = 0;
@@ -129,8 +148,7 @@ function replicaLimit(weights: ArrayLike<number>): number {
     sum += w;
     max = Math.max(max, w);
   }
-  // Rounded down to a power of two, so that calibrating the counts by a few per cent seldom changes it.
-  return max > 0 ? 2 ** Math.floor(Math.log2(Math.max(1, sum / (2 * max)))) : 1;
+  return max > 0 ? sum / (2 * max) : 1;
 }
 
 /** Servers with a positive weight on a ring. */

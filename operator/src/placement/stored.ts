@@ -12,10 +12,12 @@ export const HCA = Object.freeze({
   /** Tokens per server, on average, on each ring of a fresh plan. */
   tokensPerServer: 1000,
   /**
-   * Hot files are split into replicas carrying at most R ÷ (this × servers) each, 0.25 % of an average
-   * server's traffic: fine enough that token calibration can hit a server's load within 0.5 %.
+   * Hot files are split into replicas carrying about R ÷ this each: 0.15 % of an average server's
+   * traffic at 100 servers, 0.3 % at 200, fine enough that token calibration can hit a server's load
+   * within 1 %. It does not depend on the number of servers, so a server joining or leaving changes no
+   * replica count through it (replicas.ts).
    */
-  piecesPerServer: 400,
+  pieces: 65536,
 });
 
 /**
