@@ -3,8 +3,10 @@
  * Anything but the exact bytes asked for is a failed server, never a crash: a connection error, a
  * status other than 206 (a 403 for an expired or forged link, a 404 for a file not there), an HTML
  * answer (a captive portal, an error page), a Content-Range or body length that differs from the
- * range, no byte for the stall deadline, or no answer at all within it.
+ * range, no byte for the stall deadline, or no answer at all within it. A delivered chunk carries the
+ * sha256 of its bytes, so a test can check what was played against what the origin holds.
  */
+import { createHash } from "node:crypto";
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { FailureReason, FetchResult, Transport } from "./session.js";
@@ -82,7 +84,7 @@ export class HttpTransport implements Transport {
           agent: https ? this.#https : this.#http,
           ...(https && this.#tls.servername ? { servername: this.#tls.servername } : {}),
         },
-        (res) => this.#body(res, req.start, req.end, expected, arm, fail, () => finish({ ok: true })),
+        (res) => this.#body(res, req.start, req.end, expected, arm, fail, (sha256) => finish({ ok: true, sha256 })),
       );
       arm("timeout");
       outgoing.on("error", (err) => fail("error", err.message));
@@ -97,7 +99,7 @@ export class HttpTransport implements Transport {
     expected: number,
     arm: (r: FailureReason) => void,
     fail: (reason: FailureReason, detail: string) => void,
-    done: () => void,
+    done: (sha256: string) => void,
   ): void {
     const why = answerProblem(res, start, end);
     if (why !== undefined) {
@@ -105,14 +107,16 @@ export class HttpTransport implements Transport {
       return;
     }
     let got = 0;
+    const hash = createHash("sha256");
     arm("stall");
     res.on("data", (b: Buffer) => {
       got += b.length;
+      hash.update(b);
       this.bytes += b.length;
       if (got > expected) fail("length", `more than the ${expected} bytes asked for`);
       else arm("stall");
     });
-    res.on("end", () => (got === expected ? done() : fail("length", `${got} bytes of ${expected}`)));
+    res.on("end", () => (got === expected ? done(hash.digest("hex")) : fail("length", `${got} bytes of ${expected}`)));
     res.on("error", (err) => fail("error", err.message));
     res.on("aborted", () => fail("error", "connection closed mid-body"));
   }

@@ -16,7 +16,10 @@ import { type Content, chunkCount, chunkDuration } from "./content.js";
 
 export type FailureReason = "error" | "status" | "timeout" | "stall" | "length" | "html";
 
-export type FetchResult = Readonly<{ ok: true } | { ok: false; reason: FailureReason; detail: string }>;
+/** A delivered chunk carries the sha256 of its bytes when the transport read real ones (not the simulator). */
+export type FetchResult = Readonly<
+  { ok: true; sha256?: string | undefined } | { ok: false; reason: FailureReason; detail: string }
+>;
 
 export interface Transport {
   /** Seconds on the session's clock. */
@@ -53,6 +56,10 @@ export type SessionReport = Readonly<{
   bitrates: readonly number[];
   /** Which server rank each chunk came from. */
   servers: readonly number[];
+  /** The sha256 of each chunk's bytes as received, when the transport hashes them (the real player does). */
+  chunkSha256: readonly (string | undefined)[];
+  /** Seconds of content buffered when the report was made. */
+  bufferS: number;
   /** Why downloads failed, in order. */
   failures: readonly string[];
   /** The URL the last chunk came from. */
@@ -102,6 +109,8 @@ export async function playSession(
     vmafs: [] as number[],
     bitrates: [] as number[],
     servers: [] as number[],
+    chunkSha256: [] as (string | undefined)[],
+    bufferS: 0,
     failures: [] as string[],
     lastUrl: undefined as string | undefined,
     done: false,
@@ -126,7 +135,7 @@ export async function playSession(
   const beat = () => {
     if (o.onHeartbeat && transport.now() >= nextBeat) {
       nextBeat += o.heartbeatS ?? Infinity;
-      o.onHeartbeat({ ...r });
+      o.onHeartbeat({ ...r, bufferS });
     }
   };
 
@@ -185,6 +194,7 @@ export async function playSession(
     r.bitrates.push(rendition?.bitrateBps ?? 0);
     r.vmafs.push(rendition?.vmaf ?? 0);
     r.servers.push(server % Math.max(1, urls.length));
+    r.chunkSha256.push(res.sha256);
     r.bytes += bytes;
     r.lastUrl = url;
     bufferS += dur;
@@ -192,7 +202,7 @@ export async function playSession(
       playing = true;
       if (r.startupS === undefined) {
         r.startupS = transport.now() - t0;
-        o.onStartup?.({ ...r });
+        o.onStartup?.({ ...r, bufferS });
       }
     }
     i++;

@@ -3,15 +3,19 @@
  * lifecycle, failover when an edge goes away or answers wrong, and bad manifests as failed answers.
  */
 import { createHash } from "node:crypto";
+import { writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { get, tempDir } from "../../nodes/test/harness.js";
+import { main } from "../../operator/src/cli/main.js";
 import { ABR_RULES, abrRule } from "../src/abr/index.js";
 import { HttpTransport } from "../src/http-transport.js";
 import { play } from "../src/play.js";
 import { playSession } from "../src/session.js";
 import { PlaybackRequestError, parsePlayback, requestPlayback } from "../src/steering-client.js";
+import { expectedChunkSums } from "./chunk-sums.js";
 import { type LocalFleet, startLocalFleet } from "./local-fleet.js";
 
 const TITLE = "night-harbor";
@@ -44,11 +48,41 @@ describe("the reference client on a local fleet", () => {
       expect(new Set(r.servers)).toEqual(new Set([0]));
       expect(r.telemetry.accepted).toBe(r.telemetry.sent);
       expect(r.telemetry.sent).toBeGreaterThanOrEqual(2);
+      const content = await requestPlayback(fleet.steeringUrl, TITLE, tls());
+      expect(r.chunkSha256).toEqual(expectedChunkSums(content, r.bitrates));
       const metrics = await fleet.metrics.metrics();
       expect(metrics).toMatch(/edgefleet_playback_startup_seconds_count\{cluster="edge-0"\} [1-9]/);
       expect(metrics).toMatch(/edgefleet_playback_rebuffer_ratio_count\{cluster="edge-0"\} [1-9]/);
     },
   );
+
+  it("`edgefleet play` is this client: its JSON summary gives every chunk's sha256, each its range's bytes", async () => {
+    const dir = await tempDir("player-cli-");
+    const ca = join(dir, "edge-ca.pem");
+    await writeFile(ca, Buffer.concat(fleet.ca));
+    const out: string[] = [];
+    const errs: string[] = [];
+    const argv = ["play", "--steering", fleet.steeringUrl, "--title", TITLE, "--ca", ca, "--rule", "bola", "--json"];
+    const code = await main(
+      argv,
+      (s) => out.push(s),
+      (s) => errs.push(s),
+    );
+    expect([code, errs]).toEqual([0, []]);
+    const r = JSON.parse(out.join("")) as { rule: string; chunks: number; bitrates: number[]; chunkSha256: string[] };
+    expect([r.rule, r.chunks]).toEqual(["bola", 6]);
+    const content = await requestPlayback(fleet.steeringUrl, TITLE, tls());
+    expect(r.chunkSha256).toEqual(expectedChunkSums(content, r.bitrates));
+    const bad: string[] = [];
+    expect(
+      await main(
+        ["play", "--steering", fleet.steeringUrl],
+        () => {},
+        (s) => bad.push(s),
+      ),
+    ).toBe(2);
+    expect(bad.join("")).toContain("--title: the title id is required");
+  });
 
   it("the chunks add up to the files the Title declares, and their ranges, fetched one by one, hash to its sha256", async () => {
     const content = await requestPlayback(fleet.steeringUrl, TITLE, tls());
