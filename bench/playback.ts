@@ -54,12 +54,12 @@ async function simRows(
 
 function table(title: string, rows: readonly QoeRow[]): string {
   const head =
-    "| rule | sessions | startup p50 s | startup p95 s | rebuffer ratio | sessions stalled | mean VMAF | p5 VMAF | mean kbps | switches/min | MB/min | failovers |";
+    "| rule | sessions | startup p50 s | startup p95 s | rebuffer ratio | sessions stalled | mean VMAF | p5 VMAF | mean kbps | switches/min | MB/min | failovers | abandoned |";
   const lines = rows.map(
     (r) =>
-      `| ${r.rule} | ${r.sessions} | ${r.startupP50S.toFixed(2)} | ${r.startupP95S.toFixed(2)} | ${r.rebufferRatio.toFixed(4)} | ${r.sessionsWithStall} | ${r.meanVmaf.toFixed(1)} | ${r.p5Vmaf.toFixed(0)} | ${r.meanBitrateKbps.toFixed(0)} | ${r.switchesPerMin.toFixed(2)} | ${(r.bytesPerMin / 1e6).toFixed(1)} | ${r.failovers} |`,
+      `| ${r.rule} | ${r.sessions} | ${r.startupP50S.toFixed(2)} | ${r.startupP95S.toFixed(2)} | ${r.rebufferRatio.toFixed(4)} | ${r.sessionsWithStall} | ${r.meanVmaf.toFixed(1)} | ${r.p5Vmaf.toFixed(0)} | ${r.meanBitrateKbps.toFixed(0)} | ${r.switchesPerMin.toFixed(2)} | ${(r.bytesPerMin / 1e6).toFixed(1)} | ${r.failovers} | ${r.abandoned} |`,
   );
-  return [title, "", head, `|${" --- |".repeat(12)}`, ...lines].join("\n");
+  return [title, "", head, `|${" --- |".repeat(13)}`, ...lines].join("\n");
 }
 
 async function main(): Promise<void> {
