@@ -113,9 +113,12 @@ export function bolaAbandon(input: AbandonInput, state: BolaState): number | und
   return best;
 }
 
-/** BOLA with dash.js's defaults; `makeBolaRule(stableBufferS)` raises its buffer target (a dash.js setting). */
-export const makeBolaRule = (stableBufferS = BOLA_STABLE_BUFFER_S): AbrRule<BolaState> => ({
-  name: stableBufferS === BOLA_STABLE_BUFFER_S ? "bola" : `bola-${stableBufferS}s`,
+/**
+ * BOLA with dash.js's defaults; `makeBolaRule(stableBufferS)` raises its buffer target (a dash.js
+ * setting), `makeBolaRule(12, false)` never abandons a download (for comparison in bench:playback).
+ */
+export const makeBolaRule = (stableBufferS = BOLA_STABLE_BUFFER_S, abandonment = true): AbrRule<BolaState> => ({
+  name: `bola${stableBufferS === BOLA_STABLE_BUFFER_S ? "" : `-${stableBufferS}s`}${abandonment ? "" : "-no-abandon"}`,
   initial: (ladder) => ({ phase: "startup", placeholderS: 0, params: bolaParams(ladder, stableBufferS) }),
   decide(input, state) {
     const p = state.params;
@@ -161,7 +164,7 @@ export const makeBolaRule = (stableBufferS = BOLA_STABLE_BUFFER_S): AbrRule<Bola
       { ...state, placeholderS: placeholder },
     ];
   },
-  abandon: bolaAbandon,
+  ...(abandonment ? { abandon: bolaAbandon } : {}),
 });
 
 export const bolaRule = makeBolaRule();
