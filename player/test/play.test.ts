@@ -138,6 +138,43 @@ describe("the reference client on a local fleet", () => {
     });
   });
 
+  it("a download abandoned part-way through real sockets: the chunk again at the lower rendition, no failover, the bytes right", async () => {
+    const content = await requestPlayback(fleet.steeringUrl, TITLE, tls());
+    // The top rendition's server dribbles: 1 kB every 50 ms, never the whole chunk.
+    const slow = createServer((req, res) => {
+      const [, a = "0", b = "0"] = /bytes=(\d+)-(\d+)/.exec(req.headers.range ?? "") ?? [];
+      res.writeHead(206, { "content-type": "video/mp4", "content-range": `bytes ${a}-${b}/99999999` });
+      const timer = setInterval(() => res.write(Buffer.alloc(1000)), 50);
+      res.on("close", () => clearInterval(timer));
+    });
+    await new Promise<void>((r) => slow.listen(0, "127.0.0.1", r));
+    try {
+      const top = content.ladder.length - 1;
+      const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/top.mp4`;
+      const withSlow = { ...content, urls: content.urls.map((u, q) => (q === top ? [slowUrl] : u)) };
+      // Always asks for the top rendition; gives a download up for the lowest after half a second.
+      const greedy = {
+        name: "greedy",
+        start: () => ({
+          decide: () => ({ quality: top, delayS: 0 }),
+          abandon: (a: { elapsedS: number; bytesLoaded: number }) =>
+            a.elapsedS >= 0.5 && a.bytesLoaded > 0 ? 0 : undefined,
+        }),
+      };
+      const transport = new HttpTransport(tls());
+      const r = await playSession(withSlow, greedy, transport, { maxBufferS: 60 });
+      transport.close();
+      expect(r.done).toBe(true);
+      expect([r.abandoned, r.failovers]).toEqual([6, 0]);
+      expect(new Set(r.bitrates)).toEqual(new Set([content.ladder[0]?.bitrateBps]));
+      expect(r.chunkSha256).toEqual(expectedChunkSums(withSlow, r.bitrates));
+      expect(r.bytes).toBeGreaterThan(content.chunkBytes[0]?.reduce((x, y) => x + y, 0) ?? 0);
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((r) => slow.close(r));
+    }
+  });
+
   it("the first ranked edge goes away mid-play (killed): the client continues from the next without giving up", async () => {
     const content = await requestPlayback(fleet.steeringUrl, TITLE, tls());
     const transport = new HttpTransport(tls());
