@@ -4,7 +4,7 @@
 // Prints per rule startup p50/p95, rebuffer ratio, mean and p5 VMAF, switches and bytes per minute,
 // failovers, and how close the simulator comes to the real runs on the same traces.
 //   npm run bench:playback -- [--json] [--traces 200] [--seconds 600] [--max-buffer 120] [--bola-stable-buffer S]
-//                             [--real] [--real-traces 6] [--real-seconds 120] [--clients 9]
+//                             [--bola-no-abandon] [--real] [--real-traces 6] [--real-seconds 120] [--clients 9]
 import { parseArgs } from "node:util";
 import { makeBolaRule } from "../player/src/abr/bola.js";
 import { ABR_RULES } from "../player/src/abr/index.js";
@@ -28,6 +28,8 @@ const { values } = parseArgs({
     "max-buffer": { type: "string", default: "120" },
     // Also simulate BOLA with a larger buffer target (dash.js's stableBufferTime; 12 s by default).
     "bola-stable-buffer": { type: "string" },
+    // Also simulate BOLA without its abandonment (what it did before the rule could give a download up).
+    "bola-no-abandon": { type: "boolean", default: false },
   },
 });
 const MAX_BUFFER_S = Number(values["max-buffer"]);
@@ -40,7 +42,11 @@ async function simRows(
   const rows: QoeRow[] = [];
   const flat5: Record<string, number> = {};
   const extra = values["bola-stable-buffer"];
-  const rules: AnyAbrRule[] = [...ABR_RULES, ...(extra ? [erase(makeBolaRule(Number(extra)))] : [])];
+  const rules: AnyAbrRule[] = [
+    ...ABR_RULES,
+    ...(extra ? [erase(makeBolaRule(Number(extra)))] : []),
+    ...(values["bola-no-abandon"] ? [erase(makeBolaRule(undefined, false))] : []),
+  ];
   for (const rule of rules) {
     const reports: SessionReport[] = [];
     for (const t of traces) reports.push(await simulate(content, rule, t, { maxBufferS: MAX_BUFFER_S }));
@@ -54,12 +60,12 @@ async function simRows(
 
 function table(title: string, rows: readonly QoeRow[]): string {
   const head =
-    "| rule | sessions | startup p50 s | startup p95 s | rebuffer ratio | sessions stalled | mean VMAF | p5 VMAF | mean kbps | switches/min | MB/min | failovers |";
+    "| rule | sessions | startup p50 s | startup p95 s | rebuffer ratio | sessions stalled | mean VMAF | p5 VMAF | mean kbps | switches/min | MB/min | failovers | abandoned |";
   const lines = rows.map(
     (r) =>
-      `| ${r.rule} | ${r.sessions} | ${r.startupP50S.toFixed(2)} | ${r.startupP95S.toFixed(2)} | ${r.rebufferRatio.toFixed(4)} | ${r.sessionsWithStall} | ${r.meanVmaf.toFixed(1)} | ${r.p5Vmaf.toFixed(0)} | ${r.meanBitrateKbps.toFixed(0)} | ${r.switchesPerMin.toFixed(2)} | ${(r.bytesPerMin / 1e6).toFixed(1)} | ${r.failovers} |`,
+      `| ${r.rule} | ${r.sessions} | ${r.startupP50S.toFixed(2)} | ${r.startupP95S.toFixed(2)} | ${r.rebufferRatio.toFixed(4)} | ${r.sessionsWithStall} | ${r.meanVmaf.toFixed(1)} | ${r.p5Vmaf.toFixed(0)} | ${r.meanBitrateKbps.toFixed(0)} | ${r.switchesPerMin.toFixed(2)} | ${(r.bytesPerMin / 1e6).toFixed(1)} | ${r.failovers} | ${r.abandoned} |`,
   );
-  return [title, "", head, `|${" --- |".repeat(12)}`, ...lines].join("\n");
+  return [title, "", head, `|${" --- |".repeat(13)}`, ...lines].join("\n");
 }
 
 async function main(): Promise<void> {

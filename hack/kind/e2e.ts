@@ -2,7 +2,7 @@
  * `npm run e2e:kind [-- --json] [--keep] [--cluster NAME] [--workers N] [--if-docker]`: the fleet on real
  * nodes. Starts Docker Engine (installing it from Debian when missing), builds the kind node image and
  * the app images offline, creates a fresh kind cluster `edgefleet-e2e` (one control-plane node, N edge
- * workers; with --cluster, that cluster is used as it is, created if missing), loads the images, runs the e2e suite (test/e2e, vitest project
+ * workers, 3 by default: the ISP site's two servers and the IX site's one; with --cluster, that cluster is used as it is, created if missing), loads the images, runs the e2e suite (test/e2e, vitest project
  * e2e: helm install, the fleet, the lifecycle and the faults), then deletes the cluster and stops the
  * dockerd it started, unless --keep.
  *
@@ -35,7 +35,7 @@ const { values: flags } = parseArgs({
     json: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     cluster: { type: "string" },
-    workers: { type: "string", default: "2" },
+    workers: { type: "string", default: "3" },
     tag: { type: "string", default: "e2e" },
     "if-docker": { type: "boolean", default: false },
     report: { type: "string" },
@@ -43,9 +43,9 @@ const { values: flags } = parseArgs({
 });
 const clusterName = flags.cluster ?? "edgefleet-e2e";
 const workers = Number(flags.workers);
-if (!Number.isInteger(workers) || workers < 2 || workers > 8) {
+if (!Number.isInteger(workers) || workers < 3 || workers > 8) {
   console.error(
-    `--workers: must be an integer from 2 to 8 (a DaemonSet, a node failure and peers need two), got ${flags.workers}`,
+    `--workers: must be an integer from 3 to 8 (a DaemonSet, a node failure and peers need two in the ISP site, a client's failover the IX site's one more), got ${flags.workers}`,
   );
   process.exit(2);
 }

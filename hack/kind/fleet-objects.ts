@@ -1,8 +1,9 @@
 /**
- * The fleet the kind e2e suite and the demo run, as plain objects (pure: no I/O, time comes in): one
- * OCACluster whose servers are the kind worker nodes at their real addresses, Titles whose files are the
- * origin's synthetic media (hack/kind/media.ts, so every sha256 is real), a Popularity, and the origin
- * that serves those files inside the cluster.
+ * The fleet the kind e2e suite and the demo run, as plain objects (pure: no I/O, time comes in): an ISP
+ * site (OCACluster) whose servers are the kind worker nodes at their real addresses and, with three or
+ * more workers, an IX site on the last one (the next site steering ranks for the ISP's clients), Titles
+ * whose files are the origin's synthetic media (hack/kind/media.ts, so every sha256 is real), a
+ * Popularity, and the origin that serves those files inside the cluster.
  */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -16,6 +17,7 @@ export const fleetNames = {
   releaseNamespace: "edgefleet-system",
   release: "edgefleet",
   cluster: "kind-ams-1",
+  ixCluster: "kind-ams-ix-1",
   region: "e2e",
   signingSecret: "edgefleet-url-signing",
   tlsSecret: "edge-tls",
@@ -27,14 +29,27 @@ export const clientInside = "198.51.100.77";
 
 export type EdgeServer = Readonly<{ name: string; node: string; ipv4: string; class: "storage" | "flash" }>;
 
-/** The first worker is a storage server, every other one a flash server (HCA places the head on flash). */
-export function edgeServers(workers: readonly { name: string; ipv4: string }[]): EdgeServer[] {
-  return workers.map((w, i) => ({
-    name: `s${i + 1}`,
+/**
+ * The workers as edge servers. The ISP site: the first a storage server, every other one a flash server
+ * (HCA places the head on flash). With three or more workers the last is the IX site's one storage
+ * server instead, so a client of the ISP has a next site on a node of its own.
+ */
+export function edgeSites(workers: readonly { name: string; ipv4: string }[]): {
+  isp: EdgeServer[];
+  ix: EdgeServer[];
+} {
+  const server = (w: { name: string; ipv4: string }, name: string, cls: EdgeServer["class"]): EdgeServer => ({
+    name,
     node: w.name,
     ipv4: w.ipv4,
-    class: i === 0 ? ("storage" as const) : ("flash" as const),
-  }));
+    class: cls,
+  });
+  const ispWorkers = workers.length >= 3 ? workers.slice(0, -1) : workers;
+  const last = workers.at(-1);
+  return {
+    isp: ispWorkers.map((w, i) => server(w, `s${i + 1}`, i === 0 ? "storage" : "flash")),
+    ix: workers.length >= 3 && last ? [server(last, "x1", "storage")] : [],
+  };
 }
 
 /** "HH:MM" in UTC. */
@@ -49,26 +64,40 @@ export function fillWindow(opensAt: Date): { start: string; end: string; timeZon
   return { start: hhmm(start), end: hhmm(new Date(start.getTime() + 3 * 3600_000)), timeZone: "UTC" };
 }
 
+/**
+ * An OCACluster of the fleet. The ISP site ("isp") is announced the ISP's customer prefix and the kind
+ * network (`clientNetwork`, where this host and a container on it play from) with local preference 200;
+ * the IX site ("ix") is announced the kind network only, with local preference 100. So steering ranks
+ * the ISP site first and the IX site next for a client on the kind network, and the ISP site alone for
+ * one in the customer prefix.
+ */
 export function ocaCluster(o: {
+  site: "isp" | "ix";
   servers: readonly EdgeServer[];
   window: ReturnType<typeof fillWindow>;
   image: string;
+  clientNetwork?: string | undefined;
 }) {
   const n = fleetNames;
+  const isp = o.site === "isp";
+  const announce = (cidr: string) => ({ cidr, asPath: [64500], med: 0, localPref: isp ? 200 : 100 });
+  const network = o.clientNetwork === undefined ? [] : [announce(o.clientNetwork)];
   return {
     apiVersion: "cdn.edgefleet.dev/v1alpha1",
     kind: "OCACluster",
-    metadata: { name: n.cluster, namespace: n.namespace },
+    metadata: { name: isp ? n.cluster : n.ixCluster, namespace: n.namespace },
     spec: {
       region: n.region,
-      site: { type: "embedded", isp: "Polder Telecom (kind)", asn: 64500 },
-      location: { lat: 52.3561, lon: 4.9536 },
+      site: isp
+        ? { type: "embedded", isp: "Polder Telecom (kind)", asn: 64500 }
+        : { type: "ixp", isp: "AMS-IX (kind)", asn: 64496 },
+      location: isp ? { lat: 52.3561, lon: 4.9536 } : { lat: 52.3396, lon: 4.9184 },
       serverClasses: [
         { name: "storage", storage: "256Mi", throughput: "1Gbps" },
-        { name: "flash", storage: "96Mi", throughput: "4Gbps" },
+        { name: "flash", storage: "128Mi", throughput: "4Gbps" },
       ],
       servers: o.servers.map((s) => ({ name: s.name, node: s.node, class: s.class, ipv4: s.ipv4 })),
-      prefixes: [{ cidr: "198.51.100.0/24", asPath: [64500], med: 0, localPref: 200 }],
+      prefixes: isp ? [announce("198.51.100.0/24"), ...network] : network,
       fill: {
         window: o.window,
         bandwidthCap: "2Gbps",
@@ -92,20 +121,27 @@ const ladder: readonly Rung[] = [
   { kind: "text", codec: "webvtt", kbps: 1 },
 ];
 
-const titleIds = [
-  "night-harbor",
-  "glass-meridian",
-  "salt-and-signal",
-  "the-long-tide",
-  "copper-lanterns",
-  "north-ferry",
+/**
+ * The catalog: short titles with the whole ladder, and a feature long enough that a client is
+ * mid-stream when an edge node is paused under it (the e2e failover test), on the three lowest
+ * renditions so it adds little to fill.
+ */
+const catalog: readonly Readonly<{ id: string; seconds: number; rungs: readonly Rung[] }>[] = [
+  ...["night-harbor", "glass-meridian", "salt-and-signal", "the-long-tide", "copper-lanterns", "north-ferry"].map(
+    (id) => ({ id, seconds: 10, rungs: ladder }),
+  ),
+  { id: "harbour-lights", seconds: 64, rungs: [...ladder.slice(0, 3), ...ladder.slice(5)] },
 ];
+const titleIds = catalog.map((t) => t.id);
+
+/** The title the failover test plays: 64 s, 16 chunks. */
+export const longTitle = "harbour-lights";
 
 /** Title objects (each file's bytes are bitrate × duration; sha256 of the origin's bytes) and the file list. */
-export function titles(durationSeconds = 10): { objects: object[]; files: MediaFile[] } {
+export function titles(): { objects: object[]; files: MediaFile[] } {
   const files: MediaFile[] = [];
-  const objects = titleIds.map((id) => {
-    const spec = ladder.map((r) => {
+  const objects = catalog.map(({ id, seconds: durationSeconds, rungs }) => {
+    const spec = rungs.map((r) => {
       const path = `${id}/${r.kind}/${r.codec}/${r.res ? `${r.res.split("x")[1]}p-` : ""}${r.kbps}k.${r.kind === "text" ? "vtt" : "mp4"}`;
       const f = { path, bytes: Math.max(1, Math.round((r.kbps * 1000 * durationSeconds) / 8)) };
       files.push(f);
@@ -240,6 +276,8 @@ export const onControlPlane: PodPlacement = {
 
 /** Helm values: the chart's operator (two replicas) and steering on the control-plane node, NodePort steering. */
 export function chartValues(o: { imageTag: string; trustedProxies: readonly string[] }) {
+  // NodePort with externalTrafficPolicy Local: steering sees a player on the kind network at its own
+  // address (no SNAT), the address the edges see too, so the links it signs for it are accepted.
   return {
     image: { repository: "edgefleet", tag: o.imageTag, pullPolicy: "IfNotPresent" },
     // Old files leave the disks 5 s after a promotion instead of the signed-URL lifetime (6 h), so the
@@ -247,7 +285,7 @@ export function chartValues(o: { imageTag: string; trustedProxies: readonly stri
     operator: { replicas: 2, evictDelaySeconds: 5, ...onControlPlane },
     steering: {
       replicas: 2,
-      service: { type: "NodePort", port: 80 },
+      service: { type: "NodePort", port: 80, externalTrafficPolicy: "Local" },
       trustedProxies: o.trustedProxies,
       ...onControlPlane,
     },

@@ -1,7 +1,8 @@
 /**
  * Installs the fleet into a kind cluster, as a user would: namespaces, the master URL-signing Secret
  * (release namespace: the operator derives the cluster's link keys from it) and the edge TLS Secret, `helm upgrade --install` of charts/edgefleet (its CRDs from the chart), the origin, then the
- * OCACluster, Titles and Popularity by server-side apply. Idempotent: a second run keeps the Secrets'
+ * OCAClusters (the ISP site, and the IX site when there are three or more workers), Titles and
+ * Popularity by server-side apply. Idempotent: a second run keeps the Secrets'
  * keys, so it can be re-run against a kept cluster.
  */
 import { randomBytes } from "node:crypto";
@@ -14,7 +15,7 @@ import { type KindCluster, type KindNode, step } from "./cluster.js";
 import {
   chartValues,
   type EdgeServer,
-  edgeServers,
+  edgeSites,
   fillWindow,
   fleetNames,
   ocaCluster,
@@ -30,7 +31,12 @@ const repo = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 export type InstalledFleet = Readonly<{
   kubeconfig: string;
   controlPlane: KindNode;
+  /** The ISP site's servers (fleetNames.cluster). */
   servers: readonly EdgeServer[];
+  /** The IX site's servers (fleetNames.ixCluster): none with fewer than three workers. */
+  ixServers: readonly EdgeServer[];
+  /** Docker's kind network (IPv4 CIDR), announced to both sites: this host and containers on it play from it. */
+  clientNetwork: string;
   /** Steering's NodePort on the control-plane node, reachable from this host. */
   steeringUrl: string;
   /** The master of kid k1, the primary (the URL-signing Secret's `k1.key`). */
@@ -154,7 +160,8 @@ export async function installFleet(o: {
   const k = await kubectlFor(o.cluster.kubeconfig);
   const controlPlane = o.cluster.nodes.find((x) => x.role === "control-plane");
   if (!controlPlane) throw new Error(`kind cluster ${o.cluster.name} has no control-plane node`);
-  const servers = edgeServers(o.cluster.nodes.filter((x) => x.role === "worker"));
+  const { isp: servers, ix: ixServers } = edgeSites(o.cluster.nodes.filter((x) => x.role === "worker"));
+  const clientNetwork = await kindNetwork("Subnet");
   const edgeImage = `edgefleet-edge:${o.imageTag}`;
 
   await k(
@@ -176,7 +183,7 @@ export async function installFleet(o: {
   let caPem = await secretValue(k, n.namespace, n.tlsSecret, "ca.crt");
   const tls = [];
   if (!caPem) {
-    const cert = await edgeCertificate(servers);
+    const cert = await edgeCertificate([...servers, ...ixServers]);
     caPem = cert.ca;
     tls.push({
       apiVersion: "v1",
@@ -192,9 +199,7 @@ export async function installFleet(o: {
   const values = join(tmpdir(), `edgefleet-kind-values-${process.pid}.json`);
   await writeFile(
     values,
-    JSON.stringify(
-      chartValues({ imageTag: o.imageTag, trustedProxies: [await kindNetwork("Subnet"), "10.244.0.0/16"] }),
-    ),
+    JSON.stringify(chartValues({ imageTag: o.imageTag, trustedProxies: [clientNetwork, "10.244.0.0/16"] })),
   );
   await step(
     "helm-install",
@@ -224,7 +229,14 @@ export async function installFleet(o: {
   const fleet = [
     ...catalog.objects,
     popularity(o.catalogGeneration),
-    ocaCluster({ servers, window: fillWindow(o.windowOpensAt), image: edgeImage }),
+    ...[
+      { site: "isp" as const, servers },
+      { site: "ix" as const, servers: ixServers },
+    ].flatMap((x) =>
+      x.servers.length === 0
+        ? []
+        : [ocaCluster({ ...x, window: fillWindow(o.windowOpensAt), image: edgeImage, clientNetwork })],
+    ),
   ];
   await k(["apply", "--server-side", "--force-conflicts", "--field-manager=edgefleet-kind", "-f", "-"], list(fleet));
 
@@ -241,6 +253,8 @@ export async function installFleet(o: {
     kubeconfig: o.cluster.kubeconfig,
     controlPlane,
     servers,
+    ixServers,
+    clientNetwork,
     steeringUrl: `http://${controlPlane.ipv4}:${nodePort.trim()}`,
     linkMaster,
     edgeClient: await kindNetwork("Gateway"),

@@ -43,6 +43,20 @@ export function mediaSha256(f: MediaFile): string {
   return h.digest("hex");
 }
 
+/** Hex SHA-256 of the file's bytes [start, end] (inclusive, as an HTTP Range): what a chunk must hash to. */
+export function mediaRangeSha256(f: MediaFile, start: number, end: number): string {
+  const h = createHash("sha256");
+  let off = 0;
+  for (const b of mediaBlocks(f)) {
+    const from = Math.max(start, off);
+    const to = Math.min(end + 1, off + b.length);
+    if (from < to) h.update(b.subarray(from - off, to - off));
+    off += b.length;
+    if (off > end) break;
+  }
+  return h.digest("hex");
+}
+
 /** Writes every file under dir (to a temporary name, then renamed), returning the bytes written. */
 export async function writeMedia(files: readonly MediaFile[], dir: string): Promise<number> {
   let total = 0;

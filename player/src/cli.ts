@@ -1,9 +1,9 @@
 /**
- * `npm run play -- --steering URL --title ID [--rule bba|bola|throughput] [--max-buffer 120]
- *  [--heartbeat 10] [--ca edge-ca.pem] [--servername NAME] [--json]`: plays a title through the
- * whole system and prints what the viewer felt. Not an `edgefleet` subcommand: the operator's image
- * is built from operator/ alone, and a device-side client has no place in it. Exit 0 when it played to the end, 1 when playback
- * failed (the message says why), 2 on bad flags.
+ * `edgefleet play` (and `npm run play --`) `--steering URL --title ID [--rule bba|bola|throughput]
+ *  [--max-buffer 120] [--heartbeat 10] [--ca edge-ca.pem] [--servername NAME] [--json]`: plays a title
+ * through the whole system and prints what the viewer felt (with --json, each chunk's sha256 too). The
+ * operator image's CLI (operator/src/cli/main.ts) hands `play` to runPlay, so both parse flags here.
+ * Exit 0 when it played to the end, 1 when playback failed (the message says why), 2 on bad flags.
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -40,6 +40,7 @@ export function summary(r: PlayResult): Record<string, unknown> {
     chunks: r.bitrates.length,
     bitrates: r.bitrates,
     servers: r.servers,
+    chunkSha256: r.chunkSha256,
     vmafs: r.vmafs,
     telemetry: r.telemetry,
   };

@@ -20,6 +20,8 @@ export type PlayOptions = Readonly<{
   tls?: TlsOptions | undefined;
   /** Tries of the playback request before giving up (a malformed answer counts as a failed try). */
   playbackTries?: number | undefined;
+  /** Called with each telemetry heartbeat's report, before it is sent (a test's view of the session). */
+  onProgress?: ((r: SessionReport) => void) | undefined;
 }>;
 
 export type PlayResult = SessionReport &
@@ -47,7 +49,10 @@ export async function play(o: PlayOptions): Promise<PlayResult> {
       startedAt: t0,
       heartbeatS: o.heartbeatS,
       onStartup: (s) => report("start", s),
-      onHeartbeat: (s) => report(s.done ? "end" : "heartbeat", s),
+      onHeartbeat: (s) => {
+        o.onProgress?.(s);
+        report(s.done ? "end" : "heartbeat", s);
+      },
     });
     await Promise.all(pending);
     return { ...r, rule: o.rule.name, title: o.title, session, telemetry };

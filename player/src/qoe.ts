@@ -16,6 +16,8 @@ export type QoeRow = Readonly<{
   switchesPerMin: number;
   bytesPerMin: number;
   failovers: number;
+  /** Downloads given up part-way for a lower rendition of the same chunk. */
+  abandoned: number;
 }>;
 
 /** The q-quantile (0..1) of values, nearest rank; NaN for none. */
@@ -45,5 +47,6 @@ export function summarize(rule: string, reports: readonly SessionReport[]): QoeR
     switchesPerMin: minutes > 0 ? reports.reduce((a, r) => a + r.switches, 0) / minutes : 0,
     bytesPerMin: minutes > 0 ? reports.reduce((a, r) => a + r.bytes, 0) / minutes : 0,
     failovers: reports.reduce((a, r) => a + r.failovers, 0),
+    abandoned: reports.reduce((a, r) => a + r.abandoned, 0),
   };
 }

@@ -14,16 +14,39 @@ import { chunkRanges } from "../../operator/src/ladder/chunks.js";
 import type { AbrInput, AnyAbrRule, Download } from "./abr/types.js";
 import { type Content, chunkCount, chunkDuration } from "./content.js";
 
-export type FailureReason = "error" | "status" | "timeout" | "stall" | "length" | "html";
+/** Why a download ended without its chunk; "abandoned" is the player's choice (a lower rendition), not the server's fault. */
+export type FailureReason = "error" | "status" | "timeout" | "stall" | "length" | "html" | "abandoned";
 
-export type FetchResult = Readonly<{ ok: true } | { ok: false; reason: FailureReason; detail: string }>;
+/**
+ * A delivered chunk carries the sha256 of its bytes when the transport read real ones (not the
+ * simulator); a failed download, how many bytes it got before it ended.
+ */
+export type FetchResult = Readonly<
+  | { ok: true; sha256?: string | undefined }
+  | { ok: false; reason: FailureReason; detail: string; bytes?: number | undefined }
+>;
+
+/** A download's progress: bytes received, seconds since the request was sent. */
+export type Progress = Readonly<{ bytes: number; seconds: number }>;
+
+export type FetchRequest = Readonly<{
+  url: string;
+  start: number;
+  end: number;
+  stallS: number;
+  /** Asked as bytes arrive (every ABANDON_CHECK_S at most): true gives the download up as "abandoned". */
+  abandon?: ((p: Progress) => boolean) | undefined;
+}>;
+
+/** How often a transport asks whether to abandon a download. */
+export const ABANDON_CHECK_S = 0.25;
 
 export interface Transport {
   /** Seconds on the session's clock. */
   now(): number;
   wait(seconds: number): Promise<void>;
   /** Fetches bytes [start, end] of url; fails when no byte arrives for stallS seconds. */
-  fetch(req: Readonly<{ url: string; start: number; end: number; stallS: number }>): Promise<FetchResult>;
+  fetch(req: FetchRequest): Promise<FetchResult>;
 }
 
 export type SessionOptions = Readonly<{
@@ -46,6 +69,8 @@ export type SessionReport = Readonly<{
   playedS: number;
   switches: number;
   failovers: number;
+  /** Downloads given up part-way for a lower rendition of the same chunk (the rule's abandonment). */
+  abandoned: number;
   bytes: number;
   /** VMAF of each fetched chunk, in order. */
   vmafs: readonly number[];
@@ -53,6 +78,10 @@ export type SessionReport = Readonly<{
   bitrates: readonly number[];
   /** Which server rank each chunk came from. */
   servers: readonly number[];
+  /** The sha256 of each chunk's bytes as received, when the transport hashes them (the real player does). */
+  chunkSha256: readonly (string | undefined)[];
+  /** Seconds of content buffered when the report was made. */
+  bufferS: number;
   /** Why downloads failed, in order. */
   failures: readonly string[];
   /** The URL the last chunk came from. */
@@ -78,7 +107,7 @@ export async function playSession(
   transport: Transport,
   o: SessionOptions,
 ): Promise<SessionReport> {
-  const decide = rule.start(content.ladder);
+  const abr = rule.start(content.ladder);
   const n = chunkCount(content.durationSeconds);
   const t0 = o.startedAt ?? transport.now();
   let last = transport.now();
@@ -89,6 +118,7 @@ export async function playSession(
   let server = 0;
   let failedInARow = 0;
   let failingSince = 0;
+  let abandonedTo: number | undefined;
   let nextBeat = t0 + (o.heartbeatS ?? Infinity);
   const history: Download[] = [];
   const offsets = content.chunkBytes.map((sizes) => chunkRanges(sizes).map((r) => r.start));
@@ -98,10 +128,13 @@ export async function playSession(
     playedS: 0,
     switches: 0,
     failovers: 0,
+    abandoned: 0,
     bytes: 0,
     vmafs: [] as number[],
     bitrates: [] as number[],
     servers: [] as number[],
+    chunkSha256: [] as (string | undefined)[],
+    bufferS: 0,
     failures: [] as string[],
     lastUrl: undefined as string | undefined,
     done: false,
@@ -126,7 +159,7 @@ export async function playSession(
   const beat = () => {
     if (o.onHeartbeat && transport.now() >= nextBeat) {
       nextBeat += o.heartbeatS ?? Infinity;
-      o.onHeartbeat({ ...r });
+      o.onHeartbeat({ ...r, bufferS });
     }
   };
 
@@ -148,8 +181,10 @@ export async function playSession(
       rebuffered,
     };
     rebuffered = false;
-    const d = decide(input);
-    const q = Math.min(Math.max(0, d.quality), content.ladder.length - 1);
+    const d = abr.decide(input);
+    // After an abandonment the chunk is fetched at the rendition the rule gave it up for, or lower.
+    const q = Math.min(Math.max(0, d.quality), content.ladder.length - 1, abandonedTo ?? Infinity);
+    abandonedTo = undefined;
     if (d.delayS > 0 && playing) {
       await transport.wait(Math.min(d.delayS, Math.max(0, bufferS - dur)));
       advance();
@@ -159,9 +194,35 @@ export async function playSession(
     const start = offsets[q]?.[i] ?? 0;
     const url = urls[server % Math.max(1, urls.length)] ?? "";
     const began = transport.now();
-    const res = await transport.fetch({ url, start, end: start + bytes - 1, stallS: stallSeconds(bufferS) });
+    const bufferAtRequest = bufferS;
+    const abandon = (p: Progress): boolean => {
+      abandonedTo = abr.abandon({
+        bufferS: playing ? Math.max(0, bufferAtRequest - p.seconds) : bufferAtRequest,
+        ladder: content.ladder,
+        quality: q,
+        bytesLoaded: p.bytes,
+        bytesTotal: bytes,
+        elapsedS: p.seconds,
+        chunkSeconds: content.chunkSeconds,
+        chunkBytes: (m) => content.chunkBytes[m]?.[i],
+      });
+      if (abandonedTo !== undefined && abandonedTo >= q) abandonedTo = undefined;
+      return abandonedTo !== undefined;
+    };
+    const res = await transport.fetch({ url, start, end: start + bytes - 1, stallS: stallSeconds(bufferS), abandon });
     advance();
     lastFetchEnd = transport.now();
+    if (!res.ok && res.reason === "abandoned") {
+      // Not the server's fault: same server, the chunk again at a lower rendition. What it got is a
+      // throughput sample like any other.
+      r.abandoned++;
+      r.bytes += res.bytes ?? 0;
+      if ((res.bytes ?? 0) > 0)
+        history.push({ quality: q, bytes: res.bytes ?? 0, seconds: Math.max(1e-6, lastFetchEnd - began) });
+      beat();
+      continue;
+    }
+    abandonedTo = undefined;
     if (!res.ok) {
       r.failovers++;
       r.failures.push(`${res.reason}: ${res.detail}`);
@@ -185,6 +246,7 @@ export async function playSession(
     r.bitrates.push(rendition?.bitrateBps ?? 0);
     r.vmafs.push(rendition?.vmaf ?? 0);
     r.servers.push(server % Math.max(1, urls.length));
+    r.chunkSha256.push(res.sha256);
     r.bytes += bytes;
     r.lastUrl = url;
     bufferS += dur;
@@ -192,7 +254,7 @@ export async function playSession(
       playing = true;
       if (r.startupS === undefined) {
         r.startupS = transport.now() - t0;
-        o.onStartup?.({ ...r });
+        o.onStartup?.({ ...r, bufferS });
       }
     }
     i++;

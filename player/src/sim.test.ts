@@ -14,6 +14,10 @@ describe("TraceLink", () => {
       { seconds: 10, bps: 1e6 },
     ]),
   );
+  it("bytesBetween integrates the rates, across segments and outages", () => {
+    expect(link.bytesBetween(9, 16)).toBeCloseTo(1e6 + 0.125e6, 6);
+    expect(link.bytesBetween(10, 15)).toBe(0);
+  });
   it.each([
     { name: "within a segment", from: 0, bytes: 1e6, stallS: 3, want: { at: 1, ok: true } },
     { name: "across a boundary", from: 9, bytes: 1.125e6, stallS: 6, want: { at: 16, ok: true } },
@@ -41,6 +45,26 @@ describe("simulate", () => {
       expect(r.failovers).toBe(0);
     },
   );
+
+  it("BOLA under a cliff (20 → 0.3 Mbit/s): the slowed top-rendition download is abandoned for a lower one on the same server; fewer stalls than without", async () => {
+    const rule = abrRule("bola");
+    if (!rule) throw new Error("bola rule");
+    const cliff = trace([
+      { seconds: 40, bps: 20e6 },
+      { seconds: 200, bps: 0.3e6 },
+    ]);
+    const r = await simulate(content, rule, cliff, { maxBufferS: 60 });
+    const never = {
+      ...rule,
+      start: (l: Parameters<typeof rule.start>[0]) => ({ ...rule.start(l), abandon: () => undefined }),
+    };
+    const without = await simulate(content, never, cliff, { maxBufferS: 60 });
+    expect(r.done).toBe(true);
+    expect(r.abandoned).toBeGreaterThan(0);
+    expect(r.failovers).toBe(0);
+    expect(without.abandoned).toBe(0);
+    expect(r.rebufferS).toBeLessThan(without.rebufferS);
+  });
 
   it("a 20 s outage with a small buffer: the download is given up (failover), playback stalls, then completes", async () => {
     const rule = abrRule("throughput");

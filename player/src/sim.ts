@@ -7,7 +7,14 @@
  */
 import type { AnyAbrRule } from "./abr/types.js";
 import type { Content } from "./content.js";
-import { type FetchResult, playSession, type SessionReport, type Transport } from "./session.js";
+import {
+  ABANDON_CHECK_S,
+  type FetchRequest,
+  type FetchResult,
+  playSession,
+  type SessionReport,
+  type Transport,
+} from "./session.js";
 import type { Trace } from "./traces.js";
 
 export class TraceLink {
@@ -63,6 +70,19 @@ export class TraceLink {
     }
     return { at: t, ok: true };
   }
+
+  /** Bytes that arrive between `from` and `until` at the trace's rates. */
+  bytesBetween(from: number, until: number): number {
+    let bits = 0;
+    for (let t = from; t < until; ) {
+      const seg = this.#at(t);
+      // At least a nanosecond forward: a segment end equal to t after rounding must not stop the walk.
+      const end = Math.min(until, Math.max(seg.end, t + 1e-9));
+      bits += seg.bps * (end - t);
+      t = end;
+    }
+    return bits / 8;
+  }
 }
 
 export class SimTransport implements Transport {
@@ -83,12 +103,31 @@ export class SimTransport implements Transport {
     this.#t += Math.max(0, seconds);
   }
 
-  async fetch(req: Readonly<{ start: number; end: number; stallS: number }>): Promise<FetchResult> {
+  async fetch(req: Omit<FetchRequest, "url">): Promise<FetchResult> {
     if (this.#rttS >= req.stallS) {
       this.#t += req.stallS;
       return { ok: false, reason: "stall", detail: "no byte within the stall deadline" };
     }
-    const r = this.#link.transfer(this.#t + this.#rttS, req.end - req.start + 1, req.stallS);
+    const size = req.end - req.start + 1;
+    const first = this.#t + this.#rttS;
+    const r = this.#link.transfer(first, size, req.stallS);
+    if (req.abandon !== undefined) {
+      // Asked every ABANDON_CHECK_S of virtual time while bytes arrive, as the real transport asks.
+      let got = 0;
+      for (let t = first + ABANDON_CHECK_S; t < r.at; t += ABANDON_CHECK_S) {
+        const before = got;
+        got = Math.min(size, got + this.#link.bytesBetween(t - ABANDON_CHECK_S, t));
+        if (got > before && req.abandon({ bytes: Math.floor(got), seconds: t - this.#t })) {
+          this.#t = t;
+          return {
+            ok: false,
+            reason: "abandoned",
+            detail: `${Math.floor(got)} of ${size} bytes`,
+            bytes: Math.floor(got),
+          };
+        }
+      }
+    }
     this.#t = r.at;
     return r.ok ? { ok: true } : { ok: false, reason: "stall", detail: `no byte for ${req.stallS.toFixed(1)} s` };
   }

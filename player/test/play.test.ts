@@ -3,15 +3,19 @@
  * lifecycle, failover when an edge goes away or answers wrong, and bad manifests as failed answers.
  */
 import { createHash } from "node:crypto";
+import { writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { get, tempDir } from "../../nodes/test/harness.js";
+import { main } from "../../operator/src/cli/main.js";
 import { ABR_RULES, abrRule } from "../src/abr/index.js";
 import { HttpTransport } from "../src/http-transport.js";
 import { play } from "../src/play.js";
 import { playSession } from "../src/session.js";
 import { PlaybackRequestError, parsePlayback, requestPlayback } from "../src/steering-client.js";
+import { expectedChunkSums } from "./chunk-sums.js";
 import { type LocalFleet, startLocalFleet } from "./local-fleet.js";
 
 const TITLE = "night-harbor";
@@ -44,11 +48,41 @@ describe("the reference client on a local fleet", () => {
       expect(new Set(r.servers)).toEqual(new Set([0]));
       expect(r.telemetry.accepted).toBe(r.telemetry.sent);
       expect(r.telemetry.sent).toBeGreaterThanOrEqual(2);
+      const content = await requestPlayback(fleet.steeringUrl, TITLE, tls());
+      expect(r.chunkSha256).toEqual(expectedChunkSums(content, r.bitrates));
       const metrics = await fleet.metrics.metrics();
       expect(metrics).toMatch(/edgefleet_playback_startup_seconds_count\{cluster="edge-0"\} [1-9]/);
       expect(metrics).toMatch(/edgefleet_playback_rebuffer_ratio_count\{cluster="edge-0"\} [1-9]/);
     },
   );
+
+  it("`edgefleet play` is this client: its JSON summary gives every chunk's sha256, each its range's bytes", async () => {
+    const dir = await tempDir("player-cli-");
+    const ca = join(dir, "edge-ca.pem");
+    await writeFile(ca, Buffer.concat(fleet.ca));
+    const out: string[] = [];
+    const errs: string[] = [];
+    const argv = ["play", "--steering", fleet.steeringUrl, "--title", TITLE, "--ca", ca, "--rule", "bola", "--json"];
+    const code = await main(
+      argv,
+      (s) => out.push(s),
+      (s) => errs.push(s),
+    );
+    expect([code, errs]).toEqual([0, []]);
+    const r = JSON.parse(out.join("")) as { rule: string; chunks: number; bitrates: number[]; chunkSha256: string[] };
+    expect([r.rule, r.chunks]).toEqual(["bola", 6]);
+    const content = await requestPlayback(fleet.steeringUrl, TITLE, tls());
+    expect(r.chunkSha256).toEqual(expectedChunkSums(content, r.bitrates));
+    const bad: string[] = [];
+    expect(
+      await main(
+        ["play", "--steering", fleet.steeringUrl],
+        () => {},
+        (s) => bad.push(s),
+      ),
+    ).toBe(2);
+    expect(bad.join("")).toContain("--title: the title id is required");
+  });
 
   it("the chunks add up to the files the Title declares, and their ranges, fetched one by one, hash to its sha256", async () => {
     const content = await requestPlayback(fleet.steeringUrl, TITLE, tls());
@@ -102,6 +136,43 @@ describe("the reference client on a local fleet", () => {
       expect(r.failures[0]).toContain(reason);
       expect(new Set(r.servers)).toEqual(new Set([1]));
     });
+  });
+
+  it("a download abandoned part-way through real sockets: the chunk again at the lower rendition, no failover, the bytes right", async () => {
+    const content = await requestPlayback(fleet.steeringUrl, TITLE, tls());
+    // The top rendition's server dribbles: 1 kB every 50 ms, never the whole chunk.
+    const slow = createServer((req, res) => {
+      const [, a = "0", b = "0"] = /bytes=(\d+)-(\d+)/.exec(req.headers.range ?? "") ?? [];
+      res.writeHead(206, { "content-type": "video/mp4", "content-range": `bytes ${a}-${b}/99999999` });
+      const timer = setInterval(() => res.write(Buffer.alloc(1000)), 50);
+      res.on("close", () => clearInterval(timer));
+    });
+    await new Promise<void>((r) => slow.listen(0, "127.0.0.1", r));
+    try {
+      const top = content.ladder.length - 1;
+      const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/top.mp4`;
+      const withSlow = { ...content, urls: content.urls.map((u, q) => (q === top ? [slowUrl] : u)) };
+      // Always asks for the top rendition; gives a download up for the lowest after half a second.
+      const greedy = {
+        name: "greedy",
+        start: () => ({
+          decide: () => ({ quality: top, delayS: 0 }),
+          abandon: (a: { elapsedS: number; bytesLoaded: number }) =>
+            a.elapsedS >= 0.5 && a.bytesLoaded > 0 ? 0 : undefined,
+        }),
+      };
+      const transport = new HttpTransport(tls());
+      const r = await playSession(withSlow, greedy, transport, { maxBufferS: 60 });
+      transport.close();
+      expect(r.done).toBe(true);
+      expect([r.abandoned, r.failovers]).toEqual([6, 0]);
+      expect(new Set(r.bitrates)).toEqual(new Set([content.ladder[0]?.bitrateBps]));
+      expect(r.chunkSha256).toEqual(expectedChunkSums(withSlow, r.bitrates));
+      expect(r.bytes).toBeGreaterThan(content.chunkBytes[0]?.reduce((x, y) => x + y, 0) ?? 0);
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((r) => slow.close(r));
+    }
   });
 
   it("the first ranked edge goes away mid-play (killed): the client continues from the next without giving up", async () => {

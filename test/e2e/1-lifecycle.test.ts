@@ -2,13 +2,20 @@
  * The fleet's lifecycle on real kind nodes, in order: the chart's operator plans an HCA Placement, waits
  * for the site's fill window, fills each server's real disk with fill Jobs on its own node, promotes the
  * Placement; the edge DaemonSet's nginx and agent run on every edge node and their heartbeats make the
- * cluster healthy; steering sends a client inside the site's prefixes there; the manifest's signed URLs
- * serve the declared bytes from the edge nginx, and bad or expired links get 403.
+ * cluster healthy; steering sends a client inside the site's prefixes there, and one on the kind network
+ * there first and to the IX site next; the manifest's signed URLs serve the declared bytes from the edge
+ * nginx, the operator image's `edgefleet play` plays through them, and bad or expired links get 403.
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { clientInside } from "../../hack/kind/fleet-objects.js";
+import { step } from "../../hack/kind/cluster.js";
+import { clientInside, titleIdsInOrder } from "../../hack/kind/fleet-objects.js";
 import { heartbeatOf } from "../../operator/src/api/index.js";
 import { deriveLinkKey, signUrl } from "../../operator/src/steering/sign-url.js";
+import { requestPlayback } from "../../player/src/steering-client.js";
+import { expectedChunkSums } from "../../player/test/chunk-sums.js";
 import {
   activePlacement,
   clusterObject,
@@ -56,7 +63,9 @@ describe.skipIf(skipReason !== "")("the fleet on kind, on real nodes", () => {
   it("plans an HCA Placement over both edge servers, and runs no fill Job before the window opens", async () => {
     const { windowOpensAt, fleet } = e2e();
     const planned = await until("a Placement for day-1", async () =>
-      (await placements()).find((p) => p.spec.catalogGeneration.startsWith("day-1.")),
+      (await placements()).find(
+        (p) => p.spec.cluster === names.cluster && p.spec.catalogGeneration.startsWith("day-1."),
+      ),
     );
     expect(planned.spec.servers.map((s) => s.name).sort()).toEqual(fleet.servers.map((s) => s.name).sort());
     expect(planned.spec.servers.every((s) => s.headTokens + s.tailTokens > 0)).toBe(true);
@@ -78,7 +87,10 @@ describe.skipIf(skipReason !== "")("the fleet on kind, on real nodes", () => {
     const edge = await until(
       "edge pods Ready on every edge node",
       async () => {
-        const ps = await pods(names.namespace, "app.kubernetes.io/name=edgefleet-edge");
+        const ps = await pods(
+          names.namespace,
+          `app.kubernetes.io/name=edgefleet-edge,cdn.edgefleet.dev/cluster=${names.cluster}`,
+        );
         const ready = ps.filter(
           (p) => p.status.containerStatuses?.every((c) => c.ready) && p.status.containerStatuses.length === 2,
         );
@@ -193,6 +205,27 @@ describe.skipIf(skipReason !== "")("the fleet on kind, on real nodes", () => {
     expect(body.clusters[0]?.name).toBe(names.cluster);
   });
 
+  it("ranks the IX site next for a client on the kind network, whose prefix both sites are announced; its one server holds the catalog", async () => {
+    const { fleet } = e2e();
+    const ix = await until(
+      "the IX site's day-1 Placement Active",
+      () => activePlacement("day-1", names.ixCluster),
+      300_000,
+    );
+    expect(ix.spec.servers.map((s) => s.name)).toEqual(fleet.ixServers.map((s) => s.name));
+    const ranked = await until("steering to rank both sites for a client on the kind network", async () => {
+      const r = await steering(`/v1/steering?ip=${fleet.edgeClient}`, fleet.edgeClient);
+      const names = (r.body as { clusters?: { name: string }[] }).clusters?.map((c) => c.name);
+      return names?.length === 2 ? names : undefined;
+    });
+    expect(ranked).toEqual([names.cluster, names.ixCluster]);
+    // The ISP's customer prefix is announced to the ISP site alone.
+    const inside = (await steering(`/v1/steering?ip=${clientInside}`, clientInside)).body as {
+      clusters: { name: string }[];
+    };
+    expect(inside.clusters.map((c) => c.name)).toEqual([names.cluster]);
+  });
+
   it("serves every rung of every title from the edge nginx on the node addresses, with the declared bytes", async () => {
     const { fleet } = e2e();
     const declared = new Map(
@@ -218,6 +251,49 @@ describe.skipIf(skipReason !== "")("the fleet on kind, on real nodes", () => {
       }
     }
     figure("playbackBytesFromEdge", total);
+  });
+
+  it("`edgefleet play` in the operator image, in a container on the kind network, plays a title through steering and the edges", async () => {
+    const { fleet } = e2e();
+    const title = titleIdsInOrder[0] ?? "";
+    const dir = await mkdtemp(join(tmpdir(), "edgefleet-play-"));
+    try {
+      const ca = join(dir, "edge-ca.pem");
+      await writeFile(ca, fleet.caPem, { mode: 0o644 });
+      // A device of the ISP's: steering sees the container's own address (the NodePort keeps it), and
+      // binds its links to the /24 the edges see it from.
+      const out = await step("play", "docker", [
+        "run",
+        "--rm",
+        "--network",
+        "kind",
+        "-v",
+        `${ca}:/etc/edgefleet/edge-ca.pem:ro`,
+        `edgefleet:${process.env.EDGEFLEET_E2E_TAG ?? "e2e"}`,
+        "play",
+        "--steering",
+        fleet.steeringUrl,
+        "--title",
+        title,
+        "--ca",
+        "/etc/edgefleet/edge-ca.pem",
+        "--json",
+      ]);
+      const r = JSON.parse(out.trim().split("\n").at(-1) ?? "") as {
+        chunks: number;
+        failovers: number;
+        bitrates: number[];
+        chunkSha256: string[];
+        telemetry: { sent: number; accepted: number };
+      };
+      expect([r.chunks, r.failovers]).toEqual([3, 0]);
+      expect(r.telemetry.accepted).toBe(r.telemetry.sent);
+      const content = await requestPlayback(fleet.steeringUrl, title, { ca: fleet.caPem });
+      expect(r.chunkSha256).toEqual(expectedChunkSums(content, r.bitrates));
+      figure("edgefleetPlayChunks", r.chunks);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("answers 403 from the real edge for a tampered, an expired, a foreign or a misused link", async () => {

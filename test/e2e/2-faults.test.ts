@@ -1,12 +1,22 @@
 /**
- * Faults on the running fleet (after 1-lifecycle): an edge node stops, the leading operator pod is
- * deleted, the API server goes away and comes back. Each is done to the real thing (docker pause of the
+ * Faults on the running fleet (after 1-lifecycle): an edge node stops under a playing client, the
+ * leading operator pod is deleted, the API server goes away and comes back. Each is done to the real thing (docker pause of the
  * node's container, kubectl delete of the pod, the kube-apiserver static pod's manifest moved out of and
  * back into the control-plane node's manifest directory); nothing is simulated.
  */
 import { describe, expect, it } from "vitest";
 import { nodeExec, step } from "../../hack/kind/cluster.js";
-import { clientInside, popularity, titleIdsInOrder } from "../../hack/kind/fleet-objects.js";
+import {
+  clientInside,
+  type EdgeServer,
+  longTitle,
+  popularity,
+  titleIdsInOrder,
+} from "../../hack/kind/fleet-objects.js";
+import { abrRule } from "../../player/src/abr/index.js";
+import { play } from "../../player/src/play.js";
+import { requestPlayback } from "../../player/src/steering-client.js";
+import { expectedChunkSums } from "../../player/test/chunk-sums.js";
 import {
   activePlacement,
   clusterObject,
@@ -41,19 +51,36 @@ type Pod = {
   metadata: { name: string };
   status: { containerStatuses?: { restartCount: number }[] };
 };
-async function controlPods(): Promise<Pod[]> {
-  const out = await kubectl([
-    "-n",
-    names.releaseNamespace,
-    "get",
-    "pods",
-    "-l",
-    "app.kubernetes.io/name=edgefleet",
-    "-o",
-    "json",
-  ]);
+/** The release's pods (the operator's and steering's), or those of one component. */
+async function controlPods(selector = "app.kubernetes.io/name=edgefleet"): Promise<Pod[]> {
+  const out = await kubectl(["-n", names.releaseNamespace, "get", "pods", "-l", selector, "-o", "json"]);
   return (JSON.parse(out) as { items: Pod[] }).items;
 }
+
+/**
+ * Steering's playback histograms for one cluster, summed over its replicas (each exports what it
+ * received): ended sessions, their failovers and rebuffer ratios.
+ */
+async function playbackMetrics(
+  cluster: string,
+): Promise<{ sessions: number; failovers: number; rebufferRatio: number }> {
+  const sum = { sessions: 0, failovers: 0, rebufferRatio: 0 };
+  for (const pod of (await controlPods("app.kubernetes.io/component=steering")).map((p) => p.metadata.name)) {
+    const text = await kubectl([
+      "get",
+      "--raw",
+      // 8081: the chart's steering.healthPort, where /metrics is served.
+      `/api/v1/namespaces/${names.releaseNamespace}/pods/${pod}:8081/proxy/metrics`,
+    ]);
+    const value = (name: string) =>
+      Number(new RegExp(`^${name}\\{cluster="${cluster}"\\} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+    sum.sessions += value("edgefleet_playback_failovers_count");
+    sum.failovers += value("edgefleet_playback_failovers_sum");
+    sum.rebufferRatio += value("edgefleet_playback_rebuffer_ratio_sum");
+  }
+  return sum;
+}
+
 const restarts = (ps: readonly Pod[]) =>
   Object.fromEntries(
     ps.map((p) => [p.metadata.name, (p.status.containerStatuses ?? []).reduce((a, c) => a + c.restartCount, 0)]),
@@ -79,21 +106,65 @@ async function apiAnswers(): Promise<boolean> {
   );
 }
 
+// On an unshaped link the throughput rule holds the top rendition, so the client keeps fetching from the
+// one server that holds it: the node paused is the one it streams from, whatever the rung's holder is.
+const throughputRule = abrRule("throughput");
+if (throughputRule === undefined) throw new Error("no throughput rule");
+
 describe.skipIf(skipReason !== "")("faults on the fleet", () => {
-  it("a stopped edge node drops out of steering within its Lease duration, and comes back", async () => {
+  it("an edge node paused under a playing client: the client goes on from the next ranked server without a stall; steering drops the node within its Lease duration, and names it again once it is back", async () => {
     const { fleet } = e2e();
     await until("the day-1 Placement Active", () => activePlacement("day-1"));
-    const victim = fleet.servers[fleet.servers.length - 1];
-    if (!victim) throw new Error("no edge server");
-    const lease = JSON.parse(
-      await kubectl(["-n", names.namespace, "get", "lease", `edge-${names.cluster}-${victim.name}`, "-o", "json"]),
-    ) as { spec: { leaseDurationSeconds: number } };
-    const duration = lease.spec.leaseDurationSeconds;
-    expect(await hostsInManifests()).toContain(victim.ipv4);
+    await until("the IX site's day-1 Placement Active", () => activePlacement("day-1", names.ixCluster));
+    const isp = new Map(fleet.servers.map((s) => [s.ipv4, s]));
+    const ix = new Set(fleet.ixServers.map((s) => s.ipv4));
+    const host = (url: string | undefined) => (url === undefined ? "" : new URL(url).hostname);
+    const tls = { ca: fleet.caPem };
+    // The player asks steering itself from this host, on the kind network both sites are announced
+    // (no X-Forwarded-For: the NodePort keeps its address), so its links are bound to the /24 the edges
+    // see it from. Each rendition: the ISP site's holder first, the IX site's server last.
+    const content = await until("a manifest ranking the ISP site's holder, then the IX site", async () => {
+      const c = await requestPlayback(fleet.steeringUrl, longTitle, tls);
+      return c.urls.every((u) => isp.has(host(u[0])) && ix.has(host(u.at(-1)))) ? c : undefined;
+    });
 
-    const paused = Date.now();
-    await step("docker", "docker", ["pause", victim.node]);
+    let paused: { server: EdgeServer; at: number; bufferS: number } | undefined;
+    let pausing: Promise<unknown> | undefined;
+    const started = Date.now();
+    const playing = play({
+      steering: fleet.steeringUrl,
+      title: longTitle,
+      rule: throughputRule,
+      // 20 s: the client fetches a chunk every 4 s of real time, so it is mid-stream when the node stops.
+      maxBufferS: 20,
+      heartbeatS: 1,
+      tls,
+      onProgress: (r) => {
+        const server = isp.get(host(r.lastUrl));
+        if (pausing !== undefined || r.startupS === undefined || r.bufferS < 10 || server === undefined) return;
+        paused = { server, at: Date.now(), bufferS: r.bufferS };
+        pausing = step("docker", "docker", ["pause", server.node]);
+      },
+    });
+    const played = playing.then(
+      (r) => ({ r }),
+      (err: unknown) => ({ err }),
+    );
     try {
+      const victim = await until(
+        "the client mid-stream with ≥ 10 s buffered, and the node it streams from paused",
+        async () => {
+          if (pausing === undefined) return undefined;
+          await pausing;
+          return paused?.server;
+        },
+        60_000,
+        200,
+      );
+      const lease = JSON.parse(
+        await kubectl(["-n", names.namespace, "get", "lease", `edge-${names.cluster}-${victim.name}`, "-o", "json"]),
+      ) as { spec: { leaseDurationSeconds: number } };
+      const duration = lease.spec.leaseDurationSeconds;
       const live = await until(
         `steering to stop naming ${victim.ipv4}`,
         async () => {
@@ -103,7 +174,7 @@ describe.skipIf(skipReason !== "")("faults on the fleet", () => {
         (duration + 60) * 1000,
         500,
       );
-      const dropped = seconds(paused);
+      const dropped = seconds(paused?.at ?? 0);
       figure("heartbeatDropSeconds", dropped);
       figure("heartbeatLeaseDurationSeconds", duration);
       // Within the Lease's own duration (plus the half-second poll and a refresh) of its last renewal.
@@ -119,13 +190,50 @@ describe.skipIf(skipReason !== "")("faults on the fleet", () => {
       });
       expect(c.status?.capacity?.readyServers).toBe(fleet.servers.length - 1);
     } finally {
-      await step("docker", "docker", ["unpause", victim.node]);
+      if (paused !== undefined) {
+        await pausing?.catch(() => undefined);
+        await step("docker", "docker", ["unpause", paused.server.node]);
+      }
     }
     const back = Date.now();
-    await until(`steering to name ${victim.ipv4} again`, async () =>
-      (await hostsInManifests()).has(victim.ipv4) ? true : undefined,
+    const victim = paused?.server;
+    if (victim === undefined) throw new Error("no node was paused");
+    // Watched from the unpause on, while the client plays on: when steering names the server again.
+    const recovered = until(`steering to name ${victim.ipv4} again`, async () =>
+      (await hostsInManifests()).has(victim.ipv4) ? Date.now() : undefined,
     );
-    figure("heartbeatRecoverySeconds", seconds(back));
+    void recovered.catch(() => undefined); // awaited below; a failed assertion first must not leave it unhandled
+
+    const outcome = await played;
+    if ("err" in outcome) throw outcome.err;
+    const r = outcome.r;
+    figure("playbackFailover", {
+      title: longTitle,
+      seconds: seconds(started),
+      chunks: r.bitrates.length,
+      bufferAtPauseS: Math.round((paused?.bufferS ?? 0) * 10) / 10,
+      failovers: r.failovers,
+      failures: r.failures,
+      stalledS: r.rebufferS,
+      from: victim.node,
+      to: host(r.lastUrl),
+    });
+    expect(paused?.bufferS).toBeGreaterThanOrEqual(10);
+    expect(r.done).toBe(true);
+    expect(r.failovers).toBeGreaterThanOrEqual(1);
+    expect(r.failures[0]).toMatch(/^(timeout|stall)/);
+    expect(r.rebufferS).toBe(0);
+    expect(ix.has(host(r.lastUrl)), `the last chunk from the IX site, not ${host(r.lastUrl)}`).toBe(true);
+    // Every chunk played is the origin's bytes of its range.
+    expect(r.chunkSha256).toEqual(expectedChunkSums(content, r.bitrates));
+    expect(r.telemetry.accepted).toBe(r.telemetry.sent);
+    // Steering's telemetry: the session ended on the IX site, with its failover and no stall.
+    const ended = await playbackMetrics(names.ixCluster);
+    expect(ended.sessions).toBeGreaterThanOrEqual(1);
+    expect(ended.failovers).toBeGreaterThanOrEqual(1);
+    expect(ended.rebufferRatio).toBe(0);
+
+    figure("heartbeatRecoverySeconds", seconds(back, await recovered));
     await until("every server Healthy again", async () =>
       (await clusterObject())?.status?.servers?.every((s) => s.health === "Healthy") ? true : undefined,
     );

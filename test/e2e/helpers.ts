@@ -88,11 +88,14 @@ export const popularities = () => listParsed(Kinds.Popularity);
 export const leases = async () =>
   (await (await api()).list<KubeObject>(Kinds.Lease, { namespace: names.namespace })).items;
 
-/** The cluster's Active Placement for a catalog generation ("day-1", …), once it is Active. */
-export async function activePlacement(generation: string): Promise<Placement | undefined> {
+/** A site's (the ISP site's by default) Active Placement for a catalog generation ("day-1", …), once it is Active. */
+export async function activePlacement(
+  generation: string,
+  cluster: string = names.cluster,
+): Promise<Placement | undefined> {
   return (await placements()).find(
     (p) =>
-      p.spec.cluster === names.cluster &&
+      p.spec.cluster === cluster &&
       p.spec.catalogGeneration.startsWith(`${generation}.`) &&
       p.status?.phase === "Active",
   );

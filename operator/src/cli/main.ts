@@ -3,16 +3,19 @@
  *   plan       compute an HCA placement offline (see plan.ts)
  *   operator   run the operator (see serve.ts)
  *   steering   run the steering and playback service (see serve.ts)
+ *   play       play a title through steering and the edges as a viewer's device does (player/src/cli.ts)
  * Bad input prints one line naming the file and the field, and exits 2; never a stack trace.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { runPlay } from "../../../player/src/cli.js";
 import { QuantityError, ValidationError } from "../api/index.js";
 import { InfeasiblePlacementError, PlacementInputError } from "../placement/index.js";
 import { CliError, type Files, runPlan } from "./plan.js";
 import { FlagError, runOperator, runSteering } from "./serve.js";
 
 const USAGE = `usage: edgefleet operator [flags] | edgefleet steering [flags]
+       edgefleet play --steering URL --title ID [--rule bba|bola|throughput] [--max-buffer S] [--ca PEM] [--json]
        edgefleet plan -f <OCACluster YAML> --catalog <file.json|file.csv|synthetic:files=N,alpha=A[,seed=S][,days=D]>
                      [--cluster NAME] [--previous placement.yaml] [--svg out.svg] [--out placement.yaml]`;
 
@@ -29,6 +32,8 @@ export async function main(
   files: Files = disk,
 ): Promise<number> {
   const [cmd, ...rest] = argv;
+  // The reference client parses its own flags: one parser for `npm run play` and `edgefleet play`.
+  if (cmd === "play") return runPlay(rest, (s) => out(`${s}\n`), err);
   if (cmd === "operator" || cmd === "steering") {
     try {
       return await (cmd === "operator" ? runOperator(rest) : runSteering(rest));

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { PlaybackManifest } from "../api/manifest.js";
 import { CHUNK_SECONDS, chunkSizes } from "../ladder/chunks.js";
 import { clusterHealth } from "./liveness.js";
-import { buildManifest, pickHolder, signingKid } from "./playback.js";
+import { buildManifest, pickHolder, rankHolders, signingKid } from "./playback.js";
 import type { ClusterHealth, ClusterView, LocateFile, TitleView } from "./snapshot.js";
 
 const T0 = Date.UTC(2026, 10, 1);
@@ -44,6 +44,32 @@ describe("pickHolder", () => {
     expect(all.filter((h, s) => h !== "a" && h !== without[s])).toEqual([]);
     expect(moved.sort()).toEqual(["b", "b", "c", "c"]);
   });
+});
+
+describe("rankHolders", () => {
+  const live =
+    (...names: string[]) =>
+    (s: string) =>
+      names.includes(s);
+  it.each([
+    { name: "one holder", holders: ["a"], spread: 3, live: live("a"), want: ["a"] },
+    {
+      name: "its own first, then the next in ring order",
+      holders: ["a", "b", "c"],
+      spread: 1,
+      live: live("a", "b", "c"),
+      want: ["b", "c", "a"],
+    },
+    { name: "stale holders left out", holders: ["a", "b", "c"], spread: 0, live: live("a", "c"), want: ["a", "c"] },
+    {
+      name: "its own stale: pickHolder's choice, then the rest",
+      holders: ["a", "b", "c"],
+      spread: 1,
+      live: live("a", "c"),
+      want: ["c", "a"],
+    },
+    { name: "none live: none", holders: ["a", "b"], spread: 0, live: live(), want: [] },
+  ])("$name", ({ holders, spread, live, want }) => expect(rankHolders(holders, spread, live)).toEqual(want));
 });
 
 function cluster(name: string, servers: readonly string[], ip: number): ClusterView {
@@ -121,10 +147,10 @@ describe("buildManifest names only live servers", () => {
   const [a1, a2, b1] = ["192.0.2.1", "192.0.2.2", "192.0.3.1"];
   it.each([
     {
-      name: "all live",
+      name: "all live: a replicated file's other holder in the site before the next site",
       seen: {},
       now: T0,
-      want: { "t/on-a1.mp4": [a1, b1], "t/on-a2.mp4": [a2, b1], "t/on-a1-a2.mp4": [a1, b1] },
+      want: { "t/on-a1.mp4": [a1, b1], "t/on-a2.mp4": [a2, b1], "t/on-a1-a2.mp4": [a1, a2, b1] },
     },
     {
       name: "a-1 stops renewing, then time alone: its file only from ixp-b, its replica on a-2, a-2's unaffected",
@@ -136,7 +162,7 @@ describe("buildManifest names only live servers", () => {
       name: "a-1 exactly at its expiry: still named",
       seen: { "a-1": T0 - 1 },
       now: T0 + LEASE - 1,
-      want: { "t/on-a1.mp4": [a1, b1], "t/on-a2.mp4": [a2, b1], "t/on-a1-a2.mp4": [a1, b1] },
+      want: { "t/on-a1.mp4": [a1, b1], "t/on-a2.mp4": [a2, b1], "t/on-a1-a2.mp4": [a1, a2, b1] },
     },
     {
       name: "a-1 never heard from: not live",

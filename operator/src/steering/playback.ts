@@ -10,7 +10,11 @@ export type ManifestRung = Readonly<{
   bitrateKbps: number;
   resolution?: string | undefined;
   vmaf?: number | undefined;
-  /** Best first: one per cluster with a live server that holds the file, in the client's cluster ranking. */
+  /**
+   * Best first, in the client's cluster ranking: per cluster, its live holders of the file (rankHolders:
+   * the client's own holder, then the file's other replicas there), so a client leaving a failed server
+   * tries the next holder in the same site before the next site.
+   */
   urls: readonly string[];
   /** Each chunk's size, in order from byte 0 (ladder/chunks.ts): chunk i's range follows chunk i-1's. */
   chunkBytes?: readonly number[] | undefined;
@@ -87,6 +91,19 @@ export function pickHolder(
 }
 
 /**
+ * A file's live holders in a cluster in the order a client tries them: its own (pickHolder) first, then
+ * the other live holders in ring order after it, so the clients of a failed holder spread over the rest.
+ * Empty when none is live.
+ */
+export function rankHolders(holders: readonly string[], spread: number, live: (server: string) => boolean): string[] {
+  const first = pickHolder(holders, spread, live);
+  if (first === undefined) return [];
+  const at = holders.indexOf(first);
+  const rest = [...holders.slice(at + 1), ...holders.slice(0, at)].filter((h) => h !== first && live(h));
+  return [first, ...rest];
+}
+
+/**
  * The kid a cluster's links are signed with: the primary once every live server that reports its kids
  * holds it (or when none reports: agents that do not say), so a rotation never hands out a link the
  * cluster's edges cannot check yet. Until then, of the kids steering holds that they all hold, the last
@@ -99,8 +116,8 @@ export function signingKid(keys: LinkKeyring, accepted: ReadonlySet<string> | un
 }
 
 /**
- * The playback manifest: the title's ladder, each rung with signed URLs, one per client's top cluster,
- * to a server of that cluster that holds the file and is live at `nowMs`. Only the ACTIVE placement is
+ * The playback manifest: the title's ladder, each rung with signed URLs for the client's top clusters,
+ * in each to the servers of that cluster that hold the file and are live at `nowMs` (rankHolders). Only the ACTIVE placement is
  * asked, so a file that is not filled yet gets no URL; a file whose holders in a cluster are all stale
  * gets none from that cluster; rungs without any URL, and ladder entries left empty, are dropped.
  * Every URL is signed with the cluster's key of signingKid, bound to the client's network.
@@ -121,11 +138,12 @@ export function buildManifest(input: ManifestInput): Manifest | undefined {
     const offered = rungs.flatMap((rung) => {
       const urls: string[] = [];
       for (const { cluster, locate, kid, key, live } of top) {
-        const name = pickHolder(locate(rung.path), input.spread, live);
-        const s = name === undefined ? undefined : server(cluster, name);
-        const base = s === undefined ? undefined : baseUrl(cluster, s, input.clientFamily);
-        if (base === undefined) continue;
-        urls.push(signUrl({ baseUrl: base, path: `/${rung.path}`, kid, key, net, expiresAt }));
+        for (const name of rankHolders(locate(rung.path), input.spread, live)) {
+          const s = server(cluster, name);
+          const base = s === undefined ? undefined : baseUrl(cluster, s, input.clientFamily);
+          if (base === undefined) continue;
+          urls.push(signUrl({ baseUrl: base, path: `/${rung.path}`, kid, key, net, expiresAt }));
+        }
       }
       if (urls.length === 0) return [];
       const { bytes, ...offered } = rung;

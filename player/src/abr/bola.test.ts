@@ -2,13 +2,14 @@ import { describe, expect, it } from "vitest";
 import {
   BOLA_MINIMUM_BUFFER_S,
   type BolaState,
+  bolaAbandon,
   bolaMinBufferFor,
   bolaParams,
   bolaQuality,
   bolaRule,
   makeBolaRule,
 } from "./bola.js";
-import { at, input, LADDER } from "./testing.js";
+import { at, cbr, input, LADDER } from "./testing.js";
 
 const params = bolaParams(LADDER);
 if (params === undefined) throw new Error("five renditions give parameters");
@@ -107,5 +108,58 @@ describe("makeBolaRule", () => {
     expect(bolaRule.name).toBe("bola");
     expect(makeBolaRule(60).name).toBe("bola-60s");
     expect(bolaQuality(bolaParams(LADDER, 60) ?? params, LADDER, 30)).toBeLessThan(4);
+  });
+});
+
+describe("BOLA abandonment", () => {
+  const downloading = (o: { quality: number; loaded: number; bufferS: number; elapsedS?: number }) => ({
+    bufferS: o.bufferS,
+    ladder: LADDER,
+    quality: o.quality,
+    bytesLoaded: o.loaded * cbr(o.quality),
+    bytesTotal: cbr(o.quality),
+    elapsedS: o.elapsedS ?? 2,
+    chunkSeconds: 4,
+    chunkBytes: cbr,
+  });
+  it.each([
+    { name: "buffer at the target, a third in: go on", d: { quality: 4, loaded: 1 / 3, bufferS: 20 }, want: undefined },
+    {
+      name: "the buffer drained to its minimum a third in: the lowest rendition",
+      d: { quality: 4, loaded: 1 / 3, bufferS: 10 },
+      want: 0,
+    },
+    {
+      name: "half-way down to the minimum: a middle rendition, still worth more than the rest",
+      d: { quality: 4, loaded: 0.1, bufferS: 15 },
+      want: 2,
+    },
+    {
+      name: "the buffer drained but 95 % in: finish it",
+      d: { quality: 4, loaded: 0.95, bufferS: 10 },
+      want: undefined,
+    },
+    { name: "already the lowest: nothing lower", d: { quality: 0, loaded: 0.1, bufferS: 1 }, want: undefined },
+    {
+      name: "too early to judge (0.3 s in)",
+      d: { quality: 4, loaded: 0.01, bufferS: 10, elapsedS: 0.3 },
+      want: undefined,
+    },
+    {
+      name: "buffer above this rendition's level: there is time",
+      d: { quality: 1, loaded: 0.1, bufferS: 40 },
+      want: undefined,
+    },
+  ])("$name", ({ d, want }) => expect(bolaAbandon(downloading(d), steady())).toBe(want));
+
+  it("not in startup (the throughput picks renditions there)", () =>
+    expect(bolaAbandon(downloading({ quality: 4, loaded: 0.1, bufferS: 1 }), { ...steady(), phase: "startup" })).toBe(
+      undefined,
+    ));
+
+  it("the placeholder counts as buffer, as in decide", () => {
+    const d = downloading({ quality: 4, loaded: 1 / 3, bufferS: 10 });
+    expect(bolaAbandon(d, steady())).toBe(0);
+    expect(bolaAbandon(d, steady(10))).toBeUndefined();
   });
 });

@@ -16,8 +16,22 @@
  * - **Safe bitrate**: never a rendition whose chunk would take more than half the buffer to fetch.
  * - **Delay**: with Q + placeholder above the rendition's target level, wait the difference (not at
  *   the top rendition).
+ *
+ * **Abandonment** (BOLA's, from the paper's journal version and dash.js): while a chunk downloads, the
+ * bytes still to come are what continuing costs; the sunk ones are gone either way. So the rendition
+ * being fetched scores over its *remaining* size at the buffer level now, every lower one over its
+ * whole chunk; when a lower one scores higher (and its chunk is smaller than what is left), the
+ * download is given up and the chunk fetched at that rendition. As the buffer drains under a download
+ * that has slowed, the lower renditions' scores overtake it well before the buffer runs dry.
  */
-import { type AbrRule, harmonicThroughput, lastQuality, qualityForThroughput, type Rendition } from "./types.js";
+import {
+  type AbandonInput,
+  type AbrRule,
+  harmonicThroughput,
+  lastQuality,
+  qualityForThroughput,
+  type Rendition,
+} from "./types.js";
 
 export const BOLA_MINIMUM_BUFFER_S = 10;
 const BOLA_PER_LEVEL_S = 2;
@@ -69,9 +83,42 @@ export function bolaMinBufferFor(p: BolaParams, ladder: readonly Rendition[], q:
   return want;
 }
 
-/** BOLA with dash.js's defaults; `makeBolaRule(stableBufferS)` raises its buffer target (a dash.js setting). */
-export const makeBolaRule = (stableBufferS = BOLA_STABLE_BUFFER_S): AbrRule<BolaState> => ({
-  name: stableBufferS === BOLA_STABLE_BUFFER_S ? "bola" : `bola-${stableBufferS}s`,
+/** Before this much of a download has passed there is too little to judge it by. */
+const ABANDON_AFTER_S = 0.5;
+
+/**
+ * BOLA's abandonment: the lower rendition to fetch the chunk at instead, if one now scores higher than
+ * finishing this one (scores per second of media: bits ÷ chunk seconds, as bitrates are in decide).
+ * Nothing while the buffer is above this rendition's level (its score is not positive: there is time).
+ */
+export function bolaAbandon(input: AbandonInput, state: BolaState): number | undefined {
+  const p = state.params;
+  if (p === undefined || state.phase === "startup" || input.quality === 0 || input.elapsedS < ABANDON_AFTER_S)
+    return undefined;
+  const q = input.bufferS + state.placeholderS;
+  const gain = (m: number) => p.vp * ((p.utilities[m] ?? 0) + p.gp) - q;
+  const remaining = input.bytesTotal - input.bytesLoaded;
+  if (gain(input.quality) <= 0 || remaining <= 0) return undefined;
+  let best: number | undefined;
+  let bestScore = gain(input.quality) / ((remaining * 8) / input.chunkSeconds);
+  for (let m = 0; m < input.quality; m++) {
+    const size = input.chunkBytes(m);
+    if (size === undefined || size >= remaining) continue;
+    const score = gain(m) / ((size * 8) / input.chunkSeconds);
+    if (score > bestScore) {
+      best = m;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/**
+ * BOLA with dash.js's defaults; `makeBolaRule(stableBufferS)` raises its buffer target (a dash.js
+ * setting), `makeBolaRule(12, false)` never abandons a download (for comparison in bench:playback).
+ */
+export const makeBolaRule = (stableBufferS = BOLA_STABLE_BUFFER_S, abandonment = true): AbrRule<BolaState> => ({
+  name: `bola${stableBufferS === BOLA_STABLE_BUFFER_S ? "" : `-${stableBufferS}s`}${abandonment ? "" : "-no-abandon"}`,
   initial: (ladder) => ({ phase: "startup", placeholderS: 0, params: bolaParams(ladder, stableBufferS) }),
   decide(input, state) {
     const p = state.params;
@@ -117,6 +164,7 @@ export const makeBolaRule = (stableBufferS = BOLA_STABLE_BUFFER_S): AbrRule<Bola
       { ...state, placeholderS: placeholder },
     ];
   },
+  ...(abandonment ? { abandon: bolaAbandon } : {}),
 });
 
 export const bolaRule = makeBolaRule();

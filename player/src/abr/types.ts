@@ -33,17 +33,44 @@ export type AbrInput = Readonly<{
 
 export type Decision = Readonly<{ quality: number; delayS: number }>;
 
+/** What the player knows part-way through a chunk's download: whether to give it up for a lower rendition. */
+export type AbandonInput = Readonly<{
+  /** Seconds buffered now (the download's time already drained from it). */
+  bufferS: number;
+  ladder: readonly Rendition[];
+  /** The rendition being fetched. */
+  quality: number;
+  bytesLoaded: number;
+  bytesTotal: number;
+  /** Seconds since the request was sent. */
+  elapsedS: number;
+  chunkSeconds: number;
+  /** This chunk's size at rendition `quality`, from the manifest's chunk index. */
+  chunkBytes: (quality: number) => number | undefined;
+}>;
+
 export interface AbrRule<S> {
   readonly name: string;
   /** The state before the first chunk of a title. */
   initial(ladder: readonly Rendition[]): S;
   decide(input: AbrInput, state: S): readonly [Decision, S];
+  /**
+   * Asked while a chunk downloads: a lower rendition to fetch the chunk at instead (the download is
+   * given up), or undefined to go on. A rule without it never abandons.
+   */
+  abandon?(input: AbandonInput, state: S): number | undefined;
 }
+
+/** One session's use of a rule: its state kept between the calls. */
+export type AbrSession = Readonly<{
+  decide(input: AbrInput): Decision;
+  abandon(input: AbandonInput): number | undefined;
+}>;
 
 /** A rule whose state type is hidden, so rules of every kind can sit in one list. */
 export type AnyAbrRule = Readonly<{
   name: string;
-  start(ladder: readonly Rendition[]): (input: AbrInput) => Decision;
+  start(ladder: readonly Rendition[]): AbrSession;
 }>;
 
 export function erase<S>(rule: AbrRule<S>): AnyAbrRule {
@@ -51,10 +78,13 @@ export function erase<S>(rule: AbrRule<S>): AnyAbrRule {
     name: rule.name,
     start(ladder) {
       let state = rule.initial(ladder);
-      return (input) => {
-        const [d, next] = rule.decide(input, state);
-        state = next;
-        return d;
+      return {
+        decide(input) {
+          const [d, next] = rule.decide(input, state);
+          state = next;
+          return d;
+        },
+        abandon: (input) => rule.abandon?.(input, state),
       };
     },
   };
