@@ -29,6 +29,7 @@ import {
   type SteeringServiceConfig,
   type SteeringServiceDeps,
 } from "./http.js";
+import { IndexBuilder } from "./index-builder.js";
 import type { LinkKeySource } from "./link-keys.js";
 import { SteeringStore } from "./store.js";
 import { telemetryMetrics } from "./telemetry.js";
@@ -62,6 +63,7 @@ export async function startSteering(o: SteeringOptions, signal: AbortSignal): Pr
   const config = parseSteeringConfig(o.config);
   const informers = new Informers(o.kube, log, { namespace: o.namespace }, signal);
   const store = new SteeringStore();
+  const indexBuilder = new IndexBuilder();
   const feed = new SteeringFeed(
     store,
     {
@@ -72,13 +74,17 @@ export async function startSteering(o: SteeringOptions, signal: AbortSignal): Pr
       leases: informers.of(Kinds.Lease),
       watches: informers,
     },
-    { linkKeys: o.linkKeys, log, maxOutageCreditMs: config.staleWhileErrorSeconds * 1000 },
+    { linkKeys: o.linkKeys, log, maxOutageCreditMs: config.staleWhileErrorSeconds * 1000, indexBuilder },
   );
   let filled = false;
   const view = (): FleetView => fleetView(filled, informers.health());
   const metrics = makeMetrics();
   const health = await startHealthServer(o.healthPort, host, {
-    ready: () => informers.readiness(Date.now(), o.watchGraceMs ?? 15_000),
+    ready: () => {
+      const r = informers.readiness(Date.now(), o.watchGraceMs ?? 15_000);
+      // Synced caches are not enough: the first prefix index is still building in its thread.
+      return r.ok && !filled ? { ok: false, reason: "the prefix index is being built" } : r;
+    },
     registry: metrics.registry,
   });
   const telemetry = telemetryMetrics(metrics.registry);
@@ -99,13 +105,13 @@ export async function startSteering(o: SteeringOptions, signal: AbortSignal): Pr
   log.info({ address: server.address(), health: health.address() }, "steering listening");
   const done = (async () => {
     if (await informers.synced(signal)) {
-      feed.refreshAll();
+      await feed.refreshAll();
       filled = true;
       log.info("caches synced; steering answers");
     }
     if (!signal.aborted) await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
     feed.stop();
-    await Promise.all([close(server, o.drainMs ?? 1000), close(health, 0)]);
+    await Promise.all([close(server, o.drainMs ?? 1000), close(health, 0), indexBuilder.stop()]);
     await informers.stopped();
     log.info({ synced: filled }, "steering stopped");
   })();
