@@ -48,6 +48,15 @@ describe("signUrl", () => {
     },
   ])("$name", ({ input, exp, want }) => expect(signUrl({ ...input, key: KEY, expiresAt: new Date(exp) })).toBe(want));
 
+  it.each(["2401:4900:362f:1::77", "2001:db8::1", "::1", "ffff:ffff:ffff:ffff::1"])(
+    "signs for the /48 clientNet gives a client at %s (up to 16 characters before /48)",
+    (ip) => {
+      const net = clientNet(parseIp(ip));
+      const url = signUrl({ baseUrl: "http://e", path: "/a.mp4", kid: "k1", key: KEY, net, expiresAt: new Date(2e12) });
+      expect(url).toContain(`&net=${net}&`);
+    },
+  );
+
   const ok = {
     baseUrl: "https://edge",
     path: "/a.mp4",

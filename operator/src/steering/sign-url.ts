@@ -36,7 +36,7 @@ export const KID = /^[a-z0-9](?:[a-z0-9-]{0,14}[a-z0-9])?$/;
 export const KEY_SUFFIX = ".key";
 export const PRIMARY_ENTRY = "primary";
 /** An IPv4 /24, an IPv6 /48 as client-address.ts formats them (RFC 5952), or `any`. */
-const NET = /^(?:any|(?:\d{1,3}\.){3}0\/24|[0-9a-f:]{2,15}\/48)$/;
+const NET = /^(?:any|(?:\d{1,3}\.){3}0\/24|[0-9a-f:]{2,16}\/48)$/;
 const EXP = /^\d{1,12}$/;
 const SIG = /^[A-Za-z0-9_-]{22}$/;
 /** Bytes of a cluster key (one HMAC-SHA256 output). */
