@@ -41,7 +41,8 @@ const REQUESTS = Array.from({ length: 8192 }, () => {
   return Buffer.from(`GET /v1/playback/title-${t} HTTP/1.1\r\nhost: steering\r\nx-forwarded-for: ${c}\r\n\r\n`);
 });
 
-type Conn = { socket: Socket; buf: Buffer; intendedMs: number; sentMs: number; busy: boolean };
+/** `run`: the run its request in flight belongs to (a warm-up's late answers never count in the next). */
+type Conn = { socket: Socket; buf: Buffer; intendedMs: number; sentMs: number; busy: boolean; run: Run | undefined };
 type Run = {
   recording: boolean;
   latencies: number[];
@@ -61,6 +62,7 @@ let run: Run | undefined;
 
 function send(c: Conn, intendedMs: number): void {
   c.busy = true;
+  c.run = run;
   c.intendedMs = intendedMs;
   c.sentMs = performance.now();
   c.socket.write(REQUESTS[next++ % REQUESTS.length] ?? Buffer.alloc(0));
@@ -68,7 +70,7 @@ function send(c: Conn, intendedMs: number): void {
 
 function finish(c: Conn, status: number): void {
   const now = performance.now();
-  const r = run;
+  const r = c.run;
   if (r !== undefined) {
     r.done++;
     if (r.recording) {
@@ -106,12 +108,12 @@ function onData(c: Conn, chunk: Buffer): void {
 function open(): Promise<Conn> {
   return new Promise((resolve, reject) => {
     const socket = connect({ port, host: "127.0.0.1", noDelay: true });
-    const c: Conn = { socket, buf: Buffer.alloc(0), intendedMs: 0, sentMs: 0, busy: false };
+    const c: Conn = { socket, buf: Buffer.alloc(0), intendedMs: 0, sentMs: 0, busy: false, run: undefined };
     socket.once("connect", () => resolve(c));
     socket.once("error", reject);
     socket.on("data", (d: Buffer) => onData(c, d));
     socket.on("close", () => {
-      if (run?.recording && c.busy) run.errors++;
+      if (c.run?.recording && c.busy) c.run.errors++;
       const i = idle.indexOf(c);
       if (i >= 0) idle.splice(i, 1);
       // Replaced, so the pool keeps its size (the server closes idle keep-alive connections after 5 s).

@@ -205,6 +205,7 @@ export type RebuildFigures = Readonly<{
   meanBuildMs: number;
   /** The workers' event-loop delay (the worst worker): quiet since they listened, and while rebuilding. */
   quietLoopMaxMs: number;
+  quietLoopP99Ms: number;
   rebuildingLoopMaxMs: number;
   rebuildingLoopP99Ms: number;
 }>;
@@ -253,6 +254,7 @@ export async function benchRebuild(o: {
       swaps,
       meanBuildMs: rebuilt.reduce((n, r) => n + r.ms * r.swaps, 0) / Math.max(1, swaps),
       quietLoopMaxMs: Math.max(0, ...quietLoop.map((q) => q.max)),
+      quietLoopP99Ms: Math.max(0, ...quietLoop.map((q) => q.p99)),
       rebuildingLoopMaxMs: Math.max(0, ...rebuilt.map((r) => r.loopMax)),
       rebuildingLoopP99Ms: Math.max(0, ...rebuilt.map((r) => r.loopP99)),
     };
