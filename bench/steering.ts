@@ -5,10 +5,11 @@
  *
  *   npm run bench:steering -- [--json] [--skip-http] [--skip-rebuild] [--workers N]
  *                             [--rates 5000,8000,...] [--rebuild-rate R] [--abuse]
- *                             [--only abuse|playback|rebuild]
+ *                             [--rebuild-on-loop] [--only abuse|playback|rebuild]
  *
  * `--workers` is the service's worker processes (default: the available cores); `--rates` the open-loop
- * steps (stops past saturation); `--rebuild-rate` the offered rate quiet and during rebuilds (5,000).
+ * steps (stops past saturation); `--rebuild-rate` the offered rate quiet and during rebuilds (5,000);
+ * `--rebuild-on-loop` repeats that with each rebuild on the event loop, the way before the build thread.
  * `--abuse` adds normal clients' latency quiet and under abuse (2,000 slow clients, a flood of requests
  * for distinct manifests); `--only X` runs only that part (no prefix tables).
  */
@@ -146,21 +147,32 @@ if (!args.has("--skip-http") && (only === "" || only === "playback")) {
   );
 }
 
+const rebuildRow = (name: string, r: RebuildFigures) => {
+  log(`${stepRow(r.quiet)}   (quiet)`);
+  log(`${stepRow(r.rebuilding)}   (${name})`);
+  log(
+    `  ${r.swaps} indexes swapped in during the run, ${r.meanBuildMs.toFixed(0)} ms each; p99 ${name} ÷ quiet: ${(r.rebuilding.p99Ms / r.quiet.p99Ms).toFixed(2)}`,
+  );
+  log(
+    `  the workers' event loops, worst: quiet ${r.quietLoopMaxMs} ms late at most, p99 ${r.quietLoopP99Ms} ms; ${name} ${r.rebuildingLoopMaxMs} ms at most, p99 ${r.rebuildingLoopP99Ms} ms`,
+  );
+};
+
 let rebuild: RebuildFigures | undefined;
+let rebuildOnLoop: RebuildFigures | undefined;
 if (!args.has("--skip-http") && !args.has("--skip-rebuild") && (only === "" || only === "rebuild")) {
   rebuild = await benchRebuild({ workers, clusters: 100, rate: rebuildRate, durationSec: 20 });
   log(
     `\nanswers during index rebuilds (${rebuild.workers} workers, each with the full table over ${rebuild.clusters} clusters, open loop at ${rebuild.rate} req/s for 20 s; rebuilding: every worker rebuilds its index in its build thread over and over and swaps each in):`,
   );
   log(STEP_HEAD);
-  log(`${stepRow(rebuild.quiet)}   (quiet)`);
-  log(`${stepRow(rebuild.rebuilding)}   (rebuilding)`);
-  log(
-    `  ${rebuild.swaps} indexes swapped in during the run, ${rebuild.meanBuildMs.toFixed(0)} ms each (build thread at nice 19); p99 rebuilding ÷ quiet: ${(rebuild.rebuilding.p99Ms / rebuild.quiet.p99Ms).toFixed(2)}`,
-  );
-  log(
-    `  the workers' event loops, worst: quiet ${rebuild.quietLoopMaxMs} ms late at most, p99 ${rebuild.quietLoopP99Ms} ms; rebuilding ${rebuild.rebuildingLoopMaxMs} ms at most, p99 ${rebuild.rebuildingLoopP99Ms} ms (a build on the loop would hold it for seconds)`,
-  );
+  rebuildRow("rebuilding", rebuild);
+  if (args.has("--rebuild-on-loop")) {
+    rebuildOnLoop = await benchRebuild({ workers, clusters: 100, rate: rebuildRate, durationSec: 20, onLoop: true });
+    log("\nthe same with each rebuild on the event loop (the way before the build thread):");
+    log(STEP_HEAD);
+    rebuildRow("on the loop", rebuildOnLoop);
+  }
 }
 
 const abused = args.has("--abuse") ? await abuseSection() : undefined;
@@ -195,6 +207,16 @@ const figures = {
         rebuildMeanBuildMs: Math.round(rebuild.meanBuildMs),
         rebuildQuiet: rebuild.quiet,
         rebuilding: rebuild.rebuilding,
+      }),
+  ...(rebuildOnLoop === undefined
+    ? {}
+    : {
+        onLoopQuietP99Ms: rebuildOnLoop.quiet.p99Ms,
+        onLoopRebuildingP99Ms: rebuildOnLoop.rebuilding.p99Ms,
+        onLoopSwaps: rebuildOnLoop.swaps,
+        onLoopMeanBuildMs: Math.round(rebuildOnLoop.meanBuildMs),
+        onLoopLoopMaxMs: rebuildOnLoop.rebuildingLoopMaxMs,
+        onLoopLoopP99Ms: rebuildOnLoop.rebuildingLoopP99Ms,
       }),
   ...(abused === undefined
     ? {}

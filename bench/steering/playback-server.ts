@@ -6,7 +6,8 @@
  * exits on SIGTERM.
  *
  *   STEERING_BENCH_WORKERS, STEERING_BENCH_CLUSTERS (50), STEERING_BENCH_EVERY_NTH (10: every 10th
- *   table prefix is announced), STEERING_BENCH_STATS=1 (cache and connections twice a second, one worker)
+ *   table prefix is announced), STEERING_BENCH_STATS=1 (cache and connections twice a second, one worker),
+ *   STEERING_BENCH_BUILD_ON_LOOP=1 (rebuilds on the event loop, as before index-builder.ts: to compare)
  *
  * SIGUSR2 toggles rebuilds: from the first, each worker rebuilds its whole index over and over in its
  * index-build thread (index-builder.ts, as the service does when an OCACluster changes) and swaps each
@@ -100,6 +101,7 @@ async function serve(): Promise<void> {
   }
 
   const builder = new IndexBuilder();
+  const onLoop = process.env.STEERING_BENCH_BUILD_ON_LOOP === "1";
   let rebuilding: Promise<{ swaps: number; ms: number }> | undefined;
   let stop = false;
   // How late the event loop runs: what a build on it would show (seconds), and what a build off it must not.
@@ -119,7 +121,10 @@ async function serve(): Promise<void> {
           const clusters = fleet.clusters.map((c, i) =>
             i === k % fleet.clusters.length ? { ...c, prefixes: [...c.prefixes].reverse() } : c,
           );
-          store.setIndex(await builder.build(clusters));
+          if (onLoop) {
+            store.setClusters(clusters); // the old way: the whole build on the event loop
+            await new Promise((r) => setImmediate(r));
+          } else store.setIndex(await builder.build(clusters));
           swaps++;
         }
         return { swaps, ms: (performance.now() - t0) / Math.max(1, swaps) };

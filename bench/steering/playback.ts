@@ -219,11 +219,14 @@ export async function benchRebuild(o: {
   clusters: number;
   rate: number;
   durationSec: number;
+  /** Rebuild on the event loop instead of the build thread (the way before it), to compare. */
+  onLoop?: boolean;
 }): Promise<RebuildFigures> {
   const server = await startPlaybackServer({
     STEERING_BENCH_WORKERS: String(o.workers),
     STEERING_BENCH_CLUSTERS: String(o.clusters),
     STEERING_BENCH_EVERY_NTH: "1",
+    STEERING_BENCH_BUILD_ON_LOOP: o.onLoop === true ? "1" : "",
   });
   const rebuilt: { swaps: number; ms: number; loopP99: number; loopMax: number }[] = [];
   const quietLoop: { p99: number; max: number }[] = [];
