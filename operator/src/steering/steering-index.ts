@@ -83,9 +83,16 @@ export function* packAnnouncements(clusters: readonly ClusterView[]): Generator<
   const attrs = new Uint32Array(total * ATTRS);
   const texts: string[] = [];
   let o = 0;
-  for (const [ci, c] of clusters.entries()) {
-    const lines: string[] = new Array(c.prefixes.length);
-    for (const [pi, p] of c.prefixes.entries()) {
+  // Indexed loops, no iterators or destructuring: this runs on the event loop, a million times for a
+  // full table, and every small allocation here is garbage the service's large heap has to mark.
+  for (let ci = 0; ci < clusters.length; ci++) {
+    const c = clusters[ci];
+    if (c === undefined) continue;
+    const ps = c.prefixes;
+    const lines: string[] = new Array(ps.length);
+    for (let pi = 0; pi < ps.length; pi++) {
+      const p = ps[pi];
+      if (p === undefined) continue;
       lines[pi] = p.cidr;
       attrs[o + A_CLUSTER] = ci;
       attrs[o + A_PREFIX] = pi;
@@ -95,7 +102,7 @@ export function* packAnnouncements(clusters: readonly ClusterView[]): Generator<
       attrs[o + A_MED] = p.med;
       o += ATTRS;
     }
-    if (lines.length > 0) texts.push(lines.join("\n"));
+    if (ps.length > 0) texts.push(lines.join("\n"));
     yield;
   }
   return { names: clusters.map((c) => c.name), cidrs: texts.join("\n"), attrs };
