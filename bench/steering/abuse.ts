@@ -108,7 +108,8 @@ export async function benchAbuse(o: {
   slowClients: number;
   floodPerSec: number;
 }): Promise<AbuseFigures> {
-  const server = await startPlaybackServer({ STEERING_BENCH_STATS: "1" });
+  // One worker: the server's stats (cache bytes, connections) are then the whole service's.
+  const server = await startPlaybackServer({ STEERING_BENCH_STATS: "1", STEERING_BENCH_WORKERS: "1" });
   const stats = follow(server.child);
   const clients = readFileSync(server.clients, "utf8").split("\n").filter(Boolean);
   const filled = server.titles - 50; // playback-server.ts leaves the last 50 unfilled

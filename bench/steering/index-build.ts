@@ -45,7 +45,7 @@ export function benchIndexBuild(clusters: readonly ClusterView[]): IndexFigures 
   const heapMB = (heap1.heapUsed + heap1.arrayBuffers - heap0.heapUsed - heap0.arrayBuffers) / 2 ** 20;
   return {
     clusters: index.clusters.length,
-    announcements: index.routes4.length + index.routes6.length,
+    announcements: index.routes4.count + index.routes6.count,
     indexBuildMs,
     heapMB,
   };

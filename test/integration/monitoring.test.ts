@@ -60,7 +60,7 @@ describe("metrics the chart's alerts and dashboard read", () => {
       stop.signal,
     );
     running.push(st.done);
-    endpoints.steering = `http://127.0.0.1:${(st.health.address() as AddressInfo).port}/metrics`;
+    endpoints.steering = `http://127.0.0.1:${(st.health?.address() as AddressInfo | undefined)?.port}/metrics`;
 
     // The edge agent of server s01 beside a real nginx: it heartbeats, so the operator sees s01 live.
     const dir = await tempDir("monitoring-it-");

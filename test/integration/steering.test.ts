@@ -119,7 +119,7 @@ describe("steering service on the real control plane", () => {
       stop.signal,
     );
     base = `http://127.0.0.1:${(st.server.address() as AddressInfo).port}`;
-    healthBase = `http://127.0.0.1:${(st.health.address() as AddressInfo).port}`;
+    healthBase = `http://127.0.0.1:${(st.health?.address() as AddressInfo | undefined)?.port}`;
     done = [st.done];
   });
 

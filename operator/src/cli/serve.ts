@@ -3,6 +3,7 @@
  * parsed and checked here, once (the only place that reads process.env); SIGTERM and SIGINT stop them
  * cleanly: the operator releases its leader Lease, both close their listeners.
  */
+import cluster from "node:cluster";
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { type Logger, pino } from "pino";
@@ -15,6 +16,7 @@ import { Kube } from "../runtime/kube.js";
 import { parseSteeringConfig, SteeringConfigError, type SteeringServiceConfig } from "../steering/http.js";
 import { type LinkKeySource, parseMasterKeys } from "../steering/link-keys.js";
 import { startSteering } from "../steering/process.js";
+import { defaultWorkers, onStopFromPrimary, startSteeringPrimary } from "../steering/workers.js";
 
 export class FlagError extends Error {
   override name = "FlagError";
@@ -37,6 +39,7 @@ function check<T>(schema: z.ZodType<T>, value: unknown, flag: string): T {
 function stopSignal(): AbortSignal {
   const ac = new AbortController();
   for (const s of ["SIGTERM", "SIGINT"] as const) process.once(s, () => ac.abort());
+  if (cluster.isWorker) onStopFromPrimary(() => ac.abort());
   return ac.signal;
 }
 
@@ -217,22 +220,39 @@ export async function runSteering(argv: readonly string[]): Promise<number> {
       "url-signing-keys-dir": { type: "string" },
       "log-level": { type: "string", default: "info" },
       kubeconfig: { type: "string" },
+      /** Processes serving (steering/workers.ts); "auto" or 0: the CPUs of the cgroup's quota, else the cores. */
+      workers: { type: "string", default: "auto" },
     },
   });
   const log = pino({
     level: check(level, values["log-level"], "--log-level"),
-    base: { component: "edgefleet-steering" },
+    base: { component: "edgefleet-steering", ...(cluster.isWorker ? { worker: cluster.worker?.id } : {}) },
   });
-  const config = steeringServiceConfig(values as Parameters<typeof steeringServiceConfig>[0]);
+  const workers =
+    values.workers === "auto"
+      ? defaultWorkers()
+      : check(z.coerce.number().int().min(0).max(256), values.workers, "--workers") || defaultWorkers();
+  const total = steeringServiceConfig(values as Parameters<typeof steeringServiceConfig>[0]);
+  // --manifest-cache-size is the pod's: each worker keeps its share.
+  const config = cluster.isWorker
+    ? { ...total, manifestCacheBytes: Math.floor(total.manifestCacheBytes / workers) }
+    : total;
   const signal = stopSignal();
   const linkKeys = await linkKeysFlag(values["url-signing-keys-dir"], log, signal);
+  const healthPort = check(port("--health-port"), values["health-port"], "--health-port");
+  if (workers > 1 && cluster.isPrimary) {
+    // Flags and keys checked above, so a bad one fails here once rather than in every worker.
+    const primary = await startSteeringPrimary({ workers, healthPort, host: values.host, log }, signal);
+    await primary.done;
+    return 0;
+  }
   const st = await startSteering(
     {
       kube: await Kube.connect(values.kubeconfig),
       log,
       namespace: values["watch-namespace"] || undefined,
       port: check(port("--port"), values.port, "--port"),
-      healthPort: check(port("--health-port"), values["health-port"], "--health-port"),
+      healthPort: cluster.isWorker ? "primary" : healthPort,
       host: values.host,
       linkKeys,
       config,
@@ -241,5 +261,7 @@ export async function runSteering(argv: readonly string[]): Promise<number> {
   );
   log.info({ port: values.port }, "steering started");
   await st.done;
+  // A worker's channel to its primary would keep it alive.
+  if (cluster.isWorker) process.disconnect();
   return 0;
 }

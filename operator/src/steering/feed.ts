@@ -37,6 +37,7 @@ import { expiryAfterOutage, type Outage } from "./freshness.js";
 import { clusterKeyring, type LinkKeyring, type LinkKeySource } from "./link-keys.js";
 import { clusterHealth } from "./liveness.js";
 import type { ClusterHealth, ClusterView, LadderEntry, LocateFile, TitleView } from "./snapshot.js";
+import type { SteeringIndex } from "./steering-index.js";
 import type { SteeringStore } from "./store.js";
 
 export type FeedSources = Readonly<{
@@ -64,6 +65,11 @@ export type FeedOptions = Readonly<{
   maxOutageCreditMs?: number | undefined;
   /** Epoch ms; Date.now by default. */
   now?: (() => number) | undefined;
+  /**
+   * Builds the prefix index off the event loop (index-builder.ts); without it the index is built on
+   * this thread, which a full table would block for seconds.
+   */
+  indexBuilder?: Readonly<{ build(clusters: readonly ClusterView[]): Promise<SteeringIndex> }> | undefined;
 }>;
 
 export class SteeringFeed {
@@ -79,6 +85,9 @@ export class SteeringFeed {
   #leasesDownSince: number | undefined;
   /** The last time the Lease watch was down, once it is back. */
   #outage: Outage | undefined;
+  /** The build running in the worker thread, and the clusters to build once it is done (the latest only). */
+  #building: Promise<void> | undefined;
+  #again: ClusterView[] | undefined;
 
   constructor(store: SteeringStore, sources: FeedSources, o: FeedOptions) {
     this.#store = store;
@@ -108,9 +117,10 @@ export class SteeringFeed {
     this.#refresh(new Set<Part>(["health"]));
   }
 
-  /** Refreshes everything now (once the caches have synced). */
-  refreshAll(): void {
+  /** Refreshes everything now (once the caches have synced); resolves once the prefix index is in. */
+  async refreshAll(): Promise<void> {
     this.#refresh(new Set<Part>(["clusters", "titles", "placements", "health"]));
+    await this.#building;
   }
 
   /** Drops a refresh still waiting for its burst to end. */
@@ -142,12 +152,43 @@ export class SteeringFeed {
 
   #refreshClusters(): void {
     const cs = this.#src.clusters.list();
-    try {
-      this.#store.setClusters(cs.map(clusterView));
-    } catch (err) {
-      this.#o.log.error({ err }, "cluster announcements rejected; keeping the previous prefix table");
-    }
+    const views = cs.map(clusterView);
+    if (this.#o.indexBuilder === undefined) {
+      try {
+        this.#store.setClusters(views);
+      } catch (err) {
+        this.#o.log.error({ err }, "cluster announcements rejected; keeping the previous prefix table");
+      }
+    } else this.#rebuild(this.#o.indexBuilder, views);
     this.#store.setLinkKeys(clusterLinkKeys(cs, this.#o.linkKeys.current()));
+  }
+
+  /**
+   * One build at a time in the worker thread; changes arriving meanwhile are built next, only the latest.
+   * Until the new index is in, requests are answered from the old one.
+   */
+  #rebuild(builder: NonNullable<FeedOptions["indexBuilder"]>, views: ClusterView[]): void {
+    if (this.#building !== undefined) {
+      this.#again = views;
+      return;
+    }
+    this.#building = (async () => {
+      for (let next: ClusterView[] | undefined = views; next !== undefined; next = this.#again) {
+        this.#again = undefined;
+        const t0 = performance.now();
+        try {
+          this.#store.setIndex(await builder.build(next));
+          this.#o.log.info(
+            { clusters: next.length, ms: Math.round(performance.now() - t0) },
+            "prefix index swapped in",
+          );
+        } catch (err) {
+          this.#o.log.error({ err }, "cluster announcements rejected; keeping the previous prefix table");
+        }
+      }
+    })().finally(() => {
+      this.#building = undefined;
+    });
   }
 
   #refreshTitles(): void {

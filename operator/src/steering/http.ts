@@ -91,6 +91,8 @@ export type SteeringServiceDeps = Readonly<{
   log?: Logger | undefined;
   /** Where `POST /v1/telemetry` reports are recorded (telemetry.ts); validated even without. */
   telemetry?: TelemetryMetrics | undefined;
+  /** Which worker of a multi-worker pod answers (workers.ts): every answer says so in X-Edgefleet-Worker. */
+  worker?: number | undefined;
   /** Sees every answer: which API, its status, and how long it took (metrics: process.ts). */
   observe?: ((a: Readonly<{ route: SteeringRoute; code: number; seconds: number }>) => void) | undefined;
 }>;
@@ -381,6 +383,9 @@ function route(svc: Service, req: IncomingMessage): Reply {
   return { ...reply, headers: { ...reply.headers, [STALE_HEADER]: age } };
 }
 
+/** On every answer of a multi-worker pod: which worker gave it (to tell workers apart when they disagree). */
+export const WORKER_HEADER = "x-edgefleet-worker";
+
 /** On every answer given while the heartbeat watch is down: whole seconds since it broke. */
 export const STALE_HEADER = "x-edgefleet-stale";
 
@@ -407,6 +412,7 @@ function handle(svc: Service, req: IncomingMessage, res: ServerResponse): void {
     "content-length": body.length,
     // Answers depend on the client address and carry expiring signatures.
     "cache-control": "no-store",
+    ...(svc.deps.worker === undefined ? {} : { [WORKER_HEADER]: String(svc.deps.worker) }),
     ...reply.headers,
   });
   res.end(req.method === "HEAD" ? undefined : body);

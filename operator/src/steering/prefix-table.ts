@@ -154,6 +154,11 @@ export class Ipv4PrefixTable {
     return new Ipv4PrefixTable(buildNodes(list, levels), levels);
   }
 
+  /** A table from the nodes of one built with the same strides (moved from the thread that built it). */
+  static fromNodes(nodes: Uint32Array, strides: readonly number[] = IPV4_STRIDES): Ipv4PrefixTable {
+    return new Ipv4PrefixTable(nodes, planLevels(32, strides));
+  }
+
   lookup(addr: number): number {
     const t = this.#t;
     let e = t[addr >>> this.#shift0] ?? 0;
@@ -169,6 +174,11 @@ export class Ipv4PrefixTable {
 
   get bytes(): number {
     return this.#t.byteLength;
+  }
+
+  /** The trie's one array: what crosses threads. */
+  get nodes(): Uint32Array {
+    return this.#t;
   }
 }
 
@@ -188,6 +198,11 @@ export class Ipv6PrefixTable {
     return new Ipv6PrefixTable(buildNodes(list, levels), levels);
   }
 
+  /** A table from the nodes of one built with the same strides (moved from the thread that built it). */
+  static fromNodes(nodes: Uint32Array, strides: readonly number[] = IPV6_STRIDES): Ipv6PrefixTable {
+    return new Ipv6PrefixTable(nodes, planLevels(128, strides));
+  }
+
   lookup(w0: number, w1: number, w2: number, w3: number): number {
     const t = this.#t;
     const { word, shift, mask } = this.#levels;
@@ -203,5 +218,10 @@ export class Ipv6PrefixTable {
 
   get bytes(): number {
     return this.#t.byteLength;
+  }
+
+  /** The trie's one array: what crosses threads. */
+  get nodes(): Uint32Array {
+    return this.#t;
   }
 }

@@ -10,11 +10,13 @@
  * most the configured bound; /readyz fails, naming the kinds, once any watch has been down for longer
  * than `watchGraceMs`.
  */
+import cluster from "node:cluster";
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { z } from "zod";
 import { Kinds } from "../api/index.js";
+import type { Readiness } from "../runtime/caches.js";
 import { Informers } from "../runtime/caches.js";
 import { startHealthServer } from "../runtime/health.js";
 import type { WatchHealth } from "../runtime/informer.js";
@@ -29,9 +31,11 @@ import {
   type SteeringServiceConfig,
   type SteeringServiceDeps,
 } from "./http.js";
+import { IndexBuilder } from "./index-builder.js";
 import type { LinkKeySource } from "./link-keys.js";
 import { SteeringStore } from "./store.js";
 import { telemetryMetrics } from "./telemetry.js";
+import { reportToPrimary } from "./workers.js";
 
 export type SteeringOptions = Readonly<{
   kube: Pick<Kube, "list" | "watch">;
@@ -39,7 +43,8 @@ export type SteeringOptions = Readonly<{
   namespace?: string | undefined;
   port: number;
   host?: string | undefined;
-  healthPort: number;
+  /** Where /healthz, /readyz and /metrics listen; "primary": a worker, the node:cluster primary serves them (workers.ts). */
+  healthPort: number | "primary";
   config: z.input<typeof SteeringServiceConfig>;
   /** The master URL-signing keys (the chart mounts their Secret; cli/ reads it again as it changes). */
   linkKeys: LinkKeySource;
@@ -52,7 +57,8 @@ export type SteeringOptions = Readonly<{
 export type RunningSteering = Readonly<{
   /** Listening from the start: 503 NotSynced until the store is filled. */
   server: SteeringServer;
-  health: Server;
+  /** Undefined in a worker: its primary serves the probes. */
+  health: Server | undefined;
   done: Promise<void>;
 }>;
 
@@ -62,6 +68,7 @@ export async function startSteering(o: SteeringOptions, signal: AbortSignal): Pr
   const config = parseSteeringConfig(o.config);
   const informers = new Informers(o.kube, log, { namespace: o.namespace }, signal);
   const store = new SteeringStore();
+  const indexBuilder = new IndexBuilder();
   const feed = new SteeringFeed(
     store,
     {
@@ -72,15 +79,21 @@ export async function startSteering(o: SteeringOptions, signal: AbortSignal): Pr
       leases: informers.of(Kinds.Lease),
       watches: informers,
     },
-    { linkKeys: o.linkKeys, log, maxOutageCreditMs: config.staleWhileErrorSeconds * 1000 },
+    { linkKeys: o.linkKeys, log, maxOutageCreditMs: config.staleWhileErrorSeconds * 1000, indexBuilder },
   );
   let filled = false;
   const view = (): FleetView => fleetView(filled, informers.health());
   const metrics = makeMetrics();
-  const health = await startHealthServer(o.healthPort, host, {
-    ready: () => informers.readiness(Date.now(), o.watchGraceMs ?? 15_000),
-    registry: metrics.registry,
-  });
+  const ready = (): Readiness => {
+    const r = informers.readiness(Date.now(), o.watchGraceMs ?? 15_000);
+    // Synced caches are not enough: the first prefix index is still building in its thread.
+    return r.ok && !filled ? { ok: false, reason: "the prefix index is being built" } : r;
+  };
+  const health =
+    o.healthPort === "primary"
+      ? undefined
+      : await startHealthServer(o.healthPort, host, { ready, registry: metrics.registry });
+  const stopReporting = o.healthPort === "primary" ? reportToPrimary(ready, metrics.registry) : () => {};
   const telemetry = telemetryMetrics(metrics.registry);
   const observe = steeringRequestMetrics(metrics.registry);
   const server = createSteeringServer(config, {
@@ -90,22 +103,25 @@ export async function startSteering(o: SteeringOptions, signal: AbortSignal): Pr
     log,
     telemetry,
     observe,
+    worker: o.healthPort === "primary" ? cluster.worker?.id : undefined,
   });
   steeringGauges(metrics.registry, view, server);
   await listen(server, o.port, host).catch(async (err: unknown) => {
-    await new Promise((r) => health.close(r));
+    stopReporting();
+    await close(health, 0);
     throw err;
   });
-  log.info({ address: server.address(), health: health.address() }, "steering listening");
+  log.info({ address: server.address(), health: health?.address() }, "steering listening");
   const done = (async () => {
     if (await informers.synced(signal)) {
-      feed.refreshAll();
+      await feed.refreshAll();
       filled = true;
       log.info("caches synced; steering answers");
     }
     if (!signal.aborted) await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
     feed.stop();
-    await Promise.all([close(server, o.drainMs ?? 1000), close(health, 0)]);
+    stopReporting();
+    await Promise.all([close(server, o.drainMs ?? 1000), close(health, 0), indexBuilder.stop()]);
     await informers.stopped();
     log.info({ synced: filled }, "steering stopped");
   })();
@@ -139,6 +155,8 @@ function steeringGauges(registry: Registry, view: () => FleetView, server: Steer
     name: "edgefleet_steering_stale_seconds",
     help: "Seconds since steering's heartbeat watch broke (0 while it runs): answers come from its last view",
     registers: [registry],
+    // Across workers (workers.ts) the stalest one, not the sum.
+    aggregator: "max",
     collect() {
       const since = view().leasesDownSinceMs;
       this.set(since === undefined ? 0 : (Date.now() - since) / 1000);
@@ -177,8 +195,8 @@ function listen(server: Server, port: number, host: string): Promise<void> {
  * Stops taking connections, closes idle ones, and gives those mid-request `drainMs` before closing
  * them too: a slow or stalled client must not hold the stop past its grace period.
  */
-async function close(server: Server, drainMs: number): Promise<void> {
-  if (!server.listening) return;
+async function close(server: Server | undefined, drainMs: number): Promise<void> {
+  if (server === undefined || !server.listening) return;
   const closed = new Promise((r) => server.close(r));
   server.closeIdleConnections();
   const timer = setTimeout(() => server.closeAllConnections(), drainMs);

@@ -2,7 +2,16 @@ import { isStale } from "../api/heartbeat.js";
 import { greatCircleKm } from "./geo.js";
 import type { IpAddress } from "./ip.js";
 import type { ClusterHealth, ClusterView, LatLon } from "./snapshot.js";
-import type { RouteAnnouncement, SteeringIndex } from "./steering-index.js";
+import {
+  A_CLUSTER,
+  A_LOCAL_PREF,
+  A_MED,
+  A_NEIGHBOUR_AS,
+  A_PATH_LENGTH,
+  A_PREFIX,
+  ATTRS,
+  type SteeringIndex,
+} from "./steering-index.js";
 
 export type HealthPolicy = Readonly<{
   /** A cluster at or above this load (0..1) is saturated and drops out. */
@@ -20,7 +29,16 @@ export type RankInput = Readonly<{
 }>;
 
 /** Why a cluster is where it is: its longest announced prefix that matches the client, if any. */
-export type Match = Readonly<{ cidr: string; length: number } & Omit<RouteAnnouncement, "cluster" | "cidr">>;
+export type Match = Readonly<{
+  /** The prefix as the cluster announces it. */
+  cidr: string;
+  length: number;
+  localPref: number;
+  asPathLength: number;
+  /** First AS of the path, or the site's own peer AS for an empty path: MEDs compare only within it. */
+  neighbourAs: number;
+  med: number;
+}>;
 
 export type RankedCluster = Readonly<{
   cluster: ClusterView;
@@ -60,18 +78,25 @@ export function rankClusters(input: RankInput): Ranking {
   const seen = new Set<number>();
   const routes = address.family === 4 ? index.routes4 : index.routes6;
   let r = address.family === 4 ? index.v4.lookup(address.words[0]) : index.v6.lookup(...address.words);
-  while (r >= 0) {
-    const route = routes[r];
-    if (route === undefined) break;
-    for (const { cluster: ci, cidr, ...attrs } of route.announcements) {
+  const { ann } = routes;
+  while (r >= 0 && r < routes.count) {
+    for (let o = (routes.first[r] ?? 0) * ATTRS; o < (routes.first[r + 1] ?? 0) * ATTRS; o += ATTRS) {
+      const ci = ann[o + A_CLUSTER] ?? 0;
       if (seen.has(ci)) continue;
       seen.add(ci);
       const a = available(ci);
       if (a === undefined) continue;
-      const match = { cidr, length: route.length, ...attrs };
+      const match: Match = {
+        cidr: a.cluster.prefixes[ann[o + A_PREFIX] ?? 0]?.cidr ?? "",
+        length: routes.length[r] ?? 0,
+        localPref: ann[o + A_LOCAL_PREF] ?? 0,
+        asPathLength: ann[o + A_PATH_LENGTH] ?? 0,
+        neighbourAs: ann[o + A_NEIGHBOUR_AS] ?? 0,
+        med: ann[o + A_MED] ?? 0,
+      };
       matched.push({ cluster: a.cluster, match, distanceKm: distanceTo(a.cluster), load: a.load });
     }
-    r = route.parent;
+    r = routes.parent[r] ?? -1;
   }
   if (matched.length > 0) return { by: "prefix", clusters: orderMatched(matched) };
 

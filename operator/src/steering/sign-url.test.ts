@@ -1,8 +1,18 @@
+import { createHmac } from "node:crypto";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { clientNet } from "./client-address.js";
 import { parseIp } from "./ip.js";
 import { clusterKeyEntries, LinkKeysError, parseClusterKeys, parseMasterKeys } from "./link-keys.js";
-import { ANY_NET, deriveLinkKey, type LinkRefusal, SignUrlError, signUrl, verifyLink } from "./sign-url.js";
+import {
+  ANY_NET,
+  deriveLinkKey,
+  type LinkRefusal,
+  linkSignature,
+  SignUrlError,
+  signUrl,
+  verifyLink,
+} from "./sign-url.js";
 
 // Vectors computed independently with openssl:
 //   K = printf '%s' 'edgefleet-link/cdn/ams-1' | openssl dgst -sha256 -mac HMAC -macopt key:<master> -binary
@@ -47,6 +57,15 @@ describe("signUrl", () => {
       want: "http://edge/a.mp4?kid=k1&exp=1893456000&net=any&sig=jvNcolnNLzQVpqgx37lyQY",
     },
   ])("$name", ({ input, exp, want }) => expect(signUrl({ ...input, key: KEY, expiresAt: new Date(exp) })).toBe(want));
+
+  it.each(["2401:4900:362f:1::77", "2001:db8::1", "::1", "ffff:ffff:ffff:ffff::1"])(
+    "signs for the /48 clientNet gives a client at %s (up to 16 characters before /48)",
+    (ip) => {
+      const net = clientNet(parseIp(ip));
+      const url = signUrl({ baseUrl: "http://e", path: "/a.mp4", kid: "k1", key: KEY, net, expiresAt: new Date(2e12) });
+      expect(url).toContain(`&net=${net}&`);
+    },
+  );
 
   const ok = {
     baseUrl: "https://edge",
@@ -200,4 +219,19 @@ describe("key directories", () => {
         ]),
       ),
     ).toThrow(/^k1\.key: must be the base64url/));
+});
+
+describe("linkSignature", () => {
+  it("is HMAC-SHA256 of the link's text, for keys of any length (shorter, equal to and longer than a block)", () =>
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 130 }), fc.string(), (key, path) => {
+        const f = { kid: "k1", exp: 1_893_456_000, net: "192.0.2.0/24", path };
+        const want = createHmac("sha256", key)
+          .update(`edgefleet-link-v1\nk1\n1893456000\n192.0.2.0/24\n${path}`)
+          .digest("base64url")
+          .slice(0, 22);
+        expect(linkSignature(key, f)).toBe(want);
+        expect(linkSignature(key, f)).toBe(want); // the key's padded states are reused, not consumed
+      }),
+    ));
 });

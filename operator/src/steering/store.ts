@@ -43,9 +43,18 @@ export class SteeringStore {
     return this.#state;
   }
 
-  /** All clusters at once (the informer's list); throws SteeringInputError and keeps the old index on bad input. */
+  /**
+   * All clusters at once (the informer's list), built on this thread; throws SteeringInputError and keeps
+   * the old index on bad input. The service builds in a worker thread instead (index-builder.ts) and
+   * swaps the result in with `setIndex`.
+   */
   setClusters(clusters: readonly ClusterView[]): void {
-    this.#state = { ...this.#state, generation: this.#state.generation + 1, index: buildSteeringIndex(clusters) };
+    this.setIndex(buildSteeringIndex(clusters));
+  }
+
+  /** Swaps in a whole new index: a request that took the state before keeps the old one. */
+  setIndex(index: SteeringIndex): void {
+    this.#state = { ...this.#state, generation: this.#state.generation + 1, index };
   }
 
   recordHeartbeat(cluster: string, health: ClusterHealth): void {
