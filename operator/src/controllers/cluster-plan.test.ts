@@ -200,4 +200,14 @@ describe("decide (status stability)", () => {
     const later = decide(observe({ heartbeats: at(1_000), cluster: { ...ams, status: first } }), planHca).status;
     expect(later).toEqual(first);
   });
+
+  it("writes the same status seconds later while the fill window is open: nextFill is the next opening", () => {
+    const window = { start: "11:00", end: "15:00", timeZone: "UTC" }; // open at 12:00
+    const cluster = { ...ams, spec: { ...ams.spec, fill: { ...ams.spec.fill, window } } };
+    const first = decide(observe({ cluster }), planHca).status;
+    const later = new Date(now.getTime() + 7_300);
+    const again = decide(observe({ cluster: { ...cluster, status: first }, now: later }), planHca).status;
+    expect(first.nextFill).toBe("2026-11-27T11:00:00Z");
+    expect(again).toEqual(first);
+  });
 });

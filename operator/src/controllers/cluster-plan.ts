@@ -125,7 +125,7 @@ export function decide(o: ClusterObservation, plan: (i: PlanInput) => PlanResult
   const window = fillWindowState(o.cluster.spec.fill.window, o.now);
   return {
     create: placed.create,
-    status: clusterStatus(s, conditions, health, { create: placed.create, pending, nextFill: window.nextStart }),
+    status: clusterStatus(s, conditions, health, { create: placed.create, pending, nextFill: window.nextOpening }),
     recheckAfterMs: recheckAfter(health, window.nextStart, o.now),
   };
 }

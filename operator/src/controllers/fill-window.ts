@@ -5,8 +5,15 @@
  */
 export type FillWindowSpec = Readonly<{ start: string; end: string; timeZone: string }>;
 export type WindowState = Readonly<{
-  open: boolean /** When it next opens (now, if open). */;
-  nextStart: Date /** When the current or next window closes. */;
+  open: boolean;
+  /** When it next opens (now, if open). */
+  nextStart: Date;
+  /**
+   * When it opens after now: the next window's start even while this one is open. Unlike nextStart
+   * it does not move with the clock, so a status showing it is not rewritten every second.
+   */
+  nextOpening: Date;
+  /** When the current or next window closes. */
   end: Date;
 }>;
 
@@ -36,9 +43,10 @@ export function fillWindowState(w: FillWindowSpec, now: Date): WindowState {
   const length = windowMinutes(w);
   const sinceStart = (minutes - start + 1440) % 1440;
   const at = (deltaMinutes: number) => new Date(now.getTime() - subMinuteMs + deltaMinutes * 60_000);
-  if (sinceStart < length) return { open: true, nextStart: now, end: at(length - sinceStart) };
   const untilStart = 1440 - sinceStart;
-  return { open: false, nextStart: at(untilStart), end: at(untilStart + length) };
+  if (sinceStart < length)
+    return { open: true, nextStart: now, nextOpening: at(untilStart), end: at(length - sinceStart) };
+  return { open: false, nextStart: at(untilStart), nextOpening: at(untilStart), end: at(untilStart + length) };
 }
 
 export function fillWindowSeconds(w: FillWindowSpec): number {

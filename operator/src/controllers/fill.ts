@@ -182,6 +182,8 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
 
 export const fillController = {
   name: "fill",
+  // Reconciles wait on Job creates and status writes, one Placement per cluster at a time.
+  workers: 4,
   for: watch(Kinds.Placement, self),
   watches: [
     // Owns: a Job's change wakes the Placement it fills (as its label names it). Only the Jobs this

@@ -113,6 +113,8 @@ type Deps = Pick<ControllerDeps, "kube" | "caches" | "now" | "events">;
 
 export const titleController = {
   name: "title",
+  // A reconcile is one status write: 10,000 Titles wait on the API server, not on this process.
+  workers: 16,
   for: watch(Kinds.Title, self),
   watches: [sharedPaths],
   make: (d: Deps) =>
