@@ -101,6 +101,9 @@ describe("decide (OCACluster)", () => {
     expect(d.create?.spec.servers.some((x) => x.name === "s99")).toBe(true);
     expect(d.create?.status.churn?.previous).toBe(first.create?.name);
     expect(d.create?.status.churn?.bytes).toBeGreaterThan(0);
+    // Files, not copies: a file fetched onto two servers counts once.
+    expect(d.create?.status.churn?.files).toBeGreaterThan(0);
+    expect(d.create?.status.churn?.files).toBeLessThanOrEqual(catalog.files.length);
   });
 
   it("a popularity rollback that plans a ring equal to a Superseded Placement's gives it a name of its own", () => {

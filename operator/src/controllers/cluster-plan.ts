@@ -312,13 +312,6 @@ function placementChurn(active: Placement, next: PlacementSpec, catalog: RegionC
     const bytes = after.bytes.reduce((a, b) => a + b, 0);
     return { previous: active.metadata.name, files: after.catalog.length, bytes: Math.round(bytes) };
   }
-  const before = assign(active.spec, catalog.files, oldServers);
-  const c = churn(before, after);
-  let files = 0;
-  for (let i = 0; i < after.catalog.length; i++) {
-    const key = after.catalog[i]?.key ?? "";
-    const was = new Set(before.holdersOf(key));
-    for (const j of after.holdersAt(i)) if (!was.has(after.servers[j] ?? "")) files++;
-  }
-  return { previous: active.metadata.name, files, bytes: Math.round(c.totalBytes) };
+  const c = churn(assign(active.spec, catalog.files, oldServers), after);
+  return { previous: active.metadata.name, files: c.files, bytes: Math.round(c.totalBytes) };
 }
