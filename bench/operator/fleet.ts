@@ -37,6 +37,9 @@ export function benchClusters(n: number, serversPerCluster: number, now: Date, n
     );
     const asn = 64512 + (i % 1000);
     const fill = t.spec.fill as { sources: object };
+    // The samples' fixed cutoff (iad-hudson's 40) suits their few dozen titles; at thousands it is
+    // infeasible and that third of the fleet would never be placed: D* is searched instead.
+    const hca = { ...(t.spec.hca as object), cutoff: "auto" };
     return {
       apiVersion,
       kind: "OCACluster",
@@ -51,6 +54,7 @@ export function benchClusters(n: number, serversPerCluster: number, now: Date, n
           { cidr: `2001:db8:${(0x4000 + i).toString(16)}::/48`, asPath: [asn], med: 0, localPref: 200 },
         ],
         fill: { ...fill, sources: { ...fill.sources, peers: [] } },
+        hca,
       },
     };
   });
