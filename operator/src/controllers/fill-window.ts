@@ -25,14 +25,20 @@ const minutesOf = (hhmm: string): number => {
 /** The window's length in minutes on a night without a DST change. */
 const windowMinutes = (w: FillWindowSpec): number => (minutesOf(w.end) - minutesOf(w.start) + 1440) % 1440;
 
+/** One formatter per time zone: making one costs far more than using it, and every reconcile asks. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
 /** Minutes since local midnight in `timeZone`, and the seconds/millis past that minute. */
 function localMinutes(now: Date, timeZone: string): { minutes: number; subMinuteMs: number } {
-  const parts = new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(now);
+  const parts = formatterFor(timeZone).formatToParts(now);
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
   return { minutes: get("hour") * 60 + get("minute"), subMinuteMs: now.getTime() % 60_000 };
 }
