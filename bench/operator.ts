@@ -1,26 +1,32 @@
 /**
  * Operator scale: on a fresh local control plane (kwok nodes complete the fill Jobs), create a fleet of
- * N OCAClusters × M servers, T Titles and one Popularity per region, then run the operator in-process
- * and measure the time, API requests and peak RSS until every cluster has an Active placement, and
- * again after one region's Popularity changes. Prints figures; never passes or fails on time.
+ * N OCAClusters × M servers, T Titles and one Popularity per region, then run the operator in a process
+ * of its own and measure, until every cluster has an Active placement, no Placement waits and every
+ * Title has its status: the time, the operator's API requests (against the writes that must happen),
+ * its peak RSS, and the CPU each process spent. Then again after one region's Popularity changes, after
+ * one server joins one cluster, and idle. Prints figures; never passes or fails on time.
  *
  *   npm run bench:operator -- [--clusters N] [--servers-per-cluster M] [--titles T] [--json] [--keep]
+ *     [--kcm-qps Q] [--idle-s S] [--cpu-prof DIR] [--timeout-s S]
+ *
+ * --kcm-qps raises kube-controller-manager's client rate limit (--kube-api-qps, burst 1.5×; 20/30 by
+ * default), which paces the Job controller's pod creates and Job status writes.
  */
-import { execFile } from "node:child_process";
-import { readdirSync } from "node:fs";
-import type { AddressInfo } from "node:net";
+import { type ChildProcess, execFile, fork } from "node:child_process";
+import { mkdirSync, readdirSync } from "node:fs";
 import { loadavg } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import pino from "pino";
 import { clusterDown, clusterUp, ensureBinaries } from "../hack/local-cluster.js";
 import { type Kind, Kinds } from "../operator/src/api/index.js";
 import { repoRoot } from "../operator/src/api/testdata/samples.js";
-import { startOperator } from "../operator/src/operator.js";
 import { Kube, type KubeObject } from "../operator/src/runtime/kube.js";
-import { fixedLinkKeys } from "../operator/src/steering/link-keys.js";
-import { benchClusters, benchNodes, benchPopularity, benchTitles, regions } from "./operator/fleet.js";
+import type { ChildMessage } from "./operator/child.js";
+import { benchClusters, benchNodes, benchPopularity, benchTitles, regions, withAddedServer } from "./operator/fleet.js";
+import { controllerManagerClient, cpuSample, cpuSpent, memoryOf } from "./operator/procs.js";
+import { summarizeProfile } from "./operator/profile.js";
 import { type Counts, RequestCounter, since } from "./operator/requests.js";
+import { Tracker, until } from "./operator/track.js";
 
 const run = promisify(execFile);
 
@@ -35,6 +41,10 @@ const nClusters = flag("--clusters", 100);
 const perCluster = flag("--servers-per-cluster", 10);
 const nTitles = flag("--titles", 10_000);
 const timeoutMs = flag("--timeout-s", 1800) * 1000;
+const kcmQps = process.argv.includes("--kcm-qps") ? flag("--kcm-qps", 20) : undefined;
+const idleMs = flag("--idle-s", 30) * 1000;
+const profIndex = process.argv.indexOf("--cpu-prof");
+const profDir = profIndex < 0 ? undefined : resolve(process.argv[profIndex + 1] ?? "bench-operator-prof");
 const json = process.argv.includes("--json");
 const keep = process.argv.includes("--keep");
 const say = (s: string) => {
@@ -67,38 +77,39 @@ async function pool<T>(items: readonly T[], limit: number, fn: (t: T) => Promise
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Polls `check` (every 500 ms) until it returns true; false when `timeoutMs` passes first. */
-async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return false;
-}
+/** What the bench keeps of each object it watches. */
+type ClusterSeen = { active?: string };
+type PlacementSeen = { cluster: string; phase: string; catalog: string; servers: string[] };
+const clusterSeen = (o: KubeObject): ClusterSeen => ({
+  active: (o.status as { activePlacement?: string } | undefined)?.activePlacement,
+});
+const placementSeen = (o: KubeObject): PlacementSeen => {
+  const spec = o.spec as { cluster: string; catalogGeneration: string; servers: { name: string }[] };
+  return {
+    cluster: spec.cluster,
+    phase: (o.status as { phase?: string } | undefined)?.phase ?? "(none)",
+    catalog: spec.catalogGeneration,
+    servers: spec.servers.map((x) => x.name),
+  };
+};
+/** A Title's status is in once it was written for its current spec, with its Ready condition. */
+const titleDone = (o: KubeObject): boolean => {
+  const st = o.status as { observedGeneration?: number; conditions?: { type: string }[] } | undefined;
+  return st?.observedGeneration === o.metadata.generation && (st?.conditions ?? []).some((c) => c.type === "Ready");
+};
 
-type Status = { activePlacement?: string; phase?: string };
-type Observed = { active: Map<string, string>; phases: Map<string, number>; generations: Map<string, string> };
-
-/** Every cluster's active placement and the Placements by phase, read with the bench's own (uncounted) client. */
-async function observe(kube: Kube): Promise<Observed> {
-  const clusters = await kube.list(Kinds.OCACluster, { namespace: ns });
-  const placements = await kube.list(Kinds.Placement, { namespace: ns });
-  const active = new Map<string, string>();
-  for (const c of clusters.items) {
-    const a = (c.status as Status | undefined)?.activePlacement;
-    if (a) active.set(c.metadata.name, a);
-  }
-  const phases = new Map<string, number>();
-  const generations = new Map<string, string>();
-  for (const p of placements.items) {
-    const phase = (p.status as Status | undefined)?.phase ?? "(none)";
-    phases.set(phase, (phases.get(phase) ?? 0) + 1);
-    generations.set(p.metadata.name, (p.spec as { catalogGeneration: string }).catalogGeneration);
-  }
-  return { active, phases, generations };
+/** Asks the operator's process for its request counts. */
+function countsOf(child: ChildProcess): Promise<Counts> {
+  return new Promise((resolveCounts) => {
+    const on = (m: ChildMessage) => {
+      if (m.type !== "counts") return;
+      child.off("message", on);
+      resolveCounts(m.counts as Counts);
+    };
+    child.on("message", on);
+    child.send({ type: "counts" });
+  });
 }
-const settled = (o: Observed) => !o.phases.get("Pending") && !o.phases.get("Filling") && !o.phases.get("(none)");
 
 /** controller_runtime_reconcile_total per controller, from the operator's /metrics. */
 async function reconciles(port: number): Promise<Record<string, number>> {
@@ -113,15 +124,20 @@ async function reconciles(port: number): Promise<Record<string, number>> {
 const minus = (a: Record<string, number>, b: Record<string, number>) =>
   Object.fromEntries(Object.entries(b).map(([k, v]) => [k, v - (a[k] ?? 0)]));
 
-say(`load average at start: ${loadavg()[0]?.toFixed(1)} (2 cores shared with other work)`);
+const load1 = () => Math.round((loadavg()[0] ?? 0) * 10) / 10;
+const loadAtStart = load1();
+say(`load average at start: ${loadAtStart} (2 cores shared with other work)`);
 say(`fleet: ${nClusters} OCAClusters × ${perCluster} servers, ${nTitles} Titles, ${regions.length} regions`);
 const tUp = performance.now();
 await clusterDown(clusterName);
-const cluster = await clusterUp(clusterName);
+const kcmArgs: Record<string, string> = kcmQps
+  ? { "kube-api-qps": String(kcmQps), "kube-api-burst": String(Math.ceil(kcmQps * 1.5)) }
+  : {};
+const cluster = await clusterUp(clusterName, undefined, { extraArgs: { "kube-controller-manager": kcmArgs } });
 say(`fresh control plane ${clusterName} up in ${sec(performance.now() - tUp)}`);
 
-const stop = new AbortController();
-let operatorDone: Promise<void> | undefined;
+const stopWatches = new AbortController();
+let child: ChildProcess | undefined;
 try {
   const { kubectl } = await ensureBinaries(["kubectl"]);
   const crds = readdirSync(join(repoRoot, "crds"))
@@ -156,136 +172,226 @@ try {
   await timed("Node (kwok)", Kinds.Node, nodes);
   await timed("OCACluster", Kinds.OCACluster, clusters);
   await timed("Title", Kinds.Title, titles);
-  titles = []; // the operator's caches are what we measure, not the generator's copy
+  titles = [];
   await timed("Popularity", Kinds.Popularity, pops, 1);
   const createMs = performance.now() - tCreate;
   say(`\ncreated in ${sec(createMs)} (server-side apply, 32 in flight):`);
   for (const c of created) say(`  ${c.what.padEnd(16)}${String(c.n).padStart(7)}  ${sec(c.ms).padStart(8)}`);
   say(`  (a Title is ${titleKB.toFixed(1)} KB of JSON; ${setupCounter.snapshot().total} requests)`);
 
-  // ---- converge ----
-  const counter = new RequestCounter();
-  const kube = await Kube.connect(cluster.kubeconfig, { onRequest: counter.observe });
-  let peakRss = process.memoryUsage().rss;
-  const baseRss = peakRss;
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  }, 100);
-  const log = pino({ level: process.env.LOG_LEVEL ?? "warn" }, pino.destination(2));
+  // ---- what the bench watches (its own client) ----
+  const watcher = await Kube.connect(cluster.kubeconfig);
+  const seenClusters = new Tracker(watcher, Kinds.OCACluster, ns, clusterSeen);
+  const seenPlacements = new Tracker(watcher, Kinds.Placement, ns, placementSeen);
+  const seenTitles = new Tracker(watcher, Kinds.Title, ns, titleDone);
+  await Promise.all([seenClusters, seenPlacements, seenTitles].map((t) => t.start(stopWatches.signal)));
+  const settled = () =>
+    [...seenPlacements.items.values()].every(
+      (p) => p.phase !== "Pending" && p.phase !== "Filling" && p.phase !== "(none)",
+    );
+  const activeOf = (c: string) => {
+    const name = seenClusters.items.get(c)?.active;
+    return name === undefined ? undefined : seenPlacements.items.get(name);
+  };
+  const titlesDone = () => [...seenTitles.items.values()].filter(Boolean).length;
+
+  // ---- the operator, in its own process ----
+  if (profDir) mkdirSync(profDir, { recursive: true });
+  const prof = profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [];
   const t0 = performance.now();
-  const op = await startOperator(
-    {
-      kube,
-      log,
-      namespace: ns,
-      identity: "bench",
-      leaseNamespace: ns,
-      healthPort: 0,
-      healthHost: "127.0.0.1",
-      linkKeys: fixedLinkKeys({
-        keys: new Map([["k1", Buffer.from("bench-master-k1-0123456789abcdefghij")]]),
-        primary: "k1",
-      }),
+  const cpu0 = await cpuSample(clusterName, {});
+  const kcm0 = await controllerManagerClient(clusterName);
+  const op = fork(join(repoRoot, "bench/operator/child.ts"), [cluster.kubeconfig, ns], {
+    execArgv: [...process.execArgv, ...prof],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  child = op;
+  const port = await new Promise<number>((ready, fail) => {
+    op.once("exit", (code) => fail(new Error(`the operator's process exited (${code}) before it was ready`)));
+    op.on("message", (m: ChildMessage) => {
+      if (m.type === "ready") ready(m.healthPort);
+    });
+  });
+  const procs = () => cpuSample(clusterName, { operator: op.pid ?? 0 });
+
+  /** One phase: waits for `done`, then takes every figure of it. */
+  const phase = async (
+    name: string,
+    start: {
+      t: number;
+      cpu: Awaited<ReturnType<typeof procs>>;
+      counts: Counts;
+      rec: Record<string, number>;
+      kcm: Awaited<ReturnType<typeof controllerManagerClient>>;
     },
-    stop.signal,
+    done: () => boolean,
+    milestones: Record<string, () => boolean> = {},
+  ) => {
+    const reached: Record<string, number> = {};
+    const ok = await until(() => {
+      for (const [k, f] of Object.entries(milestones))
+        if (reached[k] === undefined && f()) reached[k] = Math.round(performance.now() - start.t);
+      return done();
+    }, timeoutMs);
+    const ms = Math.round(performance.now() - start.t);
+    const [cpu, counts, rec, kcm, mem] = await Promise.all([
+      procs(),
+      countsOf(op),
+      reconciles(port),
+      controllerManagerClient(clusterName),
+      memoryOf(op.pid ?? 0),
+    ]);
+    const requests = since(start.counts, counts);
+    if (!ok) say(`\n${name}: NOT done after ${sec(ms)}`);
+    return {
+      figures: {
+        ms,
+        done: ok,
+        milestonesMs: reached,
+        requests: requests.total,
+        requestsByVerb: requests.byVerb,
+        requestsByResource: requests.byResource,
+        failedRequests: requests.errors,
+        reconciles: minus(start.rec, rec),
+        cpuSeconds: cpuSpent(start.cpu, cpu),
+        controllerManager: {
+          requests: kcm.requests - start.kcm.requests,
+          rateLimitedS: Math.round((kcm.rateLimitedS - start.kcm.rateLimitedS) * 10) / 10,
+        },
+        operatorPeakRssMB: mem.peakRssMB,
+        operatorRssMB: mem.rssMB,
+        loadAverage: load1(),
+      },
+      end: { t: performance.now(), cpu, counts, rec, kcm },
+    };
+  };
+  const zero: Counts = { total: 0, errors: 0, byVerb: {}, byResource: {} };
+
+  // ---- converge ----
+  const converge = await phase(
+    "converge",
+    { t: t0, cpu: cpu0, counts: zero, rec: {}, kcm: kcm0 },
+    () => clusters.every((c) => activeOf(c.metadata.name)?.phase === "Active") && settled() && titlesDone() === nTitles,
+    {
+      allTitleStatuses: () => titlesDone() === nTitles,
+      allPlacementsCreated: () =>
+        clusters.every((c) => [...seenPlacements.items.values()].some((p) => p.cluster === c.metadata.name)),
+      allClustersActive: () => clusters.every((c) => activeOf(c.metadata.name)?.phase === "Active"),
+    },
   );
-  operatorDone = op.done;
-  const port = (op.health.address() as AddressInfo).port;
-  let last: Observed | undefined;
-  const converged = await until(async () => {
-    last = await observe(setup);
-    return last.active.size === nClusters && settled(last);
-  }, timeoutMs);
-  const convergeMs = performance.now() - t0;
-  const first = counter.snapshot();
-  const firstRss = peakRss;
-  const firstReconciles = await reconciles(port);
-  if (!converged) say(`\nNOT converged after ${sec(convergeMs)}: ${last?.active.size ?? 0}/${nClusters} active`);
 
   // ---- one Popularity update: new demand in one region ----
   const region = regions[0];
   const inRegion = clusters.filter((c) => (c.spec as { region: string }).region === region).map((c) => c.metadata.name);
-  const before = (await observe(setup)).active;
-  const t1 = performance.now();
+  const popStart = { ...converge.end, t: performance.now() };
   await setup.apply(Kinds.Popularity, changed, benchManager);
-  const reconverged = await until(async () => {
-    last = await observe(setup);
-    const o = last;
-    return (
-      settled(o) &&
-      inRegion.every((c) => {
-        const a = o.active.get(c);
-        return a !== undefined && a !== before.get(c) && (o.generations.get(a) ?? "").startsWith("bench-day-2.");
-      })
-    );
-  }, timeoutMs);
-  const reconvergeMs = performance.now() - t1;
-  const second = since(first, counter.snapshot());
-  const secondReconciles = minus(firstReconciles, await reconciles(port));
-  if (!reconverged) say(`\nNOT reconverged after ${sec(reconvergeMs)}`);
+  const popularity = await phase(
+    "popularity",
+    popStart,
+    () => settled() && inRegion.every((c) => activeOf(c)?.catalog.startsWith("bench-day-2.") === true),
+  );
+
+  // ---- one server joins one cluster ----
+  const target = clusters[0] as KubeObject;
+  const grown = withAddedServer(target, 0);
+  const addedName = (grown.cluster.spec as { servers: { name: string }[] }).servers.at(-1)?.name ?? "";
+  const addStart = { ...popularity.end, t: performance.now() };
+  await setup.apply(Kinds.Node, grown.node, benchManager);
+  await setup.apply(Kinds.OCACluster, grown.cluster, benchManager);
+  const serverAdd = await phase(
+    "server add",
+    addStart,
+    () => settled() && activeOf(target.metadata.name)?.servers.includes(addedName) === true,
+  );
 
   // ---- steady state: what the operator does when nothing changes ----
-  const settleMs = 10_000;
-  const s0 = counter.snapshot();
-  await new Promise((r) => setTimeout(r, settleMs));
-  const idle = since(s0, counter.snapshot());
-  clearInterval(sampler);
+  const idleStart = { ...serverAdd.end, t: performance.now() };
+  const idle = await phase("idle", idleStart, () => performance.now() - idleStart.t >= idleMs);
 
-  const mb = (b: number) => Math.round(b / 2 ** 20);
-  const verbs = (c: Counts) =>
-    Object.entries(c.byVerb)
-      .sort((a, b) => b[1] - a[1])
-      .map(([v, n]) => `${v} ${n}`)
-      .join(", ");
-  const top = (c: Counts) =>
-    Object.entries(c.byResource)
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 8)
-      .map(([v, n]) => `${v} ${n}`)
-      .join(", ");
-  say(`\noperator (in-process, namespace-scoped, 2 workers per controller):`);
-  say(`phase                      time       API requests  by verb`);
-  say(
-    `converge (all Active)      ${sec(convergeMs).padStart(9)}  ${String(first.total).padStart(12)}  ${verbs(first)}`,
-  );
-  say(`  by resource: ${top(first)}`);
-  say(`  reconciles: ${JSON.stringify(firstReconciles)}`);
-  say(
-    `reconverge (${region} pop)   ${sec(reconvergeMs).padStart(9)}  ${String(second.total).padStart(12)}  ${verbs(second)}`,
-  );
-  say(`  by resource: ${top(second)}`);
-  say(`  reconciles: ${JSON.stringify(secondReconciles)}`);
-  say(`idle ${settleMs / 1000} s after            ${String(idle.total).padStart(21)}  ${verbs(idle)}`);
-  say(`  by resource: ${top(idle)}`);
-  say(
-    `RSS: ${mb(baseRss)} MB before the operator started, peak ${mb(firstRss)} MB during convergence, ${mb(peakRss)} MB overall`,
-  );
-  say(`failed requests (4xx/5xx/connection): ${first.errors} + ${second.errors}`);
-
+  // The writes that must happen to converge: one status per object, the Placements, the fill Jobs, and
+  // each cluster's edge objects (link-key Secret, ConfigMap, DaemonSet).
+  const required = {
+    titleStatuses: nTitles,
+    popularityStatuses: regions.length,
+    clusterStatuses: nClusters,
+    placements: nClusters,
+    placementStatuses: nClusters,
+    fillJobs: nodes.length,
+    edgeObjects: 3 * nClusters,
+  };
+  const requiredWrites = Object.values(required).reduce((a, b) => a + b, 0);
   const figures = {
     clusters: nClusters,
     nodes: nodes.length,
     titles: nTitles,
+    kcmQps: kcmQps ?? 20,
     createMs: Math.round(createMs),
-    convergeMs: Math.round(convergeMs),
-    converged,
-    apiRequests: first.total,
-    requestsByVerb: first.byVerb,
-    peakRssMB: mb(firstRss),
-    reconvergeMs: Math.round(reconvergeMs),
-    reconverged,
-    reconvergeRequests: second.total,
-    reconvergeRequestsByVerb: second.byVerb,
-    idleRequestsPer10s: idle.total,
+    convergeMs: converge.figures.ms,
+    converged: converge.figures.done,
+    apiRequests: converge.figures.requests,
+    requiredWrites,
+    requestsPerRequiredWrite: Math.round((100 * converge.figures.requests) / requiredWrites) / 100,
+    peakRssMB: converge.figures.operatorPeakRssMB,
+    reconvergeMs: popularity.figures.ms,
+    reconverged: popularity.figures.done,
+    serverAddMs: serverAdd.figures.ms,
+    serverAdded: serverAdd.figures.done,
+    idleRequestsPerSecond: Math.round((100 * idle.figures.requests * 1000) / idle.figures.ms) / 100,
+    overallPeakRssMB: idle.figures.operatorPeakRssMB,
+    loadAverageAtStart: loadAtStart,
+    phases: {
+      converge: converge.figures,
+      popularity: popularity.figures,
+      serverAdd: serverAdd.figures,
+      idle: idle.figures,
+    },
+    required,
     setupRequests: setupCounter.snapshot().total,
+    profile: undefined as ReturnType<typeof summarizeProfile> | undefined,
   };
+  op.send({ type: "stop" });
+  await new Promise((r) => op.once("exit", r));
+  child = undefined;
+  if (profDir) {
+    const files = readdirSync(profDir)
+      .filter((f) => f.endsWith(".cpuprofile"))
+      .sort();
+    const newest = files.at(-1);
+    if (newest) figures.profile = summarizeProfile(join(profDir, newest), repoRoot);
+  }
+
+  const verbs = (c: Record<string, number>) =>
+    Object.entries(c)
+      .map(([v, n]) => `${v} ${n}`)
+      .join(", ");
+  const top = (c: Record<string, number>) => verbs(Object.fromEntries(Object.entries(c).slice(0, 8)));
+  say(`\noperator (own process, namespace-scoped):`);
+  for (const [name, f] of Object.entries(figures.phases)) {
+    say(
+      `${name.padEnd(12)} ${sec(f.ms).padStart(9)}${f.done ? "" : " (NOT done)"}  ${String(f.requests).padStart(6)} requests: ${verbs(f.requestsByVerb)}`,
+    );
+    say(`  by resource: ${top(f.requestsByResource)}`);
+    say(`  milestones: ${JSON.stringify(f.milestonesMs)}  reconciles: ${JSON.stringify(f.reconciles)}`);
+    say(`  CPU s: ${JSON.stringify(f.cpuSeconds)}; kube-controller-manager ${JSON.stringify(f.controllerManager)}`);
+    say(`  operator RSS ${f.operatorRssMB} MB (peak so far ${f.operatorPeakRssMB} MB); load average ${f.loadAverage}`);
+  }
+  say(
+    `\nrequests to converge ${figures.apiRequests} for ${requiredWrites} required writes (${figures.requestsPerRequiredWrite}×): ${JSON.stringify(required)}`,
+  );
+  if (figures.profile) {
+    const p = figures.profile;
+    say(`\nprofile: ${p.wallS} s wall, ${p.idleS} s idle, ${p.gcS} s GC`);
+    for (const [k, v] of p.byFile) say(`  ${String(v).padStart(7)} s  ${k}`);
+    say("  inclusive (the operator's own functions):");
+    for (const [k, v] of p.inclusive) say(`  ${String(v).padStart(7)} s  ${k}`);
+  }
   if (json) console.log(JSON.stringify(figures));
   else
     say(
-      `\nload average at end: ${loadavg()[0]?.toFixed(1)}\n${JSON.stringify(figures)}\n\nreproduce: npm run bench:operator -- --clusters ${nClusters} --servers-per-cluster ${perCluster} --titles ${nTitles} --json`,
+      `\nload average at end: ${load1()}\n\nreproduce: npm run bench:operator -- --clusters ${nClusters} --servers-per-cluster ${perCluster} --titles ${nTitles}${kcmQps ? ` --kcm-qps ${kcmQps}` : ""} --json`,
     );
 } finally {
-  stop.abort();
-  await operatorDone?.catch(() => {});
+  stopWatches.abort();
+  child?.kill("SIGTERM");
   if (!keep) await clusterDown(clusterName);
 }

@@ -104,11 +104,20 @@ async function listClusters(bins: Record<"kwokctl", string>, workdir: string): P
   return out.split("\n").filter(Boolean);
 }
 
+/** Extra flags per component, given when the cluster is created (a benchmark's client rate limits). */
+export type ClusterOptions = Readonly<{
+  extraArgs?: Partial<Record<(typeof controlPlaneBinaries)[number], Record<string, string>>>;
+}>;
+
 /**
  * Starts the cluster (creating it the first time, restarting its components if they were stopped) and
  * waits until the API server is ready and the default service account exists.
  */
-export async function clusterUp(name = "edgefleet", workdir = defaultWorkdir()): Promise<Cluster> {
+export async function clusterUp(
+  name = "edgefleet",
+  workdir = defaultWorkdir(),
+  opts: ClusterOptions = {},
+): Promise<Cluster> {
   const bins = await ensureBinaries(controlPlaneBinaries);
   const cluster = clusterOf(name, workdir);
   if (await isReady(bins.kubectl, cluster.kubeconfig)) return cluster;
@@ -117,7 +126,7 @@ export async function clusterUp(name = "edgefleet", workdir = defaultWorkdir()):
     await kwokctl(bins, workdir, ["start", "cluster", "--name", name, "--wait", "3m"]);
   } else {
     const config = join(workdir, `kwokctl-${name}.yaml`);
-    await writeFile(config, kwokctlConfig(bins));
+    await writeFile(config, kwokctlConfig(bins, opts.extraArgs ?? {}));
     await kwokctl(bins, workdir, [
       "--config",
       config,
@@ -177,7 +186,15 @@ export async function componentMemory(
   return found.sort((a, b) => a.component.localeCompare(b.component));
 }
 
-function kwokctlConfig(bins: Record<(typeof controlPlaneBinaries)[number], string>): string {
+function kwokctlConfig(
+  bins: Record<(typeof controlPlaneBinaries)[number], string>,
+  extraArgs: NonNullable<ClusterOptions["extraArgs"]>,
+): string {
+  const patches = Object.entries(extraArgs).flatMap(([component, args]) => [
+    `- name: ${component}`,
+    "  extraArgs:",
+    ...Object.entries(args ?? {}).flatMap(([key, value]) => [`  - key: ${key}`, `    value: "${value}"`]),
+  ]);
   // kwokctl's binary runtime "downloads" a local path by linking it: nothing leaves this machine.
   return `apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
@@ -193,7 +210,7 @@ options:
   kubeSchedulerBinary: ${bins["kube-scheduler"]}
   kubectlBinary: ${bins.kubectl}
   kwokControllerBinary: ${bins.kwok}
-`;
+${patches.length ? `componentsPatches:\n${patches.join("\n")}\n` : ""}`;
 }
 
 function kubeVersion(apiserverPath: string): string {

@@ -32,19 +32,14 @@ export function benchClusters(n: number, serversPerCluster: number, now: Date, n
     const region = regions[i % regions.length] as string;
     const storage = Math.max(1, Math.ceil((serversPerCluster * 2) / 3));
     const base = ((100 << 24) | (64 << 16)) + i * 2048;
-    const servers: ServerSpec[] = Array.from({ length: serversPerCluster }, (_, j) => {
-      const flash = j >= storage;
-      const srv = `${flash ? "f" : "s"}${String((flash ? j - storage : j) + 1).padStart(2, "0")}`;
-      return {
-        name: srv,
-        node: `oca-${name}-${srv}`,
-        class: flash ? "flash" : "storage",
-        ipv4: ipv4(base + 16 + j),
-        ipv6: `2001:db8:${(0x4000 + i).toString(16)}::${(0x11 + j).toString(16)}`,
-      };
-    });
+    const servers = Array.from({ length: serversPerCluster }, (_, j) =>
+      j < storage ? server(name, i, j, "storage", j + 1) : server(name, i, j, "flash", j - storage + 1),
+    );
     const asn = 64512 + (i % 1000);
     const fill = t.spec.fill as { sources: object };
+    // The samples' fixed cutoff (iad-hudson's 40) suits their few dozen titles; at thousands it is
+    // infeasible and that third of the fleet would never be placed: D* is searched instead.
+    const hca = { ...(t.spec.hca as object), cutoff: "auto" };
     return {
       apiVersion,
       kind: "OCACluster",
@@ -59,9 +54,36 @@ export function benchClusters(n: number, serversPerCluster: number, now: Date, n
           { cidr: `2001:db8:${(0x4000 + i).toString(16)}::/48`, asPath: [asn], med: 0, localPref: 200 },
         ],
         fill: { ...fill, sources: { ...fill.sources, peers: [] } },
+        hca,
       },
     };
   });
+}
+
+/** Server j of cluster i (its n-th of its class): s01…, f01…, on its own node and addresses. */
+function server(cluster: string, i: number, j: number, cls: "storage" | "flash", n: number): ServerSpec {
+  const srv = `${cls === "flash" ? "f" : "s"}${String(n).padStart(2, "0")}`;
+  return {
+    name: srv,
+    node: `oca-${cluster}-${srv}`,
+    class: cls,
+    ipv4: ipv4(((100 << 24) | (64 << 16)) + i * 2048 + 16 + j),
+    ipv6: `2001:db8:${(0x4000 + i).toString(16)}::${(0x11 + j).toString(16)}`,
+  };
+}
+
+/**
+ * Cluster `c` (the i-th of benchClusters) with one more storage server, and that server's kwok Node:
+ * what the "one server added" phase applies.
+ */
+export function withAddedServer(c: KubeObject, i: number): { cluster: KubeObject; node: KubeObject } {
+  const spec = c.spec as Spec & { servers: ServerSpec[] };
+  const storage = spec.servers.filter((s) => s.class === "storage").length;
+  const added = server(c.metadata.name, i, spec.servers.length, "storage", storage + 1);
+  const cluster = { ...c, spec: { ...spec, servers: [...spec.servers, added] } };
+  const [node] = benchNodes([{ ...cluster, spec: { servers: [added] } }]);
+  if (!node) throw new Error("withAddedServer: no node made");
+  return { cluster, node };
 }
 
 /** The kwok Nodes the clusters' servers run on. */

@@ -101,6 +101,9 @@ describe("decide (OCACluster)", () => {
     expect(d.create?.spec.servers.some((x) => x.name === "s99")).toBe(true);
     expect(d.create?.status.churn?.previous).toBe(first.create?.name);
     expect(d.create?.status.churn?.bytes).toBeGreaterThan(0);
+    // Files, not copies: a file fetched onto two servers counts once.
+    expect(d.create?.status.churn?.files).toBeGreaterThan(0);
+    expect(d.create?.status.churn?.files).toBeLessThanOrEqual(catalog.files.length);
   });
 
   it("a popularity rollback that plans a ring equal to a Superseded Placement's gives it a name of its own", () => {
@@ -199,5 +202,15 @@ describe("decide (status stability)", () => {
     const first = decide(observe({ heartbeats: at(9_000) }), planHca).status;
     const later = decide(observe({ heartbeats: at(1_000), cluster: { ...ams, status: first } }), planHca).status;
     expect(later).toEqual(first);
+  });
+
+  it("writes the same status seconds later while the fill window is open: nextFill is the next opening", () => {
+    const window = { start: "11:00", end: "15:00", timeZone: "UTC" }; // open at 12:00
+    const cluster = { ...ams, spec: { ...ams.spec, fill: { ...ams.spec.fill, window } } };
+    const first = decide(observe({ cluster }), planHca).status;
+    const later = new Date(now.getTime() + 7_300);
+    const again = decide(observe({ cluster: { ...cluster, status: first }, now: later }), planHca).status;
+    expect(first.nextFill).toBe("2026-11-27T11:00:00Z");
+    expect(again).toEqual(first);
   });
 });

@@ -125,7 +125,7 @@ export function decide(o: ClusterObservation, plan: (i: PlanInput) => PlanResult
   const window = fillWindowState(o.cluster.spec.fill.window, o.now);
   return {
     create: placed.create,
-    status: clusterStatus(s, conditions, health, { create: placed.create, pending, nextFill: window.nextStart }),
+    status: clusterStatus(s, conditions, health, { create: placed.create, pending, nextFill: window.nextOpening }),
     recheckAfterMs: recheckAfter(health, window.nextStart, o.now),
   };
 }
@@ -312,13 +312,6 @@ function placementChurn(active: Placement, next: PlacementSpec, catalog: RegionC
     const bytes = after.bytes.reduce((a, b) => a + b, 0);
     return { previous: active.metadata.name, files: after.catalog.length, bytes: Math.round(bytes) };
   }
-  const before = assign(active.spec, catalog.files, oldServers);
-  const c = churn(before, after);
-  let files = 0;
-  for (let i = 0; i < after.catalog.length; i++) {
-    const key = after.catalog[i]?.key ?? "";
-    const was = new Set(before.holdersOf(key));
-    for (const j of after.holdersAt(i)) if (!was.has(after.servers[j] ?? "")) files++;
-  }
-  return { previous: active.metadata.name, files, bytes: Math.round(c.totalBytes) };
+  const c = churn(assign(active.spec, catalog.files, oldServers), after);
+  return { previous: active.metadata.name, files: c.files, bytes: Math.round(c.totalBytes) };
 }

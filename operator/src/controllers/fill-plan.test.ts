@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type OCACluster, type Placement, promotedAt } from "../api/index.js";
 import { defaultFillPolicy, fillJobName } from "./fill-job.js";
-import { decideFill, describeFailure, type FillJob, type FillObservation } from "./fill-plan.js";
+import { decideFill, describeFailure, type FillJob, type FillObservation, progressOnly } from "./fill-plan.js";
 
 const cluster = {
   apiVersion: "cdn.edgefleet.dev/v1alpha1",
@@ -320,5 +320,34 @@ describe("decideFill", () => {
 
   it("keeps Job names within 63 characters", () => {
     expect(fillJobName("p".repeat(200), "s".repeat(63)).length).toBeLessThanOrEqual(63);
+  });
+});
+
+describe("progressOnly", () => {
+  const cond = (reason: string, message: string) => ({
+    type: "Filled",
+    status: "False" as const,
+    reason,
+    message,
+    lastTransitionTime: "2026-08-15T02:00:00Z",
+  });
+  const filling = (reason: string, message: string) => ({
+    phase: "Filling" as const,
+    conditions: [cond(reason, message)],
+  });
+  it.each([
+    { name: "more servers filled", next: filling("Filling", "3/5 servers filled"), progress: true },
+    {
+      name: "a first failure (its reason)",
+      next: filling("FillFailed", "2/5 servers filled; s1: failed"),
+      progress: false,
+    },
+    {
+      name: "a new phase",
+      next: { ...filling("AllServersFilled", "5 servers filled"), phase: "Active" as const },
+      progress: false,
+    },
+  ])("$name: $progress", ({ next, progress }) => {
+    expect(progressOnly(filling("Filling", "2/5 servers filled"), next)).toBe(progress);
   });
 });

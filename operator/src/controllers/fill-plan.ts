@@ -286,3 +286,20 @@ export function supersededToDelete(o: FillObservation): { names: string[]; reche
   }
   return waits.length > 0 ? { names, recheckAfterMs: Math.max(1000, Math.min(...waits)) } : { names };
 }
+
+/**
+ * Whether `next` differs from `current` only in progress: the same phase and, for the conditions it
+ * sets, the same status and reason (other messages, more servers filled or evicted). Such a write may
+ * wait a moment (fill.ts coalesces them): nothing acts on progress, and each server's Job finishing
+ * meant a Placement status write and, through it, an OCACluster status write.
+ */
+export function progressOnly(current: PlacementStatus | undefined, next: FillStatus): boolean {
+  if (current === undefined || current.phase !== next.phase || current.promotedAt !== next.promotedAt) return false;
+  const shape = (cs: readonly Condition[]) =>
+    cs
+      .map((c) => `${c.type}/${c.status}/${c.reason}`)
+      .sort()
+      .join(",");
+  const mine = new Set((next.conditions ?? []).map((c) => c.type));
+  return shape((current.conditions ?? []).filter((c) => mine.has(c.type))) === shape(next.conditions ?? []);
+}

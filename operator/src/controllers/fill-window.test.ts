@@ -19,13 +19,15 @@ describe("fillWindowState", () => {
       w: night,
       now: "2026-11-26T22:15:00Z",
       open: true,
+      opening: "2026-11-27T21:00:00Z",
       end: "2026-11-27T05:00:00Z",
     },
     {
       name: "inside it, after midnight",
       w: night,
-      now: "2026-11-27T03:59:00Z",
+      now: "2026-11-27T03:59:59Z",
       open: true,
+      opening: "2026-11-27T21:00:00Z",
       end: "2026-11-27T05:00:00Z",
     },
     {
@@ -43,13 +45,39 @@ describe("fillWindowState", () => {
       next: "2026-11-26T07:00:00Z",
       end: "2026-11-26T13:00:00Z",
     },
-    { name: "open at its first minute", w: day, now: "2026-11-26T07:00:00Z", open: true, end: "2026-11-26T13:00:00Z" },
-  ])("$name", ({ w, now, open, next, end }) => {
-    const s = fillWindowState(w, new Date(now));
-    expect(s.open).toBe(open);
-    if (next) expect(s.nextStart.toISOString()).toBe(new Date(next).toISOString());
-    if (end) expect(s.end.toISOString()).toBe(new Date(end).toISOString());
-  });
+    {
+      name: "open at its first minute",
+      w: day,
+      now: "2026-11-26T07:00:00Z",
+      open: true,
+      opening: "2026-11-27T07:00:00Z",
+      end: "2026-11-26T13:00:00Z",
+    },
+  ])(
+    "$name",
+    ({
+      w,
+      now,
+      open,
+      next,
+      end,
+      opening,
+    }: {
+      w: typeof night;
+      now: string;
+      open: boolean;
+      next?: string;
+      end?: string;
+      opening?: string;
+    }) => {
+      const s = fillWindowState(w, new Date(now));
+      expect(s.open).toBe(open);
+      if (next) expect(s.nextStart.toISOString()).toBe(new Date(next).toISOString());
+      // While open, the next opening is tomorrow's, whatever the second: a status showing it stays put.
+      expect(s.nextOpening.toISOString()).toBe(new Date(opening ?? next ?? s.nextStart).toISOString());
+      if (end) expect(s.end.toISOString()).toBe(new Date(end).toISOString());
+    },
+  );
 });
 
 describe("fillWindowSeconds", () => {

@@ -10,7 +10,7 @@ import { sample } from "../api/testdata/samples.js";
 import type { KubeObject } from "../runtime/kube.js";
 import { at, fakeCaches, keptEvents } from "../runtime/testing.js";
 import { defaultEdgePolicy } from "./edge-policy.js";
-import { makeFillReconciler } from "./fill.js";
+import { makeFillReconciler, progressWriteEveryMs } from "./fill.js";
 import { defaultFillPolicy, fillJobName } from "./fill-job.js";
 
 const ams = sample("OCACluster", "ams-polder-1");
@@ -132,5 +132,54 @@ describe("fill reconciler", () => {
     const { reconcile, calls } = setup("", [1, 2, 3, 4, 5].map(old));
     await reconcile();
     expect(calls.deleted).toEqual(["old-1", "old-2"]);
+  });
+
+  it("writes progress alone at most every few seconds; a change of phase at once", async () => {
+    const caches = fakeCaches();
+    caches.of(Kinds.OCACluster).upsert(at(ams, "ns", "1", 1));
+    const running = (server: string) => ({ ...job(server, "Complete"), status: {} });
+    const jobs = caches.of(Cached.FillJob);
+    servers.forEach((s, i) => {
+      jobs.upsert(at(i === 0 ? job(s, "Complete") : running(s), "ns", `${10 + i}`, 1));
+    });
+    const { kube, calls } = fakeKube("");
+    let clock = now.getTime();
+    const r = makeFillReconciler({
+      events: keptEvents(),
+      kube,
+      placements: caches.of(Kinds.Placement),
+      clusters: caches.of(Kinds.OCACluster),
+      jobs,
+      now: () => new Date(clock),
+      policy: defaultEdgePolicy,
+      agentServiceAccount: "agent",
+      ...defaultFillPolicy,
+    });
+    const ctx = { log: pino({ level: "silent" }), signal: new AbortController().signal };
+    let rv = 100;
+    /** Reconciles, then caches what was written, as the watch would bring it back. */
+    const reconcile = async () => {
+      const before = calls.applied.length;
+      const res = await r.reconcile({ namespace: "ns", name }, ctx);
+      const wrote = calls.applied.at(-1);
+      if (calls.applied.length > before && wrote) {
+        caches.of(Kinds.Placement).upsert(at(placement, "ns", `${rv++}`, 1, { status: wrote.status }));
+      }
+      return { res, wrote: calls.applied.length > before };
+    };
+    caches.of(Kinds.Placement).upsert(at(placement, "ns", "2", 1, { status: { phase: "Filling" } }));
+    expect((await reconcile()).wrote).toBe(true); // 1/n filled: the first write goes out
+    const [, second = "", ...rest] = servers;
+    jobs.upsert(at(job(second, "Complete"), "ns", "50", 1));
+    clock += 1000;
+    const held = await reconcile();
+    expect(held.wrote).toBe(false); // 2/n: progress only, a second after the last write
+    expect(held.res.requeueAfterMs).toBe(progressWriteEveryMs - 1000);
+    clock += progressWriteEveryMs;
+    expect((await reconcile()).wrote).toBe(true); // due now
+    for (const [i, s] of rest.entries()) jobs.upsert(at(job(s, "Complete"), "ns", `${60 + i}`, 1));
+    clock += 100;
+    expect((await reconcile()).wrote).toBe(true); // every server filled: Active at once
+    expect(calls.applied.at(-1)?.status).toMatchObject({ phase: "Active" });
   });
 });

@@ -25,7 +25,14 @@ import { type ControllerDeps, namespaceOf } from "./deps.js";
 import { type EdgePolicy, edgePolicyViolation, refusedFillStatus } from "./edge-policy.js";
 import { fillEvents } from "./events.js";
 import { type FillJobOptions, type FillPolicy, fillJobManifest, jobModeLabel, placementLabel } from "./fill-job.js";
-import { decideFill, describeFailure, type FillJob, type FillStatus, type JobState } from "./fill-plan.js";
+import {
+  decideFill,
+  describeFailure,
+  type FillJob,
+  type FillStatus,
+  type JobState,
+  progressOnly,
+} from "./fill-plan.js";
 import { controllerRef } from "./resources.js";
 import { statusWriter } from "./status.js";
 
@@ -89,9 +96,35 @@ function failureReports(kube: Pick<Kube, "list">) {
   };
 }
 
+/**
+ * A write that only moves progress (fill-plan.ts progressOnly) waits until this long after the
+ * Placement's last status write: its servers' Jobs finish within moments of each other, and ten
+ * progress writes (each echoed in the OCACluster's status) become one or two.
+ */
+export const progressWriteEveryMs = 5_000;
+
+/**
+ * Writes a Placement's fill status unless it only moves progress within progressWriteEveryMs of this
+ * process's last write of it; resolves to how long that write is held back (0: written or unchanged).
+ */
+function coalescingWriter(write: (p: Placement, status: FillStatus) => Promise<boolean>) {
+  const wroteAt = new Map<string, number>();
+  return async (key: string, p: Placement, status: FillStatus, nowMs: number): Promise<number> => {
+    const last = wroteAt.get(key);
+    const holdFor = last !== undefined && progressOnly(p.status, status) ? last + progressWriteEveryMs - nowMs : 0;
+    if (holdFor > 0) return holdFor;
+    if (await write(p, status)) {
+      if (wroteAt.size >= 10_000) wroteAt.delete(wroteAt.keys().next().value ?? "");
+      wroteAt.set(key, nowMs);
+    }
+    return 0;
+  };
+}
+
 export function makeFillReconciler(d: FillDeps): Reconciler {
   const applyStatus = statusWriter(d.kube, fillFieldManager);
   const writeStatus = (p: Placement, status: FillStatus) => applyStatus(Kinds.Placement, p, status);
+  const writeFillStatus = coalescingWriter(writeStatus);
   const reportOf = failureReports(d.kube);
   const policy: FillPolicy = d;
 
@@ -151,7 +184,7 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
       }
     }
     for (const name of decision.deleteJobs) await d.kube.delete(Kinds.Job, { namespace: req.namespace, name });
-    await writeStatus(placement, decision.status);
+    const holdFor = await writeFillStatus(entry.key, placement, decision.status, now.getTime());
     const superseded: ObjectReference[] = [];
     for (const name of decision.supersede) {
       const s = d.placements.get(`${req.namespace}/${name}`);
@@ -176,12 +209,15 @@ export function makeFillReconciler(d: FillDeps): Reconciler {
       await d.kube.delete(Kinds.Placement, { namespace: req.namespace, name });
       log.info({ placement: name }, "deleted superseded placement");
     }
-    return decision.recheckAfterMs === undefined ? {} : { requeueAfterMs: decision.recheckAfterMs };
+    const recheck = [decision.recheckAfterMs, holdFor > 0 ? holdFor : undefined].filter((x) => x !== undefined);
+    return recheck.length === 0 ? {} : { requeueAfterMs: Math.min(...recheck) };
   });
 }
 
 export const fillController = {
   name: "fill",
+  // Reconciles wait on Job creates and status writes, one Placement per cluster at a time.
+  workers: 4,
   for: watch(Kinds.Placement, self),
   watches: [
     // Owns: a Job's change wakes the Placement it fills (as its label names it). Only the Jobs this

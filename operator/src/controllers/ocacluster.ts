@@ -164,6 +164,8 @@ type Deps = Pick<ControllerDeps, "kube" | "caches" | "now" | "plan" | "events">;
 
 export const ocaclusterController = {
   name: "ocacluster",
+  // Planning computes on the event loop, but creates and status writes wait on the API server.
+  workers: 4,
   for: watch(Kinds.OCACluster, self),
   watches: [
     // A catalog is made of Title and Popularity specs; their controllers' status writes change neither.

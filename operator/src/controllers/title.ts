@@ -113,7 +113,11 @@ type Deps = Pick<ControllerDeps, "kube" | "caches" | "now" | "events">;
 
 export const titleController = {
   name: "title",
-  for: watch(Kinds.Title, self),
+  // A reconcile is one status write: 10,000 Titles wait on the API server, not on this process.
+  workers: 16,
+  // Its status follows from its spec (and the specs sharing its paths): its own status writes coming
+  // back from the watch need no second reconcile (controller-runtime's GenerationChangedPredicate).
+  for: watch(Kinds.Title, self, { on: "spec" }),
   watches: [sharedPaths],
   make: (d: Deps) =>
     makeTitleReconciler({

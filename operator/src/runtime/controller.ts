@@ -87,6 +87,12 @@ export async function runController(opts: ControllerOptions, signal: AbortSignal
           metrics.reconcileTotal.inc({ controller: name, result: "success" });
         }
       } catch (err) {
+        if (signal.aborted) {
+          // Cut short by the end of the term (shutdown, or the Lease lost): no failure of the object's,
+          // and the next term starts from every object anyway.
+          rlog.debug({ err }, "reconcile stopped with the term");
+          continue;
+        }
         metrics.reconcileErrors.inc({ controller: name });
         if (err instanceof TerminalError) {
           queue.forget(key);

@@ -1,5 +1,6 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { Kinds } from "../api/index.js";
 import { ApiError, type KubeObject } from "./kube.js";
 import { canAcquire, LeaderElector, type Lease } from "./leader.js";
 
@@ -42,10 +43,13 @@ function fakeApi() {
   let version = 0;
   const api = {
     mode: "up" as "up" | "down" | "hang",
+    reads: 0,
+    writes: 0,
     get lease() {
       return stored;
     },
     async get<T>(): Promise<T | undefined> {
+      api.reads++;
       await api.gate();
       return structuredClone(stored) as T | undefined;
     },
@@ -55,6 +59,7 @@ function fakeApi() {
       return stored as T;
     },
     async update<T>(_k: unknown, obj: KubeObject): Promise<T> {
+      api.writes++;
       await api.gate();
       if (obj.metadata.resourceVersion !== stored?.metadata.resourceVersion)
         throw new ApiError(409, "Conflict", "stale");
@@ -109,6 +114,26 @@ describe("LeaderElector", () => {
     await running;
     expect(terms[1]?.ended).toBe(true);
     expect(api.lease?.spec.holderIdentity).toBe(""); // released on the way out
+  });
+
+  it("a leader renews from its own last write, without reading first; a conflict makes it read again", async () => {
+    const { api, elector, stop } = candidate();
+    const renewals = () => api.writes;
+    const running = elector.run(
+      stop.signal,
+      (leading) => new Promise<void>((r) => leading.addEventListener("abort", () => r())),
+    );
+    await until("five renewals", () => renewals() >= 5);
+    expect(api.reads).toBe(1); // the campaign's read, none since
+    // Someone else writes the Lease (as a holder that took it over would): the next renewal conflicts.
+    const held = api.lease as Lease;
+    await api.update(Kinds.Lease, { ...held, spec: { ...held.spec } });
+    const before = renewals();
+    await until("a read after the conflict", () => api.reads === 2);
+    await until("a renewal after it", () => renewals() >= before + 2 && api.lease?.spec.holderIdentity === "me");
+    expect(api.reads).toBe(2);
+    stop.abort();
+    await running;
   });
 
   it("a renewal that hangs does not hold off the renew deadline", async () => {

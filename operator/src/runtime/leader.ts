@@ -59,6 +59,12 @@ export class LeaderElector {
   readonly #log: Logger;
   /** The Lease's resourceVersion when this candidate last saw it change, and when (its own clock). */
   #observed = { version: "", atMs: 0 };
+  /**
+   * The Lease as this candidate's own last write left it: a leader renews from it without reading
+   * first (client-go's optimistic fast path), one request per retryPeriod instead of two. Forgotten on
+   * any failure: a 409 means someone else wrote, and the next attempt reads.
+   */
+  #held: Lease | undefined;
 
   constructor(kube: Pick<Kube, "get" | "create" | "update">, opts: LeaderOptions, log: Logger) {
     this.#kube = kube;
@@ -127,7 +133,8 @@ export class LeaderElector {
     const { namespace, name, identity } = this.#o;
     const now = this.#o.now();
     try {
-      const lease = await this.#kube.get<Lease>(Kinds.Lease, { namespace, name });
+      const lease = this.#held ?? (await this.#kube.get<Lease>(Kinds.Lease, { namespace, name }));
+      this.#held = undefined;
       const version = lease?.metadata.resourceVersion ?? "";
       if (version !== this.#observed.version) this.#observed = { version, atMs: now.getTime() };
       if (!canAcquire(lease, identity, this.#observed.atMs, now.getTime())) return false;
@@ -140,16 +147,16 @@ export class LeaderElector {
         leaseTransitions: (lease?.spec.leaseTransitions ?? 0) + (mine || !lease ? 0 : 1),
       };
       const meta = { namespace, name };
-      if (lease) {
-        await this.#kube.update(Kinds.Lease, { ...lease, spec });
-      } else {
-        await this.#kube.create(Kinds.Lease, {
-          apiVersion: "coordination.k8s.io/v1",
-          kind: "Lease",
-          metadata: meta,
-          spec,
-        });
-      }
+      const written = lease
+        ? await this.#kube.update<Lease>(Kinds.Lease, { ...lease, spec })
+        : await this.#kube.create<Lease>(Kinds.Lease, {
+            apiVersion: "coordination.k8s.io/v1",
+            kind: "Lease",
+            metadata: meta,
+            spec,
+          });
+      this.#held = written;
+      this.#observed = { version: written.metadata.resourceVersion ?? "", atMs: now.getTime() };
       return true;
     } catch (err) {
       // 409: another candidate wrote first. Anything else: the API is unreachable; try again later.
@@ -160,6 +167,7 @@ export class LeaderElector {
 
   async #release(): Promise<void> {
     const { namespace, name, identity } = this.#o;
+    this.#held = undefined;
     try {
       const lease = await this.#kube.get<Lease>(Kinds.Lease, { namespace, name });
       if (lease?.spec.holderIdentity !== identity) return;

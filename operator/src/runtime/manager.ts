@@ -61,6 +61,12 @@ export type ControllerSpec<D> = Readonly<{
   for: Watch;
   watches: readonly Watch[];
   make(deps: D): Reconciler;
+  /**
+   * How many keys it reconciles at once (controller-runtime's MaxConcurrentReconciles); the manager's
+   * `workers` when not given. A controller whose reconciles mostly wait on one API write each (a
+   * status) needs more than one whose reconciles compute.
+   */
+  workers?: number;
 }>;
 
 export type ManagerOptions<D> = Readonly<{
@@ -73,6 +79,7 @@ export type ManagerOptions<D> = Readonly<{
   deps: (caches: Caches) => D;
   election: Readonly<{ namespace: string; name: string; identity: string }>;
   health: Readonly<{ port: number; host?: string | undefined }>;
+  /** Workers per controller, where its spec does not say (2 by default). */
   workers?: number | undefined;
   /** Registers the process's own metrics, read from its caches at scrape time (every replica, leading or not). */
   collectors?: ((caches: Caches, registry: Registry) => void) | undefined;
@@ -93,7 +100,13 @@ export async function startManager<D>(o: ManagerOptions<D>, signal: AbortSignal)
   // Each term of leadership drains its own queues (a stopped queue takes no more keys); what changes
   // between terms waits in the next term's queue.
   const controllers = o.controllers.map((spec) => {
-    const c = { name: spec.name, kind: spec.for.kind, queue: new WorkQueue(), reconciler: spec.make(o.deps(caches)) };
+    const c = {
+      name: spec.name,
+      kind: spec.for.kind,
+      queue: new WorkQueue(),
+      reconciler: spec.make(o.deps(caches)),
+      workers: spec.workers,
+    };
     for (const w of [spec.for, ...spec.watches]) w.subscribe(caches, (key) => c.queue.add(key));
     return c;
   });
@@ -114,7 +127,9 @@ export async function startManager<D>(o: ManagerOptions<D>, signal: AbortSignal)
         // Level-triggered: a term starts from every object it reconciles, as an informer's first list
         // does, so nothing changed while another replica led (or none did) is missed.
         for (const c of controllers) for (const e of caches.of(c.kind).entries()) c.queue.add(e.key);
-        await Promise.all(controllers.map((c) => runController({ ...c, log, metrics, workers }, leading)));
+        await Promise.all(
+          controllers.map((c) => runController({ ...c, log, metrics, workers: c.workers ?? workers }, leading)),
+        );
         for (const c of controllers) c.queue = new WorkQueue();
       }
       metrics.leader.set({ name: o.election.name }, 0);

@@ -98,7 +98,8 @@ export class Store<T> implements Cache<T>, Source<T> {
   }
 
   /** An object was added or changed: validates it and tells the handlers. */
-  upsert(obj: KubeObject): void {
+  upsert(received: KubeObject): void {
+    const obj = withoutManagedFields(received);
     const key = keyOf(obj);
     const old = this.#entries.get(key);
     const rv = obj.metadata.resourceVersion;
@@ -147,4 +148,15 @@ export class Store<T> implements Cache<T>, Source<T> {
     if (specChanged) this.#specRevision = resourceVersion ?? `#${++this.#specChanges}`;
     for (const h of this.#handlers) if (specChanged || !h.specOnly) h.fn(entry.key, entry);
   }
+}
+
+/**
+ * The object without metadata.managedFields, which no reader uses: server-side apply's record of who
+ * owns which field is often larger than the object itself (a Title's), and every cached copy kept it.
+ * controller-runtime's caches strip it the same way (cache.TransformStripManagedFields).
+ */
+function withoutManagedFields(obj: KubeObject): KubeObject {
+  if (!("managedFields" in obj.metadata)) return obj;
+  const { managedFields: _, ...metadata } = obj.metadata as KubeObject["metadata"] & { managedFields?: unknown };
+  return { ...obj, metadata };
 }
