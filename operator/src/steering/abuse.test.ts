@@ -206,7 +206,8 @@ describe("steering under abuse", () => {
     });
     const attackers = slowClients(port);
     // All of them held at once before the load starts (the server accepts a few hundred a second).
-    await expect.poll(() => peak, { timeout: 30_000, interval: 100 }).toBeGreaterThanOrEqual(SLOW);
+    // Generous waits: on two cores shared with other work, accepting 2,000 sockets has taken over 30 s.
+    await expect.poll(() => peak, { timeout: 120_000, interval: 100 }).toBeGreaterThanOrEqual(SLOW);
     let maxCacheBytes = 0;
     const sampler = setInterval(() => {
       maxCacheBytes = Math.max(maxCacheBytes, server.manifestCache.bytes);
@@ -244,7 +245,7 @@ describe("steering under abuse", () => {
       s.socket.destroy();
       return false;
     });
-    await expect.poll(() => slow.filter((s) => !held.has(s.port())).length, { timeout: 30_000 }).toBe(0);
+    await expect.poll(() => slow.filter((s) => !held.has(s.port())).length, { timeout: 120_000 }).toBe(0);
     const lived = slow.map((s) => held.get(s.port()) ?? 0);
     clearInterval(sampler);
     maxCacheBytes = Math.max(maxCacheBytes, server.manifestCache.bytes);
@@ -264,7 +265,7 @@ describe("steering under abuse", () => {
     console.log(
       `abuse: ${DISTINCT} distinct manifests (${(served / 2 ** 20).toFixed(0)} MiB) with ${SLOW} slow clients kept connecting (${slow.length} taken by the server in all, ${peak} connections at the peak) in ${((performance.now() - t0) / 1000).toFixed(1)} s; cache peak ${(maxCacheBytes / 2 ** 20).toFixed(2)} MiB of ${CACHE_BYTES / 2 ** 20} MiB, ${server.manifestCache.entries} entries; slow sockets lived ${pct(lived, 0.5)} s (median), ${pct(lived, 0.99)} s (p99), ${pct(lived, 1)} s (longest) with a 5 s headers timeout; the distinct requests took ${((tDistinct - t0) / 1000).toFixed(1)} s, normal ${((tNormal - t0) / 1000).toFixed(1)} s`,
     );
-  }, 180_000);
+  }, 400_000);
 
   it("closes connections past maxConnections as they arrive, and keeps serving those it holds", async () => {
     const small = createSteeringServer(
